@@ -1,0 +1,49 @@
+import type { Command } from '../shell/quote.js';
+
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  /** Exit code of the remote command; null when it was killed by a signal. */
+  code: number | null;
+}
+
+export interface ExecOptions {
+  /** Bytes written to the command's standard input, then EOF. */
+  stdin?: string | Buffer;
+  /** Run through `sudo -n` (never prompts) when the connection is not root. */
+  become?: boolean;
+  /** Abort (reject with a timeout error) after this many milliseconds. */
+  timeoutMs?: number;
+}
+
+/**
+ * One long-lived connection to one host. Every task of a run goes through the
+ * same Connection (ssh: one TCP connection, one channel per exec).
+ */
+export interface Connection {
+  readonly host: string;
+  /** Opens the connection; rejects with UnreachableError. Idempotent. */
+  open(): Promise<void>;
+  /** Runs `cmd` with `sh -c` semantics; resolves with its result (never rejects on a non-zero exit). */
+  exec(cmd: Command, opts?: ExecOptions): Promise<ExecResult>;
+  /** Number of exec round trips made so far (for benchmarks and -v). */
+  readonly roundTrips: number;
+  close(): Promise<void>;
+}
+
+/** Everything needed to open a connection, resolved from inventory vars. */
+export interface ConnectionSpec {
+  kind: 'ssh' | 'local';
+  /** Address to connect to (ansible_host, else the inventory name). */
+  address: string;
+  port: number;
+  user?: string;
+  privateKeyFile?: string;
+  password?: import('../secret.js').Secret;
+  become: boolean;
+  becomeUser?: string;
+  /** known_hosts policy: verify strictly (default) or accept and record unknown hosts. */
+  hostKeyChecking: 'strict' | 'accept-new';
+  knownHostsFile?: string;
+  connectTimeoutMs: number;
+}

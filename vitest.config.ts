@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['src/**/*.test.ts', 'roles/**/*.test.ts', 'test/**/*.test.ts'],
+    // Lab tests share one Docker engine and 2 cores: run files one by one.
+    fileParallelism: false,
+    testTimeout: 120_000,
+    hookTimeout: 300_000,
+  },
+});

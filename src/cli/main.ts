@@ -1,0 +1,98 @@
+import { connect } from '../connection/index.js';
+import type { PlayDef } from '../engine/definitions.js';
+import type { Recap, Reporter } from '../engine/events.js';
+import { playHosts, runPlays } from '../engine/runner.js';
+import { playTasks } from '../engine/play-tasks.js';
+import { UserError } from '../errors.js';
+import { loadInventory } from '../inventory/index.js';
+import type { Inventory } from '../inventory/types.js';
+import { redact } from '../secret.js';
+import { JsonReporter } from '../ui/json.js';
+import { LiveReporter } from '../ui/live.js';
+import { PlainReporter } from '../ui/plain.js';
+import { parseCliOptions, USAGE, type CliOptions } from './options.js';
+
+export interface Io {
+  out(s: string): void;
+  err(s: string): void;
+  isTTY: boolean;
+}
+
+const processIo: Io = {
+  out: (s) => process.stdout.write(s),
+  err: (s) => process.stderr.write(s),
+  isTTY: Boolean(process.stdout.isTTY),
+};
+
+/** ansible-playbook's exit codes from the recap. */
+export function exitCodeOf(recap: Recap & { aborted?: boolean }): number {
+  const hosts = Object.values(recap.hosts);
+  if (recap.aborted || hosts.some((c) => c.failed > 0)) return 2;
+  if (hosts.some((c) => c.unreachable > 0)) return 3;
+  return 0;
+}
+
+function listHosts(plays: readonly PlayDef[], inventory: Inventory, limit: ReadonlySet<string> | undefined, io: Io) {
+  for (const play of plays) {
+    const hosts = playHosts(play, inventory, limit);
+    io.out(`\nplay "${play.name}" (${play.hosts}): ${hosts.length} host(s)\n${hosts.map((h) => `    ${h.name}\n`).join('')}`);
+  }
+}
+
+function listTasks(plays: readonly PlayDef[], opts: CliOptions, io: Io) {
+  for (const play of plays) {
+    io.out(`\nplay "${play.name}" (${play.hosts}):\n`);
+    for (const t of playTasks(play, { only: opts.tags, skip: opts.skipTags })) io.out(`    ${t.label}\tTAGS: [${t.tags.join(', ')}]\n`);
+  }
+}
+
+function reporterFor(opts: CliOptions, io: Io): Reporter {
+  const style = { diff: opts.diff, verbose: opts.verbose };
+  if (opts.json) return new JsonReporter(io.out);
+  return io.isTTY ? new LiveReporter(style) : new PlainReporter(style, io.out);
+}
+
+/** Parses argv, loads the inventory, runs the plays; resolves with the exit code. */
+export async function main(plays: readonly PlayDef[], argv: readonly string[], io: Io = processIo): Promise<number> {
+  try {
+    const opts = parseCliOptions(argv);
+    if (opts.help) {
+      io.out(USAGE + '\n');
+      return 0;
+    }
+    const inventory = await loadInventory(opts.inventory, { extraVars: opts.extraVars });
+    const limit = opts.limit ? new Set(inventory.select(opts.limit).map((h) => h.name)) : undefined;
+    if (limit && limit.size === 0) throw new UserError(`--limit ${opts.limit} matches no host of the inventory`);
+    if (opts.listHosts) {
+      listHosts(plays, inventory, limit, io);
+      return 0;
+    }
+    if (opts.listTasks) {
+      listTasks(plays, opts, io);
+      return 0;
+    }
+    const reporter = reporterFor(opts, io);
+    const recap = await runPlays(
+      plays,
+      inventory,
+      { check: opts.check, forks: opts.forks, tags: { only: opts.tags, skip: opts.skipTags }, limit },
+      reporter,
+      (host) => connect(host.name, host.connection),
+    );
+    await reporter.finish(recap);
+    return exitCodeOf(recap);
+  } catch (e) {
+    if (e instanceof UserError) {
+      io.err(redact(`ERROR: ${e.message}${e.hint ? `\n(${e.hint})` : ''}\n`));
+      return e.exitCode;
+    }
+    io.err(redact(`ERROR (unexpected, please report): ${(e as Error).stack ?? String(e)}\n`));
+    return 1;
+  }
+}
+
+/** Entry point of a playbook file: `await runPlaybook([play(...)])`. Exits the process. */
+export async function runPlaybook(plays: readonly PlayDef[]): Promise<never> {
+  const code = await main(plays, process.argv.slice(2));
+  process.exit(code);
+}

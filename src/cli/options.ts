@@ -1,0 +1,126 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import YAML from 'yaml';
+import { z } from 'zod';
+import { OptionsError } from '../errors.js';
+import { parseTagList } from '../engine/tags.js';
+
+export const USAGE = `usage: npx tsx playbooks/PLAYBOOK.ts -i INVENTORY [options]
+
+  -i, --inventory FILE     inventory YAML (repeatable)
+  -C, --check              plan only: show what would change, change nothing
+  -D, --diff               show unified diffs of file changes
+  -t, --tags LIST          run only tasks with these tags (comma list, repeatable)
+      --skip-tags LIST     skip tasks with these tags
+  -l, --limit PATTERN      limit to hosts matching an Ansible pattern (gateways:!gw2)
+  -f, --forks N            hosts worked on in parallel (default 10)
+  -e, --extra-vars VARS    k=v pairs, a YAML/JSON object, or @file.yaml (repeatable; highest precedence)
+      --json               print one JSON document (events + recap) instead of progress
+      --list-hosts         list the hosts each play would run on, then exit
+      --list-tasks         list the tasks each play would run (with tags), then exit
+  -v, --verbose            more detail (-vv: timings)
+  -h, --help               this text
+
+exit codes: 0 ok, 1 error, 2 a task failed, 3 a host was unreachable, 4 inventory/playbook error, 5 bad options`;
+
+const optionsSchema = z.object({
+  inventory: z.array(z.string().min(1)).min(1, 'at least one -i/--inventory FILE is required'),
+  check: z.boolean(),
+  diff: z.boolean(),
+  tags: z.array(z.string()),
+  skipTags: z.array(z.string()),
+  limit: z.string().min(1).optional(),
+  forks: z.coerce.number().int('must be a whole number').min(1).max(500),
+  extraVars: z.record(z.string(), z.unknown()),
+  json: z.boolean(),
+  listHosts: z.boolean(),
+  listTasks: z.boolean(),
+  verbose: z.number().int(),
+  help: z.boolean(),
+});
+
+export type CliOptions = z.infer<typeof optionsSchema>;
+
+/** `-e` value → vars: `@file.yaml`, a YAML/JSON object, or `k=v k2=v2` (values typed as YAML scalars). */
+export function parseExtraVars(value: string): Record<string, unknown> {
+  if (value.startsWith('@')) {
+    const file = value.slice(1);
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      throw new OptionsError(`-e ${value}: cannot read ${file}`);
+    }
+    const data = YAML.parse(text);
+    if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new OptionsError(`-e ${value}: ${file} must hold a mapping of variables`);
+    return data as Record<string, unknown>;
+  }
+  if (value.trim().startsWith('{')) {
+    const data = YAML.parse(value);
+    if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new OptionsError(`-e ${value}: expected a mapping`);
+    return data as Record<string, unknown>;
+  }
+  const out: Record<string, unknown> = {};
+  const re = /([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|'[^']*'|\S*)/gy;
+  const text = value.trim();
+  let pos = 0;
+  while (pos < text.length) {
+    re.lastIndex = pos;
+    const m = re.exec(text);
+    if (!m) throw new OptionsError(`-e ${JSON.stringify(value)}: expected key=value pairs, @file.yaml or a {…} mapping`);
+    const raw = m[2];
+    out[m[1]] = /^["']/.test(raw) ? raw.slice(1, -1) : raw === '' ? '' : YAML.parse(raw);
+    pos = re.lastIndex;
+    while (text[pos] === ' ') pos++;
+  }
+  return out;
+}
+
+export function parseCliOptions(argv: readonly string[]): CliOptions {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: false,
+      options: {
+        inventory: { type: 'string', short: 'i', multiple: true },
+        check: { type: 'boolean', short: 'C' },
+        diff: { type: 'boolean', short: 'D' },
+        tags: { type: 'string', short: 't', multiple: true },
+        'skip-tags': { type: 'string', multiple: true },
+        limit: { type: 'string', short: 'l' },
+        forks: { type: 'string', short: 'f' },
+        'extra-vars': { type: 'string', short: 'e', multiple: true },
+        json: { type: 'boolean' },
+        'list-hosts': { type: 'boolean' },
+        'list-tasks': { type: 'boolean' },
+        verbose: { type: 'boolean', short: 'v', multiple: true },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    throw new OptionsError((e as Error).message, 'see --help');
+  }
+  const v = parsed.values;
+  const help = v.help ?? false;
+  const result = optionsSchema.safeParse({
+    inventory: help ? ['-'] : (v.inventory ?? []),
+    check: v.check ?? false,
+    diff: v.diff ?? false,
+    tags: parseTagList(v.tags ?? []),
+    skipTags: parseTagList(v['skip-tags'] ?? []),
+    limit: v.limit,
+    forks: v.forks ?? '10',
+    extraVars: Object.assign({}, ...(v['extra-vars'] ?? []).map(parseExtraVars)),
+    json: v.json ?? false,
+    listHosts: v['list-hosts'] ?? false,
+    listTasks: v['list-tasks'] ?? false,
+    verbose: (v.verbose ?? []).length,
+    help,
+  });
+  if (!result.success) {
+    const flag = (key: string) => ({ inventory: '-i/--inventory', forks: '-f/--forks', limit: '-l/--limit' })[key] ?? `--${key}`;
+    throw new OptionsError(result.error.issues.map((i) => `${flag(String(i.path[0]))}: ${i.message}`).join('\n'), 'see --help');
+  }
+  return result.data;
+}

@@ -1,0 +1,313 @@
+import pLimit from 'p-limit';
+import type { Connection } from '../connection/types.js';
+import { ParseError } from '../errors.js';
+import type { Fact } from '../facts/fact.js';
+import type { Host, Inventory } from '../inventory/types.js';
+import type { Op } from '../ops/op.js';
+import { serialBatches } from './batches.js';
+import type { PlayDef, RoleUse, TaskContext } from './definitions.js';
+import { emptyCounters, type HostResult, type Recap, type Reporter } from './events.js';
+import { executeWithRetries, failureOutcome, type Outcome } from './execute.js';
+import { HostRun } from './host-run.js';
+import { clearPending, pendingFile, pendingHandlers, recordPending } from './pending-handlers.js';
+import { playHandlers, playTasks, type HandlerEntry, type TaskEntry } from './play-tasks.js';
+import { resolveRoleVars } from './role-vars.js';
+import type { TagSelection } from './tags.js';
+
+export interface RunOptions {
+  check: boolean;
+  forks: number;
+  tags: TagSelection;
+  /** Hosts allowed by --limit (undefined = all). */
+  limit?: ReadonlySet<string>;
+}
+
+export type Connect = (host: Host) => Connection;
+
+type VarsByRole = Map<RoleUse, unknown>;
+
+/** Every play's hosts, after --limit. */
+export function playHosts(play: PlayDef, inventory: Inventory, limit?: ReadonlySet<string>): Host[] {
+  return inventory.select(play.hosts).filter((h) => !limit || limit.has(h.name));
+}
+
+/**
+ * Resolves every role's vars for every host of every play before any host is
+ * touched: a bad var anywhere stops the run with all messages at once.
+ */
+export function resolveAllVars(plays: readonly PlayDef[], inventory: Inventory, limit?: ReadonlySet<string>): Map<PlayDef, Map<string, VarsByRole>> {
+  const problems: string[] = [];
+  const out = new Map<PlayDef, Map<string, VarsByRole>>();
+  for (const play of plays) {
+    const perHost = new Map<string, VarsByRole>();
+    for (const host of playHosts(play, inventory, limit)) {
+      const byRole: VarsByRole = new Map();
+      for (const use of play.roles) {
+        try {
+          byRole.set(use, resolveRoleVars(use, host, inventory));
+        } catch (e) {
+          problems.push((e as Error).message);
+        }
+      }
+      perHost.set(host.name, byRole);
+    }
+    out.set(play, perHost);
+  }
+  if (problems.length > 0) throw new ParseError([...new Set(problems)].join('\n'));
+  return out;
+}
+
+function toOps(built: Op | readonly Op[]): readonly Op[] {
+  return Array.isArray(built) ? built : [built as Op];
+}
+
+/** Runs plays in order against the inventory; returns the recap. */
+export async function runPlays(
+  plays: readonly PlayDef[],
+  inventory: Inventory,
+  opts: RunOptions,
+  reporter: Reporter,
+  connect: Connect,
+): Promise<Recap & { aborted: boolean }> {
+  const varsByPlay = resolveAllVars(plays, inventory, opts.limit);
+  const tasksByPlay = new Map(plays.map((p) => [p, playTasks(p, opts.tags)]));
+  const runs = new Map<string, HostRun>();
+  const recap: Recap = { hosts: {} };
+  let aborted = false;
+  const limit = pLimit(Math.max(1, opts.forks));
+
+  const hostRun = (host: Host) => {
+    let r = runs.get(host.name);
+    if (!r) runs.set(host.name, (r = new HostRun(host, connect(host))));
+    recap.hosts[host.name] ??= emptyCounters();
+    return r;
+  };
+
+  const report = (r: HostRun, entryLabel: string, handler: boolean, outcome: Outcome, started: number) => {
+    const result: HostResult = { type: 'host:result', host: r.name, task: entryLabel, handler, check: opts.check, durationMs: Date.now() - started, ...outcome };
+    recap.hosts[r.name][outcome.status]++;
+    if (outcome.status === 'failed' || outcome.status === 'unreachable') r.state = outcome.status;
+    reporter.event(result);
+  };
+
+  try {
+    for (const play of plays) {
+      const entries = tasksByPlay.get(play)!;
+      const handlers = playHandlers(play);
+      const vars = varsByPlay.get(play)!;
+      const hosts = playHosts(play, inventory, opts.limit).map(hostRun).filter((r) => r.state === 'active');
+      reporter.event({ type: 'play:start', play: play.name, hosts: hosts.map((h) => h.name), check: opts.check });
+      for (const batch of serialBatches(hosts, play.serial)) {
+        const runner = new PlayOnBatch(play, batch, entries, handlers, vars, inventory, opts, limit, reporter, report);
+        if (!(await runner.run())) {
+          aborted = true;
+          break;
+        }
+      }
+      reporter.event({ type: 'play:end', play: play.name });
+      if (aborted) break;
+    }
+  } finally {
+    await Promise.all([...runs.values()].map((r) => r.conn.close().catch(() => undefined)));
+  }
+  return { ...recap, aborted };
+}
+
+/** One batch of hosts through one play, with either strategy. */
+class PlayOnBatch {
+  readonly #notified = new Map<string, Set<string>>();
+  readonly #ops = new Map<string, Map<number, readonly Op[] | null>>();
+  readonly #announced = new Set<string>();
+  #flushes = 0;
+
+  constructor(
+    private readonly play: PlayDef,
+    private readonly batch: readonly HostRun[],
+    private readonly entries: readonly TaskEntry[],
+    private readonly handlers: readonly HandlerEntry[],
+    private readonly vars: Map<string, VarsByRole>,
+    private readonly inventory: Inventory,
+    private readonly opts: RunOptions,
+    private readonly limit: ReturnType<typeof pLimit>,
+    private readonly reporter: Reporter,
+    private readonly report: (r: HostRun, label: string, handler: boolean, o: Outcome, started: number) => void,
+  ) {
+    for (const r of batch) this.#notified.set(r.name, new Set());
+  }
+
+  /** Resolves false when the play must stop (max fail percentage exceeded). */
+  async run(): Promise<boolean> {
+    if (this.play.strategy === 'free') {
+      await Promise.all(
+        this.batch.map((r) =>
+          this.limit(async () => {
+            for (let i = 0; i < this.entries.length && r.state === 'active'; i++) await this.step(r, i);
+            await this.flushHost(r);
+          }),
+        ),
+      );
+      return !this.tooManyFailed();
+    }
+    for (let i = 0; i < this.entries.length; i++) {
+      const active = this.batch.filter((r) => r.state === 'active');
+      if (active.length === 0) break;
+      await Promise.all(active.map((r) => this.limit(() => this.step(r, i))));
+      if (this.tooManyFailed()) return false;
+    }
+    await this.flushAll();
+    return !this.tooManyFailed();
+  }
+
+  private tooManyFailed(): boolean {
+    const max = this.play.maxFailPercentage;
+    if (max === undefined) return false;
+    const failed = this.batch.filter((r) => r.state !== 'active').length;
+    if (failed > 0 && (failed / this.batch.length) * 100 > max) {
+      this.reporter.event({ type: 'play:abort', play: this.play.name, reason: `${failed} of ${this.batch.length} hosts failed (max_fail_percentage ${max})` });
+      return true;
+    }
+    return false;
+  }
+
+  /** Emits task:start once per key (an entry index, or a handler within one flush). */
+  private announce(key: string, label: string, handler: boolean) {
+    if (this.#announced.has(key)) return;
+    this.#announced.add(key);
+    this.reporter.event({ type: 'task:start', task: label, handler });
+  }
+
+  private context(r: HostRun, use: RoleUse): TaskContext<unknown> {
+    return { host: r.host, vars: this.vars.get(r.name)!.get(use), inventory: this.inventory };
+  }
+
+  /** The ops of entry i on host r (null = skipped by `when`); built once. */
+  private opsFor(r: HostRun, i: number): readonly Op[] | null {
+    let perHost = this.#ops.get(r.name);
+    if (!perHost) this.#ops.set(r.name, (perHost = new Map()));
+    if (!perHost.has(i)) {
+      const e = this.entries[i];
+      if (e.def.kind !== 'task') perHost.set(i, null);
+      else {
+        const ctx = this.context(r, e.use);
+        perHost.set(i, e.def.when && !e.def.when(ctx) ? null : toOps(e.def.build(ctx)));
+      }
+    }
+    return perHost.get(i)!;
+  }
+
+  /** Facts of the remaining tasks, so that a fact miss reads them all in one go. */
+  private upcomingFacts(r: HostRun, from: number): Fact<unknown>[] {
+    const facts: Fact<unknown>[] = [pendingHandlers(pendingFile(r.host))];
+    for (let i = from; i < this.entries.length; i++) {
+      try {
+        for (const op of this.opsFor(r, i) ?? []) facts.push(...op.facts);
+      } catch {
+        // a task whose ops cannot be built reports that when it runs
+      }
+    }
+    return facts;
+  }
+
+  private async step(r: HostRun, i: number): Promise<void> {
+    const e = this.entries[i];
+    this.announce(`task ${i}`, e.label, false);
+    if (e.def.kind === 'flush') return this.flushHost(r);
+    const def = e.def;
+    const started = Date.now();
+    let outcome: Outcome;
+    try {
+      await r.open();
+      const ops = this.opsFor(r, i);
+      if (ops === null) {
+        this.report(r, e.label, false, { status: 'skipped', reason: 'condition (when) is false' }, started);
+        return;
+      }
+      r.facts.expect(() => this.upcomingFacts(r, i + 1));
+      outcome = await executeWithRetries(r, () => ops, this.opts.check, def.retries, def.delayMs);
+      if (outcome.status === 'changed' && e.notifies.length > 0) {
+        const fresh = e.notifies.filter((id) => !this.#notified.get(r.name)!.has(id));
+        for (const id of e.notifies) this.#notified.get(r.name)!.add(id);
+        if (!this.opts.check && fresh.length > 0) await recordPending(r, fresh);
+      }
+    } catch (err) {
+      outcome = failureOutcome(err);
+    }
+    this.report(r, e.label, false, outcome, started);
+  }
+
+  /** Handlers notified on this host: this run's and those left pending by an earlier run. */
+  private async dueHandlers(r: HostRun): Promise<HandlerEntry[]> {
+    const pending = await r.fact(pendingHandlers(pendingFile(r.host)));
+    const notified = this.#notified.get(r.name)!;
+    return this.handlers.filter((h) => notified.has(h.id) || pending.has(h.id));
+  }
+
+  private async runHandler(r: HostRun, h: HandlerEntry): Promise<boolean> {
+    const started = Date.now();
+    const outcome = await executeWithRetries(r, () => toOps(h.def.build(this.context(r, h.use))), this.opts.check);
+    this.report(r, h.label, true, outcome, started);
+    return outcome.status !== 'failed' && outcome.status !== 'unreachable';
+  }
+
+  private async finishHandlers(r: HostRun, ran: readonly HandlerEntry[]): Promise<void> {
+    this.#notified.get(r.name)!.clear();
+    if (!this.opts.check && ran.length > 0) {
+      try {
+        await clearPending(r, ran.map((h) => h.id));
+      } catch (err) {
+        this.report(r, 'clear pending handlers', true, failureOutcome(err), Date.now());
+      }
+    }
+  }
+
+  private async flushHost(r: HostRun): Promise<void> {
+    if (r.state !== 'active') return;
+    let due: HandlerEntry[];
+    try {
+      due = await this.dueHandlers(r);
+    } catch (err) {
+      this.report(r, 'read pending handlers', true, failureOutcome(err), Date.now());
+      return;
+    }
+    const ran: HandlerEntry[] = [];
+    const flush = ++this.#flushes;
+    for (const h of due) {
+      this.announce(`flush ${flush} ${h.id}`, h.label, true);
+      if (!(await this.runHandler(r, h))) return;
+      ran.push(h);
+    }
+    await this.finishHandlers(r, ran);
+  }
+
+  /** Linear flush: each handler runs on all hosts that need it before the next handler. */
+  private async flushAll(): Promise<void> {
+    const active = this.batch.filter((r) => r.state === 'active');
+    const due = new Map<string, HandlerEntry[]>();
+    await Promise.all(
+      active.map((r) =>
+        this.limit(async () => {
+          try {
+            due.set(r.name, await this.dueHandlers(r));
+          } catch (err) {
+            this.report(r, 'read pending handlers', true, failureOutcome(err), Date.now());
+          }
+        }),
+      ),
+    );
+    const ran = new Map<string, HandlerEntry[]>(active.map((r) => [r.name, []]));
+    const flush = ++this.#flushes;
+    for (const h of this.handlers) {
+      const targets = active.filter((r) => r.state === 'active' && due.get(r.name)?.includes(h));
+      if (targets.length === 0) continue;
+      this.announce(`flush ${flush} ${h.id}`, h.label, true);
+      await Promise.all(
+        targets.map((r) =>
+          this.limit(async () => {
+            if (await this.runHandler(r, h)) ran.get(r.name)!.push(h);
+          }),
+        ),
+      );
+    }
+    await Promise.all(active.filter((r) => r.state === 'active').map((r) => this.limit(() => this.finishHandlers(r, ran.get(r.name)!))));
+  }
+}

@@ -1,0 +1,37 @@
+import type { Connection } from '../connection/types.js';
+import { gatherFacts } from './batch.js';
+import type { Fact } from './fact.js';
+
+/**
+ * Per-host fact cache. A miss reads the missing fact together with every
+ * fact the engine expects to need next (`upcoming`), in one round trip.
+ * Any change on the host clears the cache, so facts are never stale.
+ */
+export class FactCache {
+  readonly #values = new Map<string, unknown>();
+  #upcoming: () => readonly Fact<unknown>[] = () => [];
+
+  constructor(
+    private readonly conn: Connection,
+    private readonly become: boolean,
+  ) {}
+
+  /** Tells the cache which facts the next operations will read, for batching. */
+  expect(upcoming: () => readonly Fact<unknown>[]): void {
+    this.#upcoming = upcoming;
+  }
+
+  async get<T>(fact: Fact<T>): Promise<T> {
+    if (!this.#values.has(fact.id)) {
+      const wanted = new Map<string, Fact<unknown>>([[fact.id, fact]]);
+      for (const f of this.#upcoming()) if (!this.#values.has(f.id)) wanted.set(f.id, f);
+      const got = await gatherFacts(this.conn, [...wanted.values()], this.become);
+      for (const [id, v] of got) this.#values.set(id, v);
+    }
+    return this.#values.get(fact.id) as T;
+  }
+
+  invalidate(): void {
+    this.#values.clear();
+  }
+}

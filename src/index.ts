@@ -1,0 +1,9 @@
+/** The public API for playbooks and roles. */
+export { defineRole, play, type PlayDef, type Role, type RoleKit, type RoleUse, type TaskContext } from './engine/definitions.js';
+export { main, runPlaybook } from './cli/main.js';
+export * from './ops/index.js';
+export * as facts from './facts/builtin.js';
+export { defineFact, type Fact } from './facts/fact.js';
+export { sh, quote, type Command } from './shell/quote.js';
+export { secret, Secret } from './secret.js';
+export type { Host, Inventory } from './inventory/types.js';

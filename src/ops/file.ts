@@ -1,0 +1,169 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { posix } from 'node:path';
+import { fileInfo, type FileInfo } from '../facts/builtin.js';
+import { Command, joinCommands, sh } from '../shell/quote.js';
+import { change, ok, type Change, type Op, type OpContext, type Plan } from './op.js';
+
+export interface Ownership {
+  owner?: string;
+  group?: string;
+  /** Octal permission string, e.g. "0644". */
+  mode?: string;
+}
+
+export interface FileArgs extends Ownership {
+  path: string;
+  content: string;
+  /**
+   * Checks the new content before it goes live, given the temp file's path,
+   * e.g. `(f) => sh\`dnsmasq --test -C ${f}\``. A non-zero exit aborts the
+   * write and leaves the old file untouched.
+   */
+  validate?: (tempPath: string) => Command;
+}
+
+function normaliseMode(mode: string): string {
+  if (!/^0?[0-7]{3,4}$/.test(mode)) throw new Error(`invalid file mode "${mode}": expected octal such as "0644"`);
+  return mode.padStart(4, '0').slice(-4);
+}
+
+/** Ownership/mode differences between what is there and what is wanted. */
+export function ownershipChanges(info: FileInfo, want: Ownership): string[] {
+  const out: string[] = [];
+  if (want.owner && info.owner !== want.owner) out.push(`owner ${info.owner} → ${want.owner}`);
+  if (want.group && info.group !== want.group) out.push(`group ${info.group} → ${want.group}`);
+  if (want.mode && info.mode !== normaliseMode(want.mode)) out.push(`mode ${info.mode} → ${normaliseMode(want.mode)}`);
+  return out;
+}
+
+/** chown/chmod commands for `path` (only the parts that are set). */
+export function ownershipCommands(path: string, want: Ownership): Command[] {
+  const cmds: Command[] = [];
+  if (want.owner || want.group) {
+    const spec = `${want.owner ?? ''}${want.group ? `:${want.group}` : ''}`;
+    cmds.push(sh`chown ${spec} ${path}`);
+  }
+  if (want.mode) cmds.push(sh`chmod ${normaliseMode(want.mode)} ${path}`);
+  return cmds;
+}
+
+function describeOwnership(want: Ownership): string {
+  const parts = [want.mode && normaliseMode(want.mode), (want.owner || want.group) && `${want.owner ?? ''}:${want.group ?? ''}`];
+  const text = parts.filter(Boolean).join(' ');
+  return text ? ` (${text})` : '';
+}
+
+/**
+ * The atomic write: content arrives on stdin into a temp file next to the
+ * target, gets its ownership and mode, is validated, then renamed over the
+ * target. Leftover temp files of killed runs are removed first.
+ */
+export function atomicWriteCommand(args: FileArgs): Command {
+  const dir = posix.dirname(args.path);
+  const prefix = posix.join(dir, `.${posix.basename(args.path)}.lwtmp.`);
+  const temp = prefix + randomBytes(6).toString('hex');
+  const steps = [
+    sh`set -e`,
+    new Command(`rm -f ${sh`${prefix}`.text}*`, `rm -f ${sh`${prefix}`.shown}*`),
+    sh`trap 'rm -f ${temp}' EXIT`,
+    sh`(umask 077; cat > ${temp})`,
+    ...ownershipCommands(temp, args),
+    ...(args.validate ? [args.validate(temp)] : []),
+    sh`mv -f ${temp} ${args.path}`,
+    sh`trap - EXIT`,
+  ];
+  return joinCommands(steps, '\n');
+}
+
+/** Plans writing `content` to a file given what is there now. */
+export function planFile(info: FileInfo, args: FileArgs): Plan {
+  if (info.exists && info.type !== 'file') {
+    return change({ summary: `replace ${info.type} ${args.path} with a file` }, async () => {
+      throw new Error(`${args.path} is a ${info.type}, not a file: refusing to replace it`);
+    });
+  }
+  const write = async (ctx: OpContext) => {
+    await ctx.run(atomicWriteCommand(args), { stdin: args.content });
+  };
+  if (!info.exists) {
+    return change(
+      { summary: `create ${args.path}${describeOwnership(args)}`, diff: { path: args.path, before: null, after: args.content } },
+      write,
+    );
+  }
+  const changes: Change[] = [];
+  const sameContent = info.sha256 === sha256(args.content);
+  if (!sameContent) {
+    changes.push({
+      summary: `update ${args.path}`,
+      diff: { path: args.path, before: info.content ?? '(not shown: file too large)\n', after: args.content },
+    });
+  }
+  const attrs = ownershipChanges(info, args);
+  if (attrs.length > 0) changes.push({ summary: `${args.path}: ${attrs.join(', ')}` });
+  if (changes.length === 0) return ok(`${args.path} already has the wanted content${describeOwnership(args)}`);
+  if (sameContent) {
+    return change(changes, async (ctx) => {
+      await ctx.run(joinCommands(ownershipCommands(args.path, args), ' && '));
+    });
+  }
+  return change(changes, write);
+}
+
+function sha256(s: string): string {
+  return createHash('sha256').update(s, 'utf8').digest('hex');
+}
+
+/** A file with the given content, written atomically and optionally validated. */
+export function file(args: FileArgs): Op {
+  const fact = fileInfo(args.path);
+  return {
+    label: `file ${args.path}`,
+    facts: [fact],
+    plan: async (ctx) => planFile(await ctx.fact(fact), args),
+  };
+}
+
+/** A directory (created with parents) with the given ownership and mode. */
+export function directory(args: Ownership & { path: string }): Op {
+  const fact = fileInfo(args.path);
+  return {
+    label: `directory ${args.path}`,
+    facts: [fact],
+    async plan(ctx) {
+      const info = await ctx.fact(fact);
+      if (!info.exists) {
+        return change({ summary: `create directory ${args.path}${describeOwnership(args)}` }, async (c) => {
+          await c.run(joinCommands([sh`mkdir -p ${args.path}`, ...ownershipCommands(args.path, args)], ' && '));
+        });
+      }
+      if (info.type !== 'directory') {
+        return change({ summary: `replace ${info.type} ${args.path} with a directory` }, async () => {
+          throw new Error(`${args.path} is a ${info.type}, not a directory: refusing to replace it`);
+        });
+      }
+      const attrs = ownershipChanges(info, args);
+      if (attrs.length === 0) return ok(`directory ${args.path} exists${describeOwnership(args)}`);
+      return change({ summary: `${args.path}: ${attrs.join(', ')}` }, async (c) => {
+        await c.run(joinCommands(ownershipCommands(args.path, args), ' && '));
+      });
+    },
+  };
+}
+
+/** Nothing at `path` (a file, link or empty directory; `recursive` for trees). */
+export function absent(args: { path: string; recursive?: boolean }): Op {
+  const fact = fileInfo(args.path);
+  return {
+    label: `absent ${args.path}`,
+    facts: [fact],
+    async plan(ctx) {
+      const info = await ctx.fact(fact);
+      if (!info.exists) return ok(`${args.path} is already absent`);
+      const diff = info.type === 'file' ? { path: args.path, before: info.content ?? '', after: null } : undefined;
+      return change({ summary: `remove ${info.type} ${args.path}`, diff }, async (c) => {
+        await c.run(args.recursive ? sh`rm -rf -- ${args.path}` : info.type === 'directory' ? sh`rmdir -- ${args.path}` : sh`rm -f -- ${args.path}`);
+      });
+    },
+  };
+}

@@ -1,0 +1,73 @@
+import { fileInfo } from '../facts/builtin.js';
+import { change, ok, type Op } from './op.js';
+import { planFile, type Ownership } from './file.js';
+
+/**
+ * Edits a text file through a pure function of its current content (null when
+ * absent); the result is written with the same atomic write as `file`.
+ */
+export function editFile(
+  label: string,
+  args: Ownership & { path: string; create?: boolean },
+  edit: (current: string | null) => string,
+): Op {
+  const fact = fileInfo(args.path);
+  return {
+    label,
+    facts: [fact],
+    async plan(ctx) {
+      const info = await ctx.fact(fact);
+      if (info.exists && info.type === 'file' && info.content === undefined) {
+        return change({ summary: `${args.path} is too large to edit line by line` }, async () => {
+          throw new Error(`${args.path} is larger than the diff limit; use file() for it`);
+        });
+      }
+      if (!info.exists && args.create === false) return ok(`${args.path} does not exist (create: false)`);
+      const current = info.exists ? (info.content ?? '') : null;
+      return planFile(info, { ...args, content: edit(current) });
+    },
+  };
+}
+
+/**
+ * One line present (replacing the last line matching `regexp`, else appended)
+ * or absent (every line equal to `line` or matching `regexp` removed).
+ */
+export function lineInFile(args: Ownership & { path: string; line: string; regexp?: RegExp; state?: 'present' | 'absent' }): Op {
+  const state = args.state ?? 'present';
+  const matches = (l: string) => (args.regexp ? args.regexp.test(l) : l === args.line);
+  return editFile(`line in ${args.path}`, { ...args, create: state === 'present' }, (current) => {
+    const lines = current === null || current === '' ? [] : current.replace(/\n$/, '').split('\n');
+    if (state === 'absent') {
+      const kept = lines.filter((l) => !matches(l) && l !== args.line);
+      return kept.length === lines.length ? (current ?? '') : kept.map((l) => `${l}\n`).join('');
+    }
+    if (lines.includes(args.line)) return current ?? '';
+    const at = lines.map(matches).lastIndexOf(true);
+    if (at >= 0) lines[at] = args.line;
+    else lines.push(args.line);
+    return lines.map((l) => `${l}\n`).join('');
+  });
+}
+
+/** A block of lines between marker comments, inserted at the end or replaced in place. */
+export function blockInFile(
+  args: Ownership & { path: string; block: string; marker?: string; state?: 'present' | 'absent' },
+): Op {
+  const marker = args.marker ?? '# {mark} LABWRIGHT MANAGED BLOCK';
+  const begin = marker.replace('{mark}', 'BEGIN');
+  const end = marker.replace('{mark}', 'END');
+  const state = args.state ?? 'present';
+  return editFile(`block in ${args.path}`, { ...args, create: state === 'present' }, (current) => {
+    const text = current ?? '';
+    const start = text.indexOf(`${begin}\n`);
+    const stop = start >= 0 ? text.indexOf(`${end}\n`, start) : -1;
+    const without = start >= 0 && stop >= 0 ? text.slice(0, start) + text.slice(stop + end.length + 1) : text;
+    if (state === 'absent') return start >= 0 && stop >= 0 ? without : text;
+    const body = args.block.endsWith('\n') ? args.block : `${args.block}\n`;
+    const wrapped = `${begin}\n${body}${end}\n`;
+    if (start >= 0 && stop >= 0) return text.slice(0, start) + wrapped + text.slice(stop + end.length + 1);
+    const sep = text === '' || text.endsWith('\n') ? '' : '\n';
+    return text + sep + wrapped;
+  });
+}

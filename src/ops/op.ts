@@ -1,0 +1,81 @@
+import type { ExecOptions, ExecResult } from '../connection/types.js';
+import type { Fact } from '../facts/fact.js';
+import type { Host } from '../inventory/types.js';
+import type { Command } from '../shell/quote.js';
+
+/** What an operation may use while planning and applying on one host. */
+export interface OpContext {
+  readonly host: Host;
+  /** Reads a fact (cached, batched). Read-only. */
+  fact<T>(fact: Fact<T>): Promise<T>;
+  /** Runs a command that changes the host; throws CommandFailed on a non-zero exit. */
+  run(cmd: Command, opts?: ExecOptions): Promise<ExecResult>;
+}
+
+/** A file's content before and after a planned change (null = absent). */
+export interface FileDiff {
+  path: string;
+  before: string | null;
+  after: string | null;
+}
+
+export interface Change {
+  /** One line a human reads: "create /etc/dnsmasq.conf (0644 root:root)". */
+  summary: string;
+  diff?: FileDiff;
+}
+
+export type Apply = (ctx: OpContext) => Promise<void>;
+
+export type Plan =
+  /** Nothing to do; `reason` says why ("/etc/x already has the wanted content"). */
+  | { kind: 'ok'; reason: string }
+  /** These changes are needed; `apply` performs exactly them. */
+  | { kind: 'change'; changes: Change[]; apply: Apply }
+  /** The effect cannot be predicted (a raw command): would run, not checked. */
+  | { kind: 'unpredictable'; changes: Change[]; apply: Apply };
+
+/**
+ * An operation: reads facts (read-only) and plans; the engine shows the plan
+ * (check mode) or applies it. `facts` lists what `plan` will read, so the
+ * engine can read the facts of many operations in one round trip.
+ */
+export interface Op {
+  readonly label: string;
+  readonly facts: readonly Fact<unknown>[];
+  plan(ctx: OpContext): Promise<Plan>;
+}
+
+export function ok(reason: string): Plan {
+  return { kind: 'ok', reason };
+}
+
+export function change(changes: Change | Change[], apply: Apply): Plan {
+  return { kind: 'change', changes: Array.isArray(changes) ? changes : [changes], apply };
+}
+
+/** Several plans in sequence as one plan (ok only if all are ok). */
+export function combinePlans(plans: readonly Plan[]): Plan {
+  const active = plans.filter((p): p is Exclude<Plan, { kind: 'ok' }> => p.kind !== 'ok');
+  if (active.length === 0) {
+    return ok(plans.map((p) => (p.kind === 'ok' ? p.reason : '')).join('; '));
+  }
+  const changes = active.flatMap((p) => p.changes);
+  const apply: Apply = async (ctx) => {
+    for (const p of active) await p.apply(ctx);
+  };
+  return active.some((p) => p.kind === 'unpredictable')
+    ? { kind: 'unpredictable', changes, apply }
+    : { kind: 'change', changes, apply };
+}
+
+/** An operation made of others, planned together (all facts batched). */
+export function sequence(label: string, ops: readonly Op[]): Op {
+  return {
+    label,
+    facts: ops.flatMap((o) => o.facts),
+    async plan(ctx) {
+      return combinePlans(await Promise.all(ops.map((o) => o.plan(ctx))));
+    },
+  };
+}

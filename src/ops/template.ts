@@ -1,0 +1,41 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import Handlebars from 'handlebars';
+import { isSecret } from '../secret.js';
+import { file, type FileArgs } from './file.js';
+import type { Op } from './op.js';
+
+/** Handlebars without HTML escaping (configs are not HTML), strict about missing names. */
+const hb = Handlebars.create();
+hb.registerHelper('join', (list: unknown[], sep: unknown) => (Array.isArray(list) ? list.join(typeof sep === 'string' ? sep : ',') : ''));
+hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+hb.registerHelper('or', (...args: unknown[]) => args.slice(0, -1).some(Boolean));
+hb.registerHelper('reveal', (v: unknown) => (isSecret(v) ? v.reveal() : v));
+
+const compiled = new Map<string, HandlebarsTemplateDelegate>();
+
+function compile(source: URL | string): HandlebarsTemplateDelegate {
+  const key = String(source);
+  let tpl = compiled.get(key);
+  if (!tpl) {
+    const text = readFileSync(source instanceof URL ? fileURLToPath(source) : source, 'utf8');
+    tpl = hb.compile(text, { noEscape: true, strict: true });
+    compiled.set(key, tpl);
+  }
+  return tpl;
+}
+
+/** Renders a handlebars template file with `data` (secrets need `{{reveal x}}`). */
+export function renderTemplate(source: URL | string, data: object): string {
+  try {
+    return compile(source)(data);
+  } catch (e) {
+    throw new Error(`template ${source instanceof URL ? fileURLToPath(source) : source}: ${(e as Error).message}`);
+  }
+}
+
+/** A file rendered from a handlebars template (see `file` for the write guarantees). */
+export function template(args: Omit<FileArgs, 'content'> & { src: URL | string; data: object }): Op {
+  const { src, data, ...rest } = args;
+  return { ...file({ ...rest, content: renderTemplate(src, data) }), label: `template ${args.path}` };
+}

@@ -1,0 +1,32 @@
+import type { HostResult } from '../engine/events.js';
+import { redact } from '../secret.js';
+import { unifiedDiff } from './diff.js';
+
+const verbs: Record<HostResult['status'], string> = {
+  ok: 'ok',
+  changed: 'changed',
+  failed: 'failed',
+  skipped: 'skipping',
+  unreachable: 'unreachable',
+};
+
+/** One host's result as Ansible-like lines: status, planned changes, diffs, failure details. */
+export function formatHostResult(r: HostResult, opts: { diff: boolean; verbose: number }): string {
+  const status = r.unpredictable && r.check ? 'would run (not predictable)' : r.check && r.status === 'changed' ? 'would change' : verbs[r.status];
+  const lines = [`${status}: [${r.host}]${r.reason && (r.status !== 'changed' || opts.verbose > 0) ? ` ${r.reason}` : ''}`];
+  for (const c of r.changes ?? []) lines.push(`    - ${c.summary}`);
+  if (opts.diff) for (const c of r.changes ?? []) if (c.diff) lines.push(unifiedDiff(c.diff).trimEnd());
+  if (r.error) {
+    lines.push(`    task: ${r.task}`);
+    lines.push(`    ${r.error.message.split('\n')[0]}`);
+    if (r.error.command) lines.push(`    command: ${r.error.command}`);
+    if (r.error.exitCode !== undefined) lines.push(`    exit code: ${r.error.exitCode ?? 'killed by a signal'}`);
+    if (r.error.stderr?.trim()) lines.push(...r.error.stderr.trim().split('\n').map((l) => `    stderr: ${l}`));
+  }
+  if (opts.verbose > 1) lines.push(`    (${r.durationMs} ms)`);
+  return redact(lines.join('\n'));
+}
+
+export function banner(title: string): string {
+  return `\n${title} ${'*'.repeat(Math.max(3, 72 - title.length))}`;
+}

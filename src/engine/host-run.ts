@@ -1,4 +1,4 @@
-import type { Connection, ExecOptions } from '../connection/types.js';
+import type { Connection, ExecOptions, ExecResult } from '../connection/types.js';
 import { CommandFailed } from '../errors.js';
 import { FactCache } from '../facts/cache.js';
 import type { Fact } from '../facts/fact.js';
@@ -11,15 +11,23 @@ import type { Command } from '../shell/quote.js';
  * connection, its fact cache, and whether it is still in the game.
  */
 export class HostRun implements OpContext {
-  readonly facts: FactCache;
+  facts: FactCache;
+  conn: Connection;
   state: 'active' | 'failed' | 'unreachable' = 'active';
   #opened?: Promise<void>;
+  /** Round trips of connections already replaced by reconnect(). */
+  #earlierRoundTrips = 0;
 
   constructor(
     readonly host: Host,
-    readonly conn: Connection,
+    private readonly connect: (host: Host) => Connection,
   ) {
-    this.facts = new FactCache(conn, host.connection.become);
+    this.conn = connect(host);
+    this.facts = new FactCache(this.conn, host.connection.become);
+  }
+
+  get roundTrips(): number {
+    return this.#earlierRoundTrips + this.conn.roundTrips;
   }
 
   get name(): string {
@@ -36,7 +44,17 @@ export class HostRun implements OpContext {
     return this.facts.get(fact);
   }
 
-  async run(cmd: Command, opts: ExecOptions = {}): Promise<import('../connection/types.js').ExecResult> {
+  async reconnect(): Promise<void> {
+    const old = this.conn;
+    this.#earlierRoundTrips += old.roundTrips;
+    await old.close().catch(() => undefined);
+    this.conn = this.connect(this.host);
+    this.facts = new FactCache(this.conn, this.host.connection.become);
+    this.#opened = this.conn.open();
+    await this.#opened;
+  }
+
+  async run(cmd: Command, opts: ExecOptions = {}): Promise<ExecResult> {
     const result = await this.conn.exec(cmd, { ...opts, become: opts.become ?? this.host.connection.become });
     this.facts.invalidate();
     if (result.code !== 0) throw new CommandFailed(this.name, cmd.shown, result.code, result.stderr, result.stdout);

@@ -78,7 +78,7 @@ export async function runPlays(
 
   const hostRun = (host: Host) => {
     let r = runs.get(host.name);
-    if (!r) runs.set(host.name, (r = new HostRun(host, connect(host))));
+    if (!r) runs.set(host.name, (r = new HostRun(host, connect)));
     recap.hosts[host.name] ??= emptyCounters();
     return r;
   };

@@ -7,3 +7,4 @@ export { kernelModule, sysctl } from './kernel.js';
 export { command } from './command.js';
 export { user } from './user.js';
 export { change, combinePlans, ok, sequence, type Change, type FileDiff, type Op, type OpContext, type Plan } from './op.js';
+export { guarded, type GuardedArgs } from './guarded.js';

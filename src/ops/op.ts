@@ -10,6 +10,11 @@ export interface OpContext {
   fact<T>(fact: Fact<T>): Promise<T>;
   /** Runs a command that changes the host; throws CommandFailed on a non-zero exit. */
   run(cmd: Command, opts?: ExecOptions): Promise<ExecResult>;
+  /**
+   * Drops the current connection and opens a NEW one for all further work
+   * (rejects with UnreachableError): proves a change did not cut off access.
+   */
+  reconnect(): Promise<void>;
 }
 
 /** A file's content before and after a planned change (null = absent). */

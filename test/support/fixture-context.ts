@@ -34,6 +34,11 @@ export class FixtureContext implements OpContext {
     return { stdout: '', stderr: '', code: 0 };
   }
 
+  reconnects = 0;
+  async reconnect(): Promise<void> {
+    this.reconnects++;
+  }
+
   /** Plans the op; applies it too when the plan has changes. */
   async planAndApply(op: Op): Promise<Plan> {
     const plan = await op.plan(this);

@@ -1,0 +1,99 @@
+import { createHash } from 'node:crypto';
+import { posix } from 'node:path';
+import { UnreachableError } from '../errors.js';
+import { Command, joinCommands, sh } from '../shell/quote.js';
+import { combinePlans, type Op, type OpContext, type Plan } from './op.js';
+
+export interface GuardedArgs {
+  label: string;
+  /** File operations that stage the new configuration (harmless by themselves). */
+  stage: readonly Op[];
+  /** The files `stage` writes: backed up before, restored on rollback. */
+  paths: readonly string[];
+  /** Puts the staged configuration live; may cut the controller's connection. */
+  activate: Command;
+  /** Seconds after which the old configuration comes back unless confirmed. */
+  rollbackAfterSec: number;
+  /** State directory on the host for backups. */
+  stateDir?: string;
+}
+
+/**
+ * A change that could lock the controller out (network config, firewall):
+ * 1. back up the files, 2. arm a systemd timer that restores them and
+ * re-activates, 3. write the new files, 4. activate detached (systemd-run, so
+ * it completes even if this session drops), 5. confirm over a NEW connection,
+ * 6. only then cancel the rollback. If no new connection can be made, the
+ * timer restores the old configuration and the task fails saying so.
+ */
+export function guarded(args: GuardedArgs): Op {
+  const id = createHash('sha256').update(args.label).digest('hex').slice(0, 10);
+  const rollbackUnit = `labwright-rollback-${id}`;
+  const activateUnit = `labwright-activate-${id}`;
+  const backupDir = posix.join(args.stateDir ?? '/var/lib/labwright', 'rollback', id);
+  const backupOf = (p: string) => posix.join(backupDir, p.replace(/\//g, '%'));
+
+  const restore = joinCommands(
+    args.paths.map((p) => sh`if [ -e ${backupOf(p)} ]; then cp -a ${backupOf(p)} ${p}; else rm -f ${p}; fi`),
+    '; ',
+  );
+  const backup = joinCommands(
+    [sh`rm -rf ${backupDir} && mkdir -p ${backupDir}`, ...args.paths.map((p) => sh`if [ -e ${p} ]; then cp -a ${p} ${backupOf(p)}; fi`)],
+    ' && ',
+  );
+  const script = (cmd: Command) => sh`sh -c ${cmd.text}`;
+
+  async function apply(ctx: OpContext, staged: Plan) {
+    await ctx.run(sh`systemctl stop ${`${rollbackUnit}.timer`} ${`${rollbackUnit}.service`} ${`${activateUnit}.service`} 2>/dev/null; systemctl reset-failed ${rollbackUnit} ${activateUnit} 2>/dev/null; true`);
+    await ctx.run(backup);
+    await ctx.run(
+      sh`systemd-run --quiet --unit=${rollbackUnit} --on-active=${args.rollbackAfterSec} --timer-property=AccuracySec=1s ${script(
+        joinCommands([restore, args.activate], '; '),
+      )}`,
+    );
+    if (staged.kind !== 'ok') await staged.apply(ctx);
+    await ctx.run(sh`systemd-run --quiet --unit=${activateUnit} --service-type=oneshot --no-block ${script(args.activate)}`);
+    const confirmBy = Date.now() + args.rollbackAfterSec * 1000 - 5000;
+    let lastError = '';
+    while (Date.now() < confirmBy) {
+      try {
+        await ctx.reconnect();
+        const state = await ctx.run(sh`systemctl show -p ActiveState,Result --value ${`${activateUnit}.service`}`);
+        const [active, result] = state.stdout.trim().split('\n');
+        if (active === 'activating') {
+          await new Promise((r) => setTimeout(r, 500));
+          continue;
+        }
+        if (result !== 'success') {
+          await ctx.run(sh`systemctl start ${`${rollbackUnit}.service`}`);
+          const log = await ctx.run(sh`journalctl -u ${`${activateUnit}.service`} -n 20 --no-pager -o cat || true`);
+          throw new Error(`activating the new configuration failed (rolled back): ${args.activate.shown}\n${log.stdout.trim()}`);
+        }
+        await ctx.run(sh`systemctl stop ${`${rollbackUnit}.timer`}; systemctl reset-failed ${rollbackUnit} 2>/dev/null; true`);
+        return;
+      } catch (e) {
+        if (!(e instanceof UnreachableError)) throw e;
+        lastError = e.message;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+    throw new Error(
+      `no new connection could be made after the change (${lastError}); the previous configuration is restored automatically ` +
+        `${args.rollbackAfterSec}s after the change by ${rollbackUnit}.timer`,
+    );
+  }
+
+  return {
+    label: args.label,
+    facts: args.stage.flatMap((o) => o.facts),
+    async plan(ctx) {
+      const staged = combinePlans(await Promise.all(args.stage.map((o) => o.plan(ctx))));
+      if (staged.kind === 'ok') return staged;
+      return {
+        kind: 'change',
+        changes: [...staged.changes, { summary: `activate with automatic rollback after ${args.rollbackAfterSec}s unless confirmed over a new connection` }],
+        apply: (c) => apply(c, staged),
+      };
+    },
+  };
+}

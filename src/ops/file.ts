@@ -65,11 +65,12 @@ export function atomicWriteCommand(args: FileArgs): Command {
   const steps = [
     sh`set -e`,
     new Command(`rm -f ${sh`${prefix}`.text}*`, `rm -f ${sh`${prefix}`.shown}*`),
-    sh`trap 'rm -f ${temp}' EXIT`,
-    sh`(umask 077; cat > ${temp})`,
+    sh`lw_tmp=${temp}`,
+    sh`trap 'rm -f "$lw_tmp"' EXIT`,
+    sh`(umask 077; cat > "$lw_tmp")`,
     ...ownershipCommands(temp, args),
     ...(args.validate ? [args.validate(temp)] : []),
-    sh`mv -f ${temp} ${args.path}`,
+    sh`mv -f "$lw_tmp" ${args.path}`,
     sh`trap - EXIT`,
   ];
   return joinCommands(steps, '\n');

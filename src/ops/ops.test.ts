@@ -25,8 +25,8 @@ describe('file', () => {
     expect(plan.changes[0].summary).toBe('create /etc/a.conf (0644 root:root)');
     expect(plan.changes[0].diff).toEqual({ path: '/etc/a.conf', before: null, after: 'x=1\n' });
     const script = ctx.commands[0].cmd.text;
-    expect(script).toMatch(/cat > \/etc\/\.a\.conf\.lwtmp\.[0-9a-f]{12}/);
-    expect(script).toMatch(/mv -f \/etc\/\.a\.conf\.lwtmp\.[0-9a-f]{12} \/etc\/a\.conf/);
+    expect(script).toMatch(/lw_tmp=\/etc\/\.a\.conf\.lwtmp\.[0-9a-f]{12}\n/);
+    expect(script).toContain(`mv -f "$lw_tmp" /etc/a.conf`);
     expect(ctx.commands[0].opts?.stdin).toBe('x=1\n');
   });
 

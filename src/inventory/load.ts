@@ -1,0 +1,65 @@
+import path from 'node:path';
+import { resolveConnection } from './connection.js';
+import { newDraft } from './draft.js';
+import { addImplicitGroups, analyzeGroups } from './graph.js';
+import { extraVarsLayer, mergeLayers, plainVars, type VarLayer } from './merge.js';
+import { selectHosts } from './patterns.js';
+import { groupMergeOrder, groupVars, hostLayers } from './precedence.js';
+import { addInventoryFile } from './structure.js';
+import type { Group, Host, Inventory, Vars } from './types.js';
+import { readVarsFiles } from './vars-files.js';
+import { readYamlSource } from './yaml.js';
+
+export interface LoadOptions {
+  /** `-e` variables: they win over everything else. */
+  extraVars?: Vars;
+}
+
+/**
+ * Reads Ansible YAML inventories (merged in order) with the group_vars/ and
+ * host_vars/ beside each of them. Throws ParseError (exit 4) for any mistake.
+ */
+export async function loadInventory(paths: string[], opts: LoadOptions = {}): Promise<Inventory> {
+  const draft = newDraft();
+  for (const file of paths) addInventoryFile(draft, await readYamlSource(file));
+  addImplicitGroups(draft);
+  const graph = analyzeGroups(draft);
+
+  const inventoryDirs = [...new Set(paths.map((file) => path.dirname(file)))];
+  const groupVarsFiles = await readVarsFiles(inventoryDirs, 'group_vars', draft.groups.keys());
+  const hostVarsFiles = await readVarsFiles(inventoryDirs, 'host_vars', draft.hosts.keys());
+  const varsOfGroups = groupVars(draft, groupVarsFiles);
+  const mergeOrder = groupMergeOrder(graph, varsOfGroups);
+  const extraVars = extraVarsLayer(opts.extraVars ?? {});
+
+  const hosts = new Map<string, Host>();
+  const hostVars = new Map<string, VarLayer>();
+  for (const [name, inventoryVars] of draft.hosts) {
+    const directGroups = [...draft.groups.values()].filter((group) => group.hosts.has(name));
+    const groups = [...new Set(directGroups.flatMap((group) => [...graph.ancestors.get(group.name)!]))];
+    groups.sort(mergeOrder);
+    const vars = mergeLayers(hostLayers(groups, varsOfGroups, inventoryVars, hostVarsFiles.get(name)!, extraVars));
+    hosts.set(name, { name, vars: plainVars(vars), groups, connection: resolveConnection(name, vars) });
+    hostVars.set(name, vars);
+  }
+
+  const groups = new Map<string, Group>(
+    [...draft.groups.values()].map((group) => [
+      group.name,
+      {
+        name: group.name,
+        children: [...group.children.keys()],
+        hosts: [...hosts.values()].filter((host) => host.groups.includes(group.name)).map((host) => host.name),
+        vars: plainVars(varsOfGroups.get(group.name)!),
+      },
+    ]),
+  );
+
+  return {
+    sources: [...paths],
+    hosts,
+    groups,
+    select: (pattern) => selectHosts(pattern, hosts, groups),
+    origin: (host, key) => hostVars.get(host)?.get(key)?.origin.location,
+  };
+}

@@ -1,0 +1,70 @@
+import { isAlias, isMap, isNode, isScalar, isSeq, type Pair } from 'yaml';
+import { describe } from './describe.js';
+import type { VarLayer } from './merge.js';
+import { originAt, parseErrorAt, type Origin } from './position.js';
+import type { YamlSource } from './yaml.js';
+
+/** A key of a YAML mapping, the node it holds and where it was written. */
+export interface Entry {
+  readonly key: string;
+  /** The value node; an empty value is a null scalar or null. */
+  readonly value: unknown;
+  readonly path: readonly string[];
+  readonly origin: Origin;
+}
+
+/** The whole document of `source`, as if it were the value of a key. */
+export function rootEntry(source: YamlSource): Entry {
+  return { key: '', value: source.doc.contents, path: [], origin: originAt(source.file, source.lines, null, []) };
+}
+
+/**
+ * The entries of the mapping `owner` holds, in document order; [] when it holds
+ * nothing. `<<` merge keys are expanded (keys written in the mapping win, then
+ * earlier merge sources).
+ */
+export function entriesOf(source: YamlSource, owner: Entry, expected: string): Entry[] {
+  const node = resolveAlias(source, owner.value);
+  if (node === null || (isScalar(node) && node.value === null)) return [];
+  if (!isMap(node)) throw parseErrorAt(owner.origin, `expected ${expected}, got ${describe(toPlain(source, node))}`);
+  const written = node.items.filter((pair) => !isMergeKey(pair)).map((pair) => entryOf(source, pair, owner.path));
+  const merged = node.items
+    .filter(isMergeKey)
+    .flatMap((pair) => mergeSources(source, pair.value))
+    .flatMap((value) => entriesOf(source, { ...owner, value }, expected));
+  return [...written, ...merged].filter((entry, index, all) => all.findIndex((e) => e.key === entry.key) === index);
+}
+
+/** The variables set by the mapping `owner` holds. */
+export function readVars(source: YamlSource, owner: Entry): VarLayer {
+  return new Map(
+    entriesOf(source, owner, 'a mapping of variables').map((entry) => [
+      entry.key,
+      { value: toPlain(source, entry.value), origin: entry.origin },
+    ]),
+  );
+}
+
+/** Plain JavaScript data for a node (Secrets stay Secret instances). */
+export function toPlain(source: YamlSource, node: unknown): unknown {
+  return isNode(node) ? node.toJS(source.doc) : (node ?? null);
+}
+
+function entryOf(source: YamlSource, pair: Pair, parentPath: readonly string[]): Entry {
+  const key = isScalar(pair.key) ? String(pair.key.value ?? '') : String(toPlain(source, pair.key));
+  const path = [...parentPath, key];
+  return { key, value: pair.value, path, origin: originAt(source.file, source.lines, pair.key, path) };
+}
+
+function isMergeKey(pair: Pair): boolean {
+  return isScalar(pair.key) && typeof pair.key.value === 'symbol';
+}
+
+function mergeSources(source: YamlSource, value: unknown): unknown[] {
+  const node = resolveAlias(source, value);
+  return isSeq(node) ? node.items.map((item) => resolveAlias(source, item)) : [node];
+}
+
+function resolveAlias(source: YamlSource, node: unknown): unknown {
+  return isAlias(node) ? (node.resolve(source.doc) ?? null) : node;
+}

@@ -1,0 +1,95 @@
+import { readFile } from 'node:fs/promises';
+import {
+  isPair,
+  isScalar,
+  LineCounter,
+  parseDocument,
+  visit,
+  type Document,
+  type Pair,
+  type ScalarTag,
+  type Tags,
+} from 'yaml';
+import { ParseError } from '../errors.js';
+import { isSecret, secret } from '../secret.js';
+import { locationAt, originAt, parseErrorAt } from './position.js';
+
+/** A parsed YAML (or JSON) file, with what is needed to point at its nodes. */
+export interface YamlSource {
+  /** The path as shown in messages. */
+  readonly file: string;
+  readonly doc: Document.Parsed;
+  readonly lines: LineCounter;
+}
+
+const OUR_TAGS = ['!secret', '!unsafe'];
+const secretTag: ScalarTag = { tag: '!secret', identify: isSecret, resolve: (text) => secret(text) };
+/** Ansible marks strings it must not template with `!unsafe`; labwright never templates inventory values. */
+const unsafeTag: ScalarTag = { tag: '!unsafe', resolve: (text) => text };
+const isTimestamp = (tag: Tags[number]): boolean =>
+  typeof tag === 'string' ? tag === 'timestamp' : tag.tag === 'tag:yaml.org,2002:timestamp';
+
+/**
+ * Parses `file` as YAML 1.1, like Ansible (PyYAML): unquoted yes/no are booleans
+ * and `<<` merge keys work. Dates stay strings so that vars remain plain data.
+ */
+export async function readYamlSource(file: string): Promise<YamlSource> {
+  const text = await readText(file);
+  const lines = new LineCounter();
+  const doc = parseDocument(text, {
+    version: '1.1',
+    lineCounter: lines,
+    prettyErrors: false,
+    uniqueKeys: false, // checked below, to point at the repeated key
+    customTags: (tags) => [...tags.filter((tag) => !isTimestamp(tag)), secretTag, unsafeTag],
+  });
+  const [problem] = [...doc.errors, ...doc.warnings];
+  if (problem) {
+    const [start, end] = problem.pos;
+    const tag = text.slice(start, end);
+    const message =
+      problem.code !== 'TAG_RESOLVE_FAILED'
+        ? `YAML syntax error: ${problem.message}`
+        : OUR_TAGS.includes(tag)
+          ? `${tag} applies only to a single value such as a string`
+          : `unknown YAML tag ${tag}: only ${OUR_TAGS.join(' and ')} are supported`;
+    throw new ParseError(`${locationAt(file, lines, start)}: ${message}`);
+  }
+  const source = { file, doc, lines };
+  rejectDuplicateKeys(source);
+  return source;
+}
+
+function rejectDuplicateKeys(source: YamlSource): void {
+  visit(source.doc, {
+    Map(_, map, ancestors) {
+      const seen = new Map<unknown, Pair>();
+      for (const pair of map.items) {
+        const key = isScalar(pair.key) ? pair.key.value : pair.key;
+        if (typeof key === 'symbol') continue; // `<<` merge keys may repeat
+        const first = seen.get(key);
+        if (first) throw duplicateKey(source, [...ancestors.filter(isPair), pair], first);
+        seen.set(key, pair);
+      }
+    },
+  });
+}
+
+/** The error for the last of `pairs` (the path to it), whose key `first` already has. */
+function duplicateKey(source: YamlSource, pairs: readonly Pair[], first: Pair): ParseError {
+  const path = pairs.map(({ key }) => String(isScalar(key) ? key.value : key));
+  const firstLocation = originAt(source.file, source.lines, first.key, path).location;
+  const repeated = originAt(source.file, source.lines, pairs.at(-1)!.key, path);
+  return parseErrorAt(repeated, `duplicate key (first at ${firstLocation})`);
+}
+
+async function readText(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason =
+      code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory, expected a file' : String(error);
+    throw new ParseError(`${file}: cannot read: ${reason}`);
+  }
+}

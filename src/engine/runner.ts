@@ -118,6 +118,8 @@ class PlayOnBatch {
   readonly #notified = new Map<string, Set<string>>();
   readonly #ops = new Map<string, Map<number, readonly Op[] | null>>();
   readonly #announced = new Set<string>();
+  /** Handlers left pending on each host by earlier runs, read once with the first facts. */
+  readonly #pending = new Map<string, Promise<Set<string>>>();
   #flushes = 0;
 
   constructor(
@@ -222,7 +224,8 @@ class PlayOnBatch {
         this.report(r, e.label, false, { status: 'skipped', reason: 'condition (when) is false' }, started);
         return;
       }
-      r.facts.expect(() => this.upcomingFacts(r, i + 1));
+      r.facts.expect(() => this.upcomingFacts(r, i));
+      await this.pendingFromEarlierRuns(r);
       outcome = await executeWithRetries(r, () => ops, this.opts.check, def.retries, def.delayMs);
       if (outcome.status === 'changed' && e.notifies.length > 0) {
         const fresh = e.notifies.filter((id) => !this.#notified.get(r.name)!.has(id));
@@ -235,9 +238,15 @@ class PlayOnBatch {
     this.report(r, e.label, false, outcome, started);
   }
 
+  private pendingFromEarlierRuns(r: HostRun): Promise<Set<string>> {
+    let p = this.#pending.get(r.name);
+    if (!p) this.#pending.set(r.name, (p = r.fact(pendingHandlers(pendingFile(r.host)))));
+    return p;
+  }
+
   /** Handlers notified on this host: this run's and those left pending by an earlier run. */
   private async dueHandlers(r: HostRun): Promise<HandlerEntry[]> {
-    const pending = await r.fact(pendingHandlers(pendingFile(r.host)));
+    const pending = await this.pendingFromEarlierRuns(r);
     const notified = this.#notified.get(r.name)!;
     return this.handlers.filter((h) => notified.has(h.id) || pending.has(h.id));
   }
@@ -251,6 +260,8 @@ class PlayOnBatch {
 
   private async finishHandlers(r: HostRun, ran: readonly HandlerEntry[]): Promise<void> {
     this.#notified.get(r.name)!.clear();
+    const pending = await this.pendingFromEarlierRuns(r);
+    for (const h of ran) pending.delete(h.id);
     if (!this.opts.check && ran.length > 0) {
       try {
         await clearPending(r, ran.map((h) => h.id));

@@ -1,0 +1,52 @@
+import { GenericContainer, type StartedTestContainer } from 'testcontainers';
+import { docker, LAB_LABEL } from './docker.js';
+import type { KeyPair } from './ssh-keys.js';
+
+export interface LabNetwork {
+  name: string;
+  subnet: string;
+  gateway: string;
+}
+
+/** A bridge network of the lab's own; Docker picks the subnet. */
+export async function createNetwork(lab: string): Promise<LabNetwork> {
+  const client = await docker();
+  const name = `labwright-${lab}`;
+  const network = await client.network.create({ Name: name, Driver: 'bridge', CheckDuplicate: true, Labels: { [LAB_LABEL]: lab } });
+  const ipam = (await network.inspect()).IPAM?.Config?.[0];
+  if (!ipam?.Subnet || !ipam.Gateway) throw new Error(`Docker gave network ${name} no subnet or gateway`);
+  return { name, subnet: ipam.Subnet, gateway: ipam.Gateway };
+}
+
+export interface HostContainerSpec {
+  lab: string;
+  name: string;
+  image: string;
+  network: string;
+  hostKey: KeyPair;
+  authorizedKey: string;
+}
+
+/**
+ * Starts one test host: systemd as PID 1 (without --privileged, which fails
+ * here), its own sshd host key and the lab's client key copied in before start.
+ */
+export async function startHostContainer(spec: HostContainerSpec): Promise<StartedTestContainer> {
+  const authorizedKeys = `${spec.authorizedKey}\n`;
+  return new GenericContainer(spec.image)
+    .withName(`labwright-${spec.lab}-${spec.name}`)
+    .withHostname(spec.name)
+    .withLabels({ [LAB_LABEL]: spec.lab })
+    .withNetworkMode(spec.network)
+    .withAddedCapabilities('NET_ADMIN', 'SYS_ADMIN', 'NET_RAW')
+    .withSecurityOpt('seccomp=unconfined')
+    .withTmpFs({ '/run': 'rw,mode=755', '/run/lock': 'rw' })
+    .withBindMounts([{ source: '/sys/fs/cgroup', target: '/sys/fs/cgroup', mode: 'ro' }])
+    .withCopyContentToContainer([
+      { content: spec.hostKey.private, target: '/etc/ssh/ssh_host_ed25519_key', mode: 0o600 },
+      { content: `${spec.hostKey.public}\n`, target: '/etc/ssh/ssh_host_ed25519_key.pub', mode: 0o644 },
+      { content: authorizedKeys, target: '/root/.ssh/authorized_keys', mode: 0o600 },
+      { content: authorizedKeys, target: '/home/lab/.ssh/authorized_keys', mode: 0o600 },
+    ])
+    .start();
+}

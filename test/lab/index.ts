@@ -1,0 +1,137 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createNetwork, startHostContainer, type LabNetwork } from './containers.js';
+import { findLabelled, LAB_LABEL, removeLabelled } from './docker.js';
+import { ensureImage } from './image.js';
+import { inventoryYaml } from './inventory.js';
+import { labWorkdir } from './paths.js';
+import { generateKeyPair, knownHosts } from './ssh-keys.js';
+import { waitUntilReady } from './wait.js';
+
+export { ensureImage };
+
+export interface LabHostSpec {
+  name: string;
+  groups: string[];
+  vars?: Record<string, unknown>;
+}
+
+export interface LabHost {
+  name: string;
+  ip: string;
+  containerId: string;
+  exec(cmd: string[]): Promise<{ output: string; exitCode: number }>;
+}
+
+export interface Lab {
+  name: string;
+  hosts: LabHost[];
+  network: LabNetwork;
+  inventoryPath: string;
+  knownHostsPath: string;
+  keyPath: string;
+  host(name: string): LabHost;
+  stop(): Promise<void>;
+}
+
+/** Like Promise.all, but rejects only once all have settled, so cleanup finds every container started. */
+async function allOrFirstError<T>(promises: Promise<T>[]): Promise<T[]> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+}
+
+const NAME = /^[a-z0-9][a-z0-9-]*$/;
+
+function validate(name: string, hosts: LabHostSpec[]): void {
+  for (const label of [name, ...hosts.map((host) => host.name)]) {
+    if (!NAME.test(label)) throw new Error(`Lab and host names are lowercase letters, digits and '-': got "${label}"`);
+  }
+  const seen = new Set<string>();
+  for (const { name: host } of hosts) {
+    if (seen.has(host)) throw new Error(`Host "${host}" is twice in lab "${name}"`);
+    seen.add(host);
+  }
+}
+
+/**
+ * Starts a lab: one container per host on a network of its own, reachable over
+ * SSH at its container IP with host keys pinned in the lab's known_hosts, and
+ * an Ansible inventory for it. Resolves once every host has booted and its
+ * sshd answers; on failure removes whatever it started.
+ */
+export async function startLab(opts: { name: string; hosts: LabHostSpec[]; user?: 'lab' | 'root' }): Promise<Lab> {
+  const { name, hosts: specs, user = 'lab' } = opts;
+  validate(name, specs);
+  const existing = await findLabelled(`${LAB_LABEL}=${name}`);
+  if (existing.containers.length + existing.networks.length > 0) throw new Error(`Lab "${name}" already exists: stop it first (npm run lab:down removes every lab)`);
+  const image = await ensureImage();
+
+  const workdir = labWorkdir(name);
+  await rm(workdir, { recursive: true, force: true });
+  await mkdir(workdir, { recursive: true });
+  const keyPath = join(workdir, 'id_ed25519');
+  const knownHostsPath = join(workdir, 'known_hosts');
+  const inventoryPath = join(workdir, 'inventory.yaml');
+  const clientKey = generateKeyPair(`labwright@${name}`);
+  await writeFile(keyPath, clientKey.private, { mode: 0o600 });
+  await writeFile(`${keyPath}.pub`, `${clientKey.public}\n`);
+
+  try {
+    const network = await createNetwork(name);
+    const ready = await allOrFirstError(
+      specs.map(async (spec) => {
+        const hostKey = generateKeyPair(`${spec.name}@${name}`);
+        const container = await startHostContainer({ lab: name, name: spec.name, image, network: network.name, hostKey, authorizedKey: clientKey.public });
+        const host: LabHost = {
+          name: spec.name,
+          ip: container.getIpAddress(network.name),
+          containerId: container.getId(),
+          exec: async (cmd) => {
+            const { output, exitCode } = await container.exec(cmd);
+            return { output, exitCode };
+          },
+        };
+        await waitUntilReady(host);
+        return { host, hostKey };
+      }),
+    );
+    const hosts = ready.map(({ host }) => host);
+
+    await writeFile(knownHostsPath, knownHosts(ready.map(({ host, hostKey }) => ({ address: host.ip, hostKey }))));
+    const inventoryHosts = specs.map((spec, i) => ({ ...spec, ip: hosts[i]!.ip }));
+    await writeFile(inventoryPath, inventoryYaml(inventoryHosts, { user, keyPath, knownHostsPath }));
+
+    return {
+      name,
+      hosts,
+      network,
+      inventoryPath,
+      knownHostsPath,
+      keyPath,
+      host(hostName) {
+        const host = hosts.find((candidate) => candidate.name === hostName);
+        if (!host) throw new Error(`Lab "${name}" has no host "${hostName}" (it has ${hosts.map((h) => h.name).join(', ')})`);
+        return host;
+      },
+      stop: () => removeLab(name),
+    };
+  } catch (error) {
+    await removeLab(name);
+    throw error;
+  }
+}
+
+/** Removes a lab's containers, network and working directory. */
+export async function removeLab(name: string): Promise<void> {
+  await removeLabelled(`${LAB_LABEL}=${name}`);
+  await rm(labWorkdir(name), { recursive: true, force: true });
+}
+
+/** Removes every lab's containers, networks and working directories; returns their names. */
+export async function removeLeftovers(): Promise<string[]> {
+  const labs = [...(await removeLabelled(LAB_LABEL))];
+  await Promise.all(labs.map((lab) => rm(labWorkdir(lab), { recursive: true, force: true })));
+  return labs;
+}

@@ -55,8 +55,9 @@ function describeOwnership(want: Ownership): string {
 
 /**
  * The atomic write: content arrives on stdin into a temp file next to the
- * target, gets its ownership and mode, is validated, then renamed over the
- * target. Leftover temp files of killed runs are removed first.
+ * target, its checksum is verified (a controller killed mid-transfer leaves
+ * a short file), it gets its ownership and mode, is validated, then renamed
+ * over the target. Leftover temp files of killed runs are removed first.
  */
 export function atomicWriteCommand(args: FileArgs): Command {
   const dir = posix.dirname(args.path);
@@ -68,6 +69,8 @@ export function atomicWriteCommand(args: FileArgs): Command {
     sh`lw_tmp=${temp}`,
     sh`trap 'rm -f "$lw_tmp"' EXIT`,
     sh`(umask 077; cat > "$lw_tmp")`,
+    // a dropped connection ends stdin early: never move a short file into place
+    sh`[ "$(sha256sum < "$lw_tmp" | cut -d' ' -f1)" = ${sha256(args.content)} ] || { echo "short write: content did not arrive whole" >&2; exit 1; }`,
     ...ownershipCommands(temp, args),
     ...(args.validate ? [args.validate(temp)] : []),
     sh`mv -f "$lw_tmp" ${args.path}`,

@@ -54,6 +54,17 @@ function describeOwnership(want: Ownership): string {
 }
 
 /**
+ * Attributes not asked for stay as they are on an existing file; a new file
+ * gets 0644 and the connecting (or become) user, as with Ansible's copy.
+ */
+function keepAttributesCommands(args: FileArgs, temp: string): Command[] {
+  const cmds: Command[] = [];
+  if (!args.mode) cmds.push(sh`if [ -e ${args.path} ]; then chmod --reference=${args.path} ${temp}; else chmod 0644 ${temp}; fi`);
+  if (!args.owner && !args.group) cmds.push(sh`if [ -e ${args.path} ]; then chown --reference=${args.path} ${temp}; fi`);
+  return cmds;
+}
+
+/**
  * The atomic write: content arrives on stdin into a temp file next to the
  * target, its checksum is verified (a controller killed mid-transfer leaves
  * a short file), it gets its ownership and mode, is validated, then renamed
@@ -72,6 +83,7 @@ export function atomicWriteCommand(args: FileArgs): Command {
     // a dropped connection ends stdin early: never move a short file into place
     sh`[ "$(sha256sum < "$lw_tmp" | cut -d' ' -f1)" = ${sha256(args.content)} ] || { echo "short write: content did not arrive whole" >&2; exit 1; }`,
     ...ownershipCommands(temp, args),
+    ...keepAttributesCommands(args, temp),
     ...(args.validate ? [args.validate(temp)] : []),
     sh`mv -f "$lw_tmp" ${args.path}`,
     sh`trap - EXIT`,

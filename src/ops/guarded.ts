@@ -32,6 +32,8 @@ export function guarded(args: GuardedArgs): Op {
   const activateUnit = `labwright-activate-${id}`;
   const backupDir = posix.join(args.stateDir ?? '/var/lib/labwright', 'rollback', id);
   const backupOf = (p: string) => posix.join(backupDir, p.replace(/\//g, '%'));
+  /** Written first by the rollback, so a confirmation that only got through because of it is not taken for success. */
+  const rolledBackMarker = posix.join(backupDir, '.rolled-back');
 
   const restore = joinCommands(
     args.paths.map((p) => sh`if [ -e ${backupOf(p)} ]; then cp -a ${backupOf(p)} ${p}; else rm -f ${p}; fi`),
@@ -48,28 +50,47 @@ export function guarded(args: GuardedArgs): Op {
     await ctx.run(backup);
     await ctx.run(
       sh`systemd-run --quiet --unit=${rollbackUnit} --on-active=${args.rollbackAfterSec} --timer-property=AccuracySec=1s ${script(
-        joinCommands([restore, args.activate], '; '),
+        joinCommands([sh`touch ${rolledBackMarker}`, restore, args.activate], '; '),
       )}`,
     );
-    if (staged.kind !== 'ok') await staged.apply(ctx);
+    const armedAt = Date.now();
+    const disarm = sh`systemctl stop ${`${rollbackUnit}.timer`}; systemctl reset-failed ${rollbackUnit} 2>/dev/null; true`;
+    const rolledBack = async () => (await ctx.run(sh`if [ -e ${rolledBackMarker} ]; then echo yes; else echo no; fi`)).stdout.trim() === 'yes';
+    if (staged.kind !== 'ok') {
+      try {
+        await staged.apply(ctx);
+      } catch (e) {
+        // nothing was activated (e.g. a validator refused a new file): put back any file already written, the old configuration stays live
+        await ctx.run(joinCommands([disarm, restore], '; ')).catch(() => undefined);
+        throw e;
+      }
+    }
     await ctx.run(sh`systemd-run --quiet --unit=${activateUnit} --service-type=oneshot --no-block ${script(args.activate)}`);
     const confirmBy = Date.now() + args.rollbackAfterSec * 1000 - 5000;
     let lastError = '';
     while (Date.now() < confirmBy) {
       try {
         await ctx.reconnect();
-        const state = await ctx.run(sh`systemctl show -p ActiveState,Result --value ${`${activateUnit}.service`}`);
-        const [active, result] = state.stdout.trim().split('\n');
+        // key=value: `--value` prints in systemd's own property order, not the order asked for
+        const state = await ctx.run(sh`systemctl show -p ActiveState,Result ${`${activateUnit}.service`}`);
+        const props = Object.fromEntries(state.stdout.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+        const [active, result] = [props.ActiveState, props.Result];
         if (active === 'activating') {
           await new Promise((r) => setTimeout(r, 500));
           continue;
         }
         if (result !== 'success') {
           await ctx.run(sh`systemctl start ${`${rollbackUnit}.service`}`);
+          await ctx.run(disarm);
           const log = await ctx.run(sh`journalctl -u ${`${activateUnit}.service`} -n 20 --no-pager -o cat || true`);
           throw new Error(`activating the new configuration failed (rolled back): ${args.activate.shown}\n${log.stdout.trim()}`);
         }
-        await ctx.run(sh`systemctl stop ${`${rollbackUnit}.timer`}; systemctl reset-failed ${rollbackUnit} 2>/dev/null; true`);
+        await ctx.run(disarm);
+        if (await rolledBack()) {
+          throw new Error(
+            `the new connection got through only after ${rollbackUnit}.timer had fired: rolled back, the previous configuration is live again`,
+          );
+        }
         return;
       } catch (e) {
         if (!(e instanceof UnreachableError)) throw e;
@@ -77,10 +98,24 @@ export function guarded(args: GuardedArgs): Op {
         await new Promise((r) => setTimeout(r, 1000));
       }
     }
-    throw new Error(
-      `no new connection could be made after the change (${lastError}); the previous configuration is restored automatically ` +
-        `${args.rollbackAfterSec}s after the change by ${rollbackUnit}.timer`,
-    );
+    // Not confirmed: the timer restores the previous configuration. Wait for it and check over a new connection.
+    const failure = `no new connection could be made within ${args.rollbackAfterSec}s after the change (${lastError})`;
+    const giveUpAt = armedAt + args.rollbackAfterSec * 1000 + 60_000;
+    await new Promise((r) => setTimeout(r, Math.max(0, armedAt + args.rollbackAfterSec * 1000 + 2000 - Date.now())));
+    while (Date.now() < giveUpAt) {
+      try {
+        await ctx.reconnect();
+        if (await rolledBack()) {
+          throw new Error(`${failure}: rolled back by ${rollbackUnit}.timer, the previous configuration is live again and the host answers over a new connection`);
+        }
+        await new Promise((r) => setTimeout(r, 1000));
+      } catch (e) {
+        if (!(e instanceof UnreachableError)) throw e;
+        lastError = e.message;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+    throw new Error(`${failure}; ${rollbackUnit}.timer was due to restore the previous configuration, but the host still does not answer (${lastError})`);
   }
 
   return {

@@ -193,3 +193,10 @@ describe('user', () => {
     expect((await user({ name: 'bench' }).plan(there)).kind).toBe('ok');
   });
 });
+
+describe('apt package names', () => {
+  it('refuses anything apt-get could read as an option or a path', () => {
+    expect(() => apt({ packages: ['-o', 'Dpkg::Pre-Invoke=touch /x'] })).toThrow(/not a Debian package name: "-o"/);
+    expect(() => apt({ packages: ['kubeadm=1.32.2-1.1', 'libc6:amd64', 'g++'] })).not.toThrow();
+  });
+});

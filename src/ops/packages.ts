@@ -13,8 +13,13 @@ function missingOrPresent(installed: Map<string, string>, args: PackagesArgs): s
     : args.packages.filter((p) => installed.has(p.split('=')[0]));
 }
 
+/** Debian package names (policy §5.6.1), optionally `:arch` and `=version`: nothing an option parser could take. */
+const DEB_PACKAGE = /^[a-z0-9][a-z0-9+.-]+(:[a-z0-9-]+)?(=[A-Za-z0-9.+~:-]+)?$/;
+
 /** Debian packages installed (or removed) in one apt-get call. `pkg=version` pins. */
 export function apt(args: PackagesArgs & { updateCache?: boolean }): Op {
+  const bad = args.packages.filter((p) => !DEB_PACKAGE.test(p));
+  if (bad.length > 0) throw new Error(`apt: not a Debian package name: ${bad.map((b) => JSON.stringify(b)).join(', ')}`);
   const names = args.packages.map((p) => p.split('=')[0]);
   const fact = debPackages(names);
   return {

@@ -1,104 +1,96 @@
-import { Listr } from 'listr2';
+import { Listr, type ListrTaskWrapper } from 'listr2';
 import type { Recap, Reporter, RunEvent } from '../engine/events.js';
 import { redact } from '../secret.js';
 import { formatHostResult } from './format.js';
 import { formatRecap } from './recap.js';
 
-interface PlayProgress {
-  title: string;
-  setOutput(text: string): void;
-  setTitle(text: string): void;
-  done(): void;
-  finished: Promise<void>;
+/** What one play shows while it runs; the listr2 task renders it whenever it changes. */
+class PlayView {
+  task = '';
+  readonly hosts = new Map<string, string>();
+  readonly details: string[] = [];
+  counts = { ok: 0, changed: 0, failed: 0, skipped: 0 };
+  #wrapper?: ListrTaskWrapper<unknown, never, never>;
+  #ended!: () => void;
+  readonly ended = new Promise<void>((resolve) => (this.#ended = resolve));
+
+  constructor(readonly title: string) {}
+
+  attach(wrapper: ListrTaskWrapper<unknown, never, never>) {
+    this.#wrapper = wrapper;
+    this.render();
+  }
+
+  render() {
+    if (this.#wrapper) this.#wrapper.output = redact([this.task, ...this.hosts.values()].join('\n'));
+  }
+
+  end() {
+    const { ok, changed, failed, skipped } = this.counts;
+    if (this.#wrapper) this.#wrapper.title = `${this.title}: ok=${ok} changed=${changed} failed=${failed} skipped=${skipped}`;
+    this.#ended();
+  }
 }
 
 /**
  * Live progress on a terminal: a listr2 spinner per play showing the current
- * task and each host's last status; details (changes, diffs, failures) are
- * printed under the play when it ends.
+ * task and each host's last status. Plays render one after another; each
+ * play's details (changes, diffs, failures) are printed when it ends, and the
+ * recap after the last.
  */
 export class LiveReporter implements Reporter {
-  #play?: PlayProgress;
-  #task = '';
-  #hosts = new Map<string, string>();
-  #details: string[] = [];
-  #counts = { ok: 0, changed: 0, failed: 0 };
+  #view?: PlayView;
+  #rendered: Promise<void> = Promise.resolve();
 
-  constructor(private readonly opts: { diff: boolean; verbose: number }) {}
+  constructor(
+    private readonly opts: { diff: boolean; verbose: number },
+    private readonly write: (s: string) => void = (s) => process.stdout.write(s),
+  ) {}
 
   event(e: RunEvent): void {
     switch (e.type) {
-      case 'play:start':
-        this.#play = startPlay(`PLAY [${e.play}]${e.check ? ' (check mode)' : ''} on ${e.hosts.length} host(s)`);
-        this.#hosts.clear();
-        this.#details = [];
-        this.#counts = { ok: 0, changed: 0, failed: 0 };
+      case 'play:start': {
+        const view = new PlayView(`PLAY [${e.play}]${e.check ? ' (check mode)' : ''} on ${e.hosts.length} host(s)`);
+        this.#view = view;
+        this.#rendered = this.#rendered.then(() => this.show(view));
         break;
+      }
       case 'task:start':
-        this.#task = `${e.handler ? 'HANDLER' : 'TASK'} [${e.task}]`;
-        this.render();
+        if (!this.#view) break;
+        this.#view.task = `${e.handler ? 'HANDLER' : 'TASK'} [${e.task}]`;
+        this.#view.render();
         break;
       case 'host:result': {
-        this.#hosts.set(e.host, `${e.host}: ${e.status}`);
-        if (e.status === 'ok' || e.status === 'skipped') this.#counts.ok++;
-        else if (e.status === 'changed') this.#counts.changed++;
-        else this.#counts.failed++;
-        const interesting = e.status !== 'ok' && e.status !== 'skipped';
-        if (interesting || this.opts.verbose > 0) this.#details.push(`[${e.task}] ${formatHostResult(e, this.opts)}`);
-        this.render();
+        const view = this.#view;
+        if (!view) break;
+        view.hosts.set(e.host, `${e.host}: ${e.status}`);
+        if (e.status === 'unreachable') view.counts.failed++;
+        else view.counts[e.status]++;
+        if ((e.status !== 'ok' && e.status !== 'skipped') || this.opts.verbose > 0) view.details.push(`[${e.task}] ${formatHostResult(e, this.opts)}`);
+        view.render();
         break;
       }
       case 'play:abort':
-        this.#details.push(`NO MORE HOSTS LEFT: ${e.reason}`);
+        this.#view?.details.push(`NO MORE HOSTS LEFT: ${e.reason}`);
         break;
       case 'play:end':
-        this.endPlay();
+        this.#view?.end();
+        this.#view = undefined;
         break;
     }
   }
 
-  private render() {
-    this.#play?.setOutput(redact([this.#task, ...this.#hosts.values()].join('\n')));
-  }
-
-  private endPlay() {
-    const play = this.#play;
-    if (!play) return;
-    const { ok, changed, failed } = this.#counts;
-    play.setTitle(`${play.title}: ok=${ok} changed=${changed} failed=${failed}`);
-    play.done();
-    const details = this.#details.join('\n');
-    void play.finished.then(() => details && process.stdout.write(redact(details) + '\n'));
-    this.#play = undefined;
+  private async show(view: PlayView): Promise<void> {
+    await new Listr([{ title: view.title, task: async (_ctx, wrapper) => (view.attach(wrapper as never), view.ended) }], {
+      renderer: 'default',
+      rendererOptions: { collapseSubtasks: false },
+      exitOnError: false,
+    }).run();
+    if (view.details.length > 0) this.write(redact(view.details.join('\n')) + '\n');
   }
 
   async finish(recap: Recap): Promise<void> {
-    await this.#play?.finished;
-    await new Promise((r) => setImmediate(r));
-    process.stdout.write('\n' + formatRecap(recap));
+    await this.#rendered;
+    this.write('\n' + formatRecap(recap));
   }
-}
-
-function startPlay(title: string): PlayProgress {
-  let setOutput: (t: string) => void = () => {};
-  let setTitle: (t: string) => void = () => {};
-  let done: () => void = () => {};
-  const running = new Promise<void>((resolve) => {
-    done = resolve;
-  });
-  const list = new Listr(
-    [
-      {
-        title,
-        task: async (_ctx, t) => {
-          setOutput = (s) => (t.output = s);
-          setTitle = (s) => (t.title = s);
-          await running;
-        },
-      },
-    ],
-    { renderer: 'default', rendererOptions: { collapseSubtasks: false }, exitOnError: false },
-  );
-  const finished = list.run().then(() => undefined);
-  return { title, setOutput: (s) => setOutput(s), setTitle: (s) => setTitle(s), done, finished };
 }

@@ -1,0 +1,161 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadInventory } from '../../src/inventory/index.js';
+import type { Inventory } from '../../src/inventory/types.js';
+import { parseHaproxyVv, type HaproxyBuild } from './facts.js';
+import { renderHaproxyConfig } from './index.js';
+import { haproxyModel, wantsNonlocalBind } from './model.js';
+import { haproxyVars } from './vars.js';
+
+/** Seed 003: two gateways in front of three masters and two workers on vmnet2 (config text only, no traffic). */
+const SEED_003 = `all:
+  children:
+    gateways:
+      hosts:
+        gateway1: { ansible_host: 192.168.68.56 }
+        gateway2: { ansible_host: 192.168.68.57 }
+    control_plane:
+      hosts:
+        master1: { ansible_host: 10.10.0.131 }
+        master2: { ansible_host: 10.10.0.132 }
+        master3: { ansible_host: 10.10.0.133 }
+    workers:
+      hosts:
+        worker1: { ansible_host: 10.10.0.141 }
+        worker2: { ansible_host: 10.10.0.142 }
+    empty_group:
+      hosts: {}
+`;
+
+let inventory: Inventory;
+beforeAll(async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lw-haproxy-'));
+  writeFileSync(join(dir, 'inventory.yaml'), SEED_003);
+  inventory = await loadInventory([join(dir, 'inventory.yaml')]);
+});
+
+const WITH_PROMEX: HaproxyBuild = { version: '2.6.12-1+deb12u3', prometheus: true };
+const WITHOUT_PROMEX: HaproxyBuild = { version: '2.4.0', prometheus: false };
+
+/** `build` 'not installed' = the fact found no haproxy binary. */
+function render(input: unknown, build: HaproxyBuild | 'not installed' = WITH_PROMEX) {
+  const { model, assumption } = haproxyModel(haproxyVars.parse(input), inventory, build === 'not installed' ? undefined : build);
+  return { text: renderHaproxyConfig(model), assumption };
+}
+
+describe('haproxy config', () => {
+  it('defaults: the API of every control_plane host, round robin, tcp-check, 1h timeouts, Prometheus on 8405', () => {
+    const { text, assumption } = render({});
+    expect(assumption).toBeUndefined();
+    expect(text).toContain('frontend k8s-api\n    bind :6443\n    default_backend k8s-api\n');
+    expect(text).toContain(
+      [
+        'backend k8s-api',
+        '    balance roundrobin',
+        '    option tcp-check',
+        '    server master1 10.10.0.131:6443 check inter 2s fall 3 rise 2',
+        '    server master2 10.10.0.132:6443 check inter 2s fall 3 rise 2',
+        '    server master3 10.10.0.133:6443 check inter 2s fall 3 rise 2',
+      ].join('\n'),
+    );
+    expect(text).toMatch(/defaults\n(.*\n)*    mode tcp\n/);
+    expect(text).toContain('    timeout client 1h\n    timeout server 1h\n');
+    expect(text).toContain('    bind :8405\n    http-request use-service prometheus-exporter if { path /metrics }\n');
+    expect(text).not.toContain('stats uri');
+    expect(text).not.toContain('ingress');
+  });
+
+  it('serves the /stats page instead when the build has no Prometheus exporter, and both when asked', () => {
+    const without = render({}, WITHOUT_PROMEX).text;
+    expect(without).not.toContain('prometheus-exporter');
+    expect(without).toContain('    stats enable\n    stats uri /stats\n');
+    const both = render({ metrics: { stats_page: true } }).text;
+    expect(both).toContain('prometheus-exporter');
+    expect(both).toContain('stats uri /stats');
+    expect(render({ metrics: { enabled: false } }).text).not.toContain('frontend stats');
+  });
+
+  it('says when it has to guess the build (haproxy not installed yet), and refuses Prometheus on a build without it', () => {
+    const { text, assumption } = render({}, 'not installed');
+    expect(assumption).toMatch(/not installed yet/);
+    expect(text).toContain('stats uri /stats');
+    expect(render({ metrics: { prometheus: false } }, 'not installed').assumption).toBeUndefined();
+    expect(() => render({ metrics: { prometheus: true } }, WITHOUT_PROMEX)).toThrow(/built without the Prometheus exporter/);
+  });
+
+  it('TLS passthrough of 443/80 to the workers\' NodePorts 30443/30080 (seed 003)', () => {
+    const { text } = render({ ingress: { enabled: true } });
+    expect(text).toContain(
+      [
+        'frontend ingress-https',
+        '    bind :443',
+        '    tcp-request inspect-delay 5s',
+        '    tcp-request content accept if { req.ssl_hello_type 1 }',
+        '    default_backend ingress-https',
+      ].join('\n'),
+    );
+    expect(text).toContain('    server worker1 10.10.0.141:30443 check inter 2s fall 3 rise 2\n    server worker2 10.10.0.142:30443 check');
+    expect(text).toContain('frontend ingress-http\n    bind :80\n');
+    expect(text).toContain('    server worker2 10.10.0.142:30080 check');
+    expect(render({ ingress: { enabled: true, http_port: null } }).text).not.toContain('ingress-http\n');
+  });
+
+  it('binds a VIP when asked, and then wants ip_nonlocal_bind', () => {
+    const vars = haproxyVars.parse({ api: { bind: '192.168.68.200' } });
+    expect(wantsNonlocalBind(vars)).toBe(true);
+    expect(wantsNonlocalBind(haproxyVars.parse({}))).toBe(false);
+    expect(wantsNonlocalBind(haproxyVars.parse({ api: { bind: '192.168.68.200' }, nonlocal_bind: false }))).toBe(false);
+    expect(render({ api: { bind: '192.168.68.200' } }).text).toContain('bind 192.168.68.200:6443\n');
+  });
+
+  it('explicit servers, another group, port, readyz health check, IPv6 backends', () => {
+    const text = render({
+      api: { port: 7443, servers: [{ name: 'cp1', address: 'fd00::11' }, { name: 'cp2', address: 'cp2.lab.example', port: 16443 }], health_check: 'readyz' },
+    }).text;
+    expect(text).toContain('bind :7443');
+    expect(text).toContain('    option httpchk GET /readyz\n    http-check expect status 200\n');
+    expect(text).not.toContain('option tcp-check');
+    expect(text).toContain('server cp1 [fd00::11]:6443 check inter 2s fall 3 rise 2 check-ssl verify none');
+    expect(text).toContain('server cp2 cp2.lab.example:16443 check');
+    expect(render({ api: { group: 'gateways' } }).text).toContain('server gateway2 192.168.68.57:6443');
+  });
+
+  it('refuses an API without backends, naming the group', () => {
+    expect(() => render({ api: { group: 'masters' } })).toThrow(/group "masters" is missing/);
+    expect(() => render({ api: { group: 'empty_group' } })).toThrow(/group "empty_group" is empty/);
+    expect(() => render({ ingress: { enabled: true, group: 'nodes' } })).toThrow(/haproxy.ingress has no backends/);
+    expect(render({ api: { enabled: false }, metrics: { enabled: false } }).text).not.toContain('frontend');
+  });
+
+  it('refuses two frontends on one port', () => {
+    expect(() => render({ api: { port: 8405 } })).toThrow(/api and metrics both listen on port 8405/);
+    expect(() => render({ api: { port: 8405, bind: '10.0.0.1' }, metrics: { bind: '10.0.0.2' } })).not.toThrow();
+  });
+
+  it('appends extra_config verbatim', () => {
+    expect(render({ extra_config: 'listen dns\n    bind :5353\n    server d 10.0.0.53:53' }).text).toMatch(/# extra_config\nlisten dns\n    bind :5353\n    server d 10.0.0.53:53\n$/);
+  });
+});
+
+describe('haproxy vars', () => {
+  const issues = (input: unknown) => haproxyVars.safeParse(input).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`) ?? [];
+  it('rejects typos, bad times, bad addresses and ports', () => {
+    expect(issues({ api: { prot: 6443 } })).toEqual(['api: Unrecognized key: "prot"']);
+    expect(issues({ timeouts: { client: '1 hour' } })[0]).toMatch(/timeouts.client: expected a haproxy time/);
+    expect(issues({ api: { bind: '10.1' } })[0]).toMatch(/api.bind: expected an IPv4 address/);
+    expect(issues({ api: { port: 70000 } })[0]).toMatch(/^api.port:/);
+    expect(issues({ api: { servers: [{ name: 'cp 1', address: '10.0.0.1' }] } })[0]).toMatch(/api.servers.0.name/);
+  });
+});
+
+describe('haproxy -vv', () => {
+  it('finds the Prometheus exporter as a fact of the build', () => {
+    const debian = 'HAProxy version 2.6.12-1+deb12u3 2025/10/03 - https://haproxy.org/\nFeature list : +EPOLL +PROMEX -QUIC\nBuilt with the Prometheus exporter as a service\n';
+    expect(parseHaproxyVv(debian)).toEqual({ version: '2.6.12-1+deb12u3', prometheus: true });
+    expect(parseHaproxyVv('HAProxy version 2.2.9 2021/02/06\nFeature list : +EPOLL -PROMEX\n')).toEqual({ version: '2.2.9', prometheus: false });
+    expect(parseHaproxyVv('HA-Proxy version 1.8.19 2019/02/11\n')).toEqual({ version: '1.8.19', prometheus: false });
+    expect(parseHaproxyVv('sh: haproxy: not found')).toBeUndefined();
+  });
+});

@@ -1,0 +1,145 @@
+import type { IpAddress } from '../../src/facts/builtin.js';
+import type { Host, Inventory } from '../../src/inventory/types.js';
+import { groupMembers, hostAddress, interfaceHolding, interfaceOnSubnetOf, parseIpv4WithPrefix, type GroupMember } from '../../src/net/host-address.js';
+import type { Secret } from '../../src/secret.js';
+import type { KeepalivedVars } from './vars.js';
+
+export class KeepalivedConfigError extends Error {}
+
+/** Everything the template needs (every key present: the template is strict). */
+export interface KeepalivedModel {
+  routerId: string;
+  scriptUser: string;
+  track: { name: string; script: string; interval: number; fall: number; rise: number; weight: number } | null;
+  instance: {
+    name: string;
+    state: 'BACKUP' | 'MASTER';
+    interface: string;
+    virtualRouterId: number;
+    priority: number;
+    advertInt: number;
+    nopreempt: boolean;
+    preemptDelay: number | null;
+    unicast: { src: string; peers: string[] } | null;
+    authPass: Secret | null;
+    vip: string;
+  };
+  extra: string | null;
+}
+
+/** The VIP's default VRID: its last octet (unique for VIPs within one /24). */
+export function defaultVirtualRouterId(vip: string): number {
+  const parsed = parseIpv4WithPrefix(vip);
+  if (!parsed) throw new KeepalivedConfigError(`keepalived.vip ${vip} is not an IPv4 address`);
+  const last = Number(parsed.address.split('.')[3]);
+  if (last === 0) {
+    throw new KeepalivedConfigError(`keepalived.vip ${vip} ends in .0, which is no VRID: set keepalived.virtual_router_id (1-255, unique on the segment)`);
+  }
+  return last;
+}
+
+const sameVip = (a: unknown, b: string) => typeof a === 'string' && parseIpv4WithPrefix(a)?.address === parseIpv4WithPrefix(b)?.address;
+
+/**
+ * The VRRP peers in priority order: `peers` if given, else the hosts of
+ * `group`, else every inventory host whose own vars set the same VIP.
+ */
+export function vrrpPeers(vars: KeepalivedVars, host: Host, inventory: Inventory): GroupMember[] {
+  let peers: GroupMember[];
+  let source: string;
+  if (vars.peers) {
+    peers = vars.peers;
+    source = 'keepalived.peers';
+  } else if (vars.group) {
+    peers = groupMembers(inventory, vars.group);
+    source = `inventory group "${vars.group}"`;
+  } else {
+    peers = [...inventory.hosts.values()]
+      .filter((h) => sameVip((h.vars.keepalived as { vip?: unknown } | undefined)?.vip, vars.vip))
+      .map((h) => ({ name: h.name, address: hostAddress(h) }));
+    source = `the inventory hosts whose keepalived.vip is ${vars.vip}`;
+  }
+  if (!peers.some((p) => p.name === host.name)) {
+    throw new KeepalivedConfigError(
+      `${host.name} is not among its VRRP peers (${source}: ${peers.map((p) => p.name).join(', ') || 'none'}); ` +
+        'set keepalived.group to the group of hosts sharing the VIP, or keepalived.peers',
+    );
+  }
+  return peers;
+}
+
+/**
+ * The interface for VRRP and the VIP, and the VIP's prefix: the interface with
+ * an address on the VIP's subnet; else the one holding the host's inventory
+ * address (then the VIP gets /32 unless a prefix is given).
+ */
+export function vipPlacement(vars: KeepalivedVars, host: Host, ifaces: readonly IpAddress[]): { iface: string; vip: string } {
+  const vip = parseIpv4WithPrefix(vars.vip)!;
+  const onSubnet = interfaceOnSubnetOf(ifaces, vip.address);
+  let iface = vars.interface;
+  if (iface === undefined) iface = onSubnet?.iface.ifname ?? interfaceHolding(ifaces, hostAddress(host))?.ifname;
+  if (iface === undefined) {
+    throw new KeepalivedConfigError(
+      `keepalived: no interface of ${host.name} has an address on the subnet of ${vip.address}, and none holds its inventory address ` +
+        `${hostAddress(host)}: set keepalived.interface`,
+    );
+  }
+  if (vars.interface !== undefined && !ifaces.some((i) => i.ifname === vars.interface)) {
+    throw new KeepalivedConfigError(`keepalived.interface ${vars.interface} does not exist on ${host.name} (it has ${ifaces.map((i) => i.ifname).join(', ')})`);
+  }
+  const prefix = vip.prefix ?? (onSubnet && onSubnet.iface.ifname === iface ? onSubnet.prefixlen : 32);
+  return { iface, vip: `${vip.address}/${prefix}` };
+}
+
+/** The whole model for one host. */
+export function keepalivedModel(vars: KeepalivedVars, host: Host, inventory: Inventory, ifaces: readonly IpAddress[]): KeepalivedModel {
+  const peers = vrrpPeers(vars, host, inventory);
+  const index = peers.findIndex((p) => p.name === host.name);
+  const me = peers[index]!;
+  const vip = parseIpv4WithPrefix(vars.vip)!.address;
+  const clash = peers.find((p) => p.address === vip);
+  if (clash) throw new KeepalivedConfigError(`keepalived.vip ${vip} is the address of peer ${clash.name}: a VIP must be an address no host holds`);
+
+  const priority = vars.priority ?? vars.priority_start - index * vars.priority_step;
+  if (priority < 1) {
+    throw new KeepalivedConfigError(
+      `keepalived: ${host.name} is peer ${index + 1} of ${peers.length}; priority ${vars.priority_start} - ${index} × ${vars.priority_step} = ${priority} is below 1: ` +
+        'raise priority_start or lower priority_step',
+    );
+  }
+  if (vars.state === 'MASTER' && !vars.preempt) {
+    throw new KeepalivedConfigError('keepalived: preempt: false (nopreempt) needs state BACKUP');
+  }
+  const { iface, vip: vipWithPrefix } = vipPlacement(vars, host, ifaces);
+  const virtualRouterId = vars.virtual_router_id ?? defaultVirtualRouterId(vars.vip);
+
+  return {
+    routerId: vars.router_id ?? host.name,
+    scriptUser: vars.script_user,
+    track:
+      vars.track === false
+        ? null
+        : {
+            name: 'chk_health',
+            script: vars.track.script,
+            interval: vars.track.interval,
+            fall: vars.track.fall,
+            rise: vars.track.rise,
+            weight: vars.track.weight ?? Math.max(-253, -(peers.length * vars.priority_step)),
+          },
+    instance: {
+      name: vars.instance ?? `VI_${virtualRouterId}`,
+      state: vars.state,
+      interface: iface,
+      virtualRouterId,
+      priority,
+      advertInt: vars.advert_int,
+      nopreempt: !vars.preempt,
+      preemptDelay: vars.preempt_delay ?? null,
+      unicast: vars.unicast ? { src: me.address, peers: peers.filter((p) => p.name !== host.name).map((p) => p.address) } : null,
+      authPass: vars.auth_pass ?? null,
+      vip: vipWithPrefix,
+    },
+    extra: vars.extra_config?.replace(/\s+$/, '') || null,
+  };
+}

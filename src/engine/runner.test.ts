@@ -160,6 +160,43 @@ describe('engine on local hosts', () => {
     expect(log().split('\n').filter(Boolean).sort()).toEqual(['local1 a', 'local1 b', 'local2 a', 'local2 b']);
   });
 
+  it('secrets never appear in any output: diffs, commands, stderr, JSON', async () => {
+    writeFileSync(
+      inventory,
+      `all:
+  vars: { ansible_connection: local, workdir: ${dir}, labwright_state_dir: ${dir}/state1, token: !secret hunter2-token }
+  hosts: { local1: }
+`,
+    );
+    const secretive = defineRole({
+      name: 'secretive',
+      vars: z.object({}),
+      tasks: ({ task }) => [
+        task('write', ({ host }) => file({ path: `${host.vars.workdir}/s.conf`, content: `token=${(host.vars.token as { reveal(): string }).reveal()}\n` })),
+        task('leak', ({ host }) => command({ run: sh`echo ${host.vars.token as never} >&2; exit 1` })),
+      ],
+    });
+    const p = [play({ name: 's', hosts: 'all', roles: [secretive] })];
+    for (const flags of [['--diff'], ['--json']]) {
+      const io = capture();
+      expect(await main(p, ['-i', inventory, ...flags], io)).toBe(2);
+      expect(io.stdout + io.stderr).not.toContain('hunter2-token');
+      expect(io.stdout).toContain('********');
+    }
+    expect(readFileSync(join(dir, 's.conf'), 'utf8')).toBe('token=hunter2-token\n');
+  });
+
+  it('maxFailPercentage stops the play for every host once exceeded', async () => {
+    // local1 fails; local2 is fine, but 1 of 2 (50%) exceeds 40%: the play stops before local2's handlers
+    writeFileSync(inventory, readFileSync(inventory, 'utf8').replace('local1: {', 'local1: { demo: { fail: true },'));
+    const io = capture();
+    const strict = [play({ name: 'demo', hosts: 'servers', roles: [demo], maxFailPercentage: 40 })];
+    expect(await main(strict, ['-i', inventory], io)).toBe(2);
+    expect(io.stdout).toContain('NO MORE HOSTS LEFT: 1 of 2 hosts failed (max_fail_percentage 40)');
+    expect(io.stdout).not.toContain('RUNNING HANDLER');
+    expect(log()).toBe('');
+  });
+
   it('bad options exit 5', async () => {
     const io = capture();
     expect(await main(plays, ['-i', inventory, '--forks', 'many'], io)).toBe(5);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Secret } from '../secret.js';
-import { loadTree } from './fixtures/tree.js';
+import { hostsFile, loadTree } from './fixtures/tree.js';
 
 /** The connection of host `h` with `vars` (YAML flow mapping text). */
 const connectionOf = async (vars: string) =>
@@ -74,5 +74,98 @@ describe('connection settings', () => {
 
   it('turns a plain-string password into a Secret', async () => {
     expect((await connectionOf('{ ansible_password: hunter2 }')).password?.reveal()).toBe('hunter2');
+  });
+
+  it('reads the legacy Ansible spellings', async () => {
+    const connection = await connectionOf(
+      '{ ansible_ssh_host: 10.0.0.2, ansible_ssh_port: 2222, ansible_ssh_user: ops, ansible_ssh_pass: !secret pw,' +
+        ' ansible_timeout: 3 }',
+    );
+    expect(connection).toMatchObject({ address: '10.0.0.2', port: 2222, user: 'ops', connectTimeoutMs: 3000 });
+    expect(connection.password?.reveal()).toBe('pw');
+  });
+
+  it.each([
+    ['ansible_ssh_timeout: 4', { connectTimeoutMs: 4000 }],
+    ['ansible_private_key_file: keys/lab', { privateKeyFile: 'keys/lab' }],
+    ['ansible_ssh_host_key_checking: true', { hostKeyChecking: 'strict' }],
+    ['ansible_become_method: sudo', { become: false }],
+  ])('reads %s too', async (entry, expected) => {
+    expect(await connectionOf(`{ ${entry} }`)).toMatchObject(expected);
+  });
+
+  it('reads ansible_ssh_password as the password', async () => {
+    expect((await connectionOf('{ ansible_ssh_password: pw }')).password?.reveal()).toBe('pw');
+  });
+
+  it('accepts and ignores ansible_ssh_common_args and ansible_ssh_extra_args, kept for ansible-core', async () => {
+    const inventory = await loadTree(
+      hostsFile(
+        'all:',
+        '  hosts:',
+        '    h:',
+        '      ansible_ssh_common_args: "-o ProxyJump=bastion"',
+        '      ansible_ssh_extra_args: "-o StrictHostKeyChecking=no"',
+      ),
+    );
+    const h = inventory.hosts.get('h')!;
+    expect(h.connection).toEqual({
+      kind: 'ssh',
+      address: 'h',
+      port: 22,
+      become: false,
+      hostKeyChecking: 'strict',
+      connectTimeoutMs: 10_000,
+    });
+    expect(h.vars.ansible_ssh_common_args).toBe('-o ProxyJump=bastion');
+  });
+});
+
+describe('spellings of one setting are one variable for precedence', () => {
+  it.each([
+    ['ansible_become: true', 'become: false', false],
+    ['become: false', 'ansible_become: true', true],
+    ['ansible_become: false', 'become: true', true],
+  ])('group %s, host %s: the host wins', async (groupVar, hostVar, become) => {
+    const inventory = await loadTree(
+      hostsFile(
+        'all:',
+        '  children:',
+        '    k8s:',
+        `      vars: { ${groupVar} }`,
+        '      hosts:',
+        `        cp1: { ${hostVar} }`,
+      ),
+    );
+    expect(inventory.hosts.get('cp1')?.connection.become).toBe(become);
+  });
+
+  it('follows variable precedence whatever the spelling', async () => {
+    const inventory = await loadTree({
+      ...hostsFile(
+        'all:',
+        '  vars: { address: 10.0.0.1, ansible_port: 2201, ansible_user: group-user }',
+        '  children:',
+        '    g:',
+        '      hosts:',
+        '        h1: { ansible_ssh_host: 10.0.0.2, user: host-user }',
+        '        h2: { port: 2202 }',
+      ),
+      'group_vars/all.yaml': 'port: 2200\nansible_ssh_user: group-vars-user\n',
+      'host_vars/h2.yaml': 'ansible_ssh_port: 2203\n',
+    });
+    expect(inventory.hosts.get('h1')?.connection).toMatchObject({ address: '10.0.0.2', port: 2200, user: 'host-user' });
+    expect(inventory.hosts.get('h2')?.connection).toMatchObject({
+      address: '10.0.0.1',
+      port: 2203,
+      user: 'group-vars-user',
+    });
+  });
+
+  it('lets extra vars in one spelling override the inventory in another', async () => {
+    const inventory = await loadTree(hostsFile('all:', '  hosts:', '    h: { ansible_user: ops }'), {
+      extraVars: { user: 'root' },
+    });
+    expect(inventory.hosts.get('h')?.connection.user).toBe('root');
   });
 });

@@ -3,12 +3,12 @@ import { z } from 'zod';
 import type { ConnectionSpec } from '../connection/types.js';
 import { Secret, secret } from '../secret.js';
 import { describe } from './describe.js';
-import type { Located } from './merge.js';
+import type { Located, VarLayer } from './merge.js';
 import { parseErrorAt } from './position.js';
 import { ADDRESS, BOOLEAN, expectValue, PORT, SECONDS, TEXT, type Expectation } from './schema.js';
 
-/** A variable that sets one connection setting. An Ansible key comes first, then its alias. */
-type Source<T> = readonly [key: string, expectation: Expectation<T>];
+/** A variable that sets one connection setting, and what its value must be. */
+type Spelling<T> = readonly [key: string, expectation: Expectation<T>];
 
 const KIND: Expectation<ConnectionSpec['kind']> = {
   schema: z.enum(['ssh', 'local', 'smart', 'paramiko']).transform((kind) => (kind === 'local' ? 'local' : 'ssh')),
@@ -35,40 +35,124 @@ const PASSWORD: Expectation<Secret> = {
   expected: 'a string (preferably tagged !secret)',
 };
 
-/** The connection settings of host `name` from its merged variables. */
-export function resolveConnection(name: string, vars: ReadonlyMap<string, Located>): ConnectionSpec {
-  const setting = <T>(...sources: Source<T>[]): T | undefined => resolveSetting(vars, sources);
-  const timeoutSeconds = setting(['connect_timeout', SECONDS]) ?? 10;
+const BECOME_METHOD: Expectation<'sudo'> = {
+  schema: z.literal('sudo'),
+  expected: 'sudo',
+  advice: () =>
+    'labwright becomes another user only through sudo -n: remove ansible_become_method or set it to sudo, ' +
+    'and let the connection user run sudo without a password (NOPASSWD in sudoers)',
+};
+
+/**
+ * The spellings of each setting: the Ansible key first, then Ansible's other
+ * (legacy) keys, then labwright's friendlier alias. Spellings of one setting
+ * are one variable for precedence: the source with the highest precedence that
+ * sets any of them wins (`ansible_become: true` on a group, `become: false` on
+ * one of its hosts: the host does not become root). Only one source (a host
+ * entry, a `vars:` section, a vars file, the extra vars) setting two of them to
+ * different values is an error.
+ *
+ * ansible-core differs when two spellings are set in different places: it
+ * picks between them by name, whatever their precedence (ansible-core 2.14
+ * connects to a group's ansible_ssh_host rather than its host's ansible_host),
+ * and it does not know labwright's aliases.
+ */
+const SETTINGS = {
+  kind: [['ansible_connection', KIND], ['connection', KIND]],
+  address: [['ansible_host', ADDRESS], ['ansible_ssh_host', ADDRESS], ['address', ADDRESS]],
+  port: [['ansible_port', PORT], ['ansible_ssh_port', PORT], ['port', PORT]],
+  user: [['ansible_user', TEXT], ['ansible_ssh_user', TEXT], ['user', TEXT]],
+  privateKeyFile: [['ansible_ssh_private_key_file', TEXT], ['ansible_private_key_file', TEXT], ['key_file', TEXT]],
+  password: [['ansible_password', PASSWORD], ['ansible_ssh_pass', PASSWORD], ['ansible_ssh_password', PASSWORD]],
+  become: [['ansible_become', BOOLEAN], ['become', BOOLEAN]],
+  becomeMethod: [['ansible_become_method', BECOME_METHOD]],
+  becomeUser: [['ansible_become_user', TEXT]],
+  hostKeyChecking: [
+    ['ansible_host_key_checking', ANSIBLE_HOST_KEY_CHECKING],
+    ['ansible_ssh_host_key_checking', ANSIBLE_HOST_KEY_CHECKING],
+    ['host_key_checking', HOST_KEY_POLICY],
+  ],
+  knownHostsFile: [['known_hosts_file', TEXT]],
+  connectTimeout: [['ansible_timeout', SECONDS], ['ansible_ssh_timeout', SECONDS], ['connect_timeout', SECONDS]],
+} satisfies Record<string, readonly Spelling<unknown>[]>;
+
+/** Ansible keys labwright cannot honour: any value is a ParseError. */
+const BECOME_PASSWORD_KEYS = ['ansible_become_password', 'ansible_become_pass'];
+
+/*
+ * Not connection settings of labwright, on purpose:
+ * - ansible_ssh_common_args and ansible_ssh_extra_args are accepted and ignored.
+ *   Lab inventories set them (a jump host, options of a test container) so that
+ *   ansible-core can run on the same file; labwright's own SSH client takes no
+ *   OpenSSH command-line options, and its settings are the keys above.
+ */
+
+/**
+ * The connection settings of host `name` from its variable sources (lowest
+ * precedence first, as given by hostLayers).
+ */
+export function resolveConnection(name: string, layers: readonly VarLayer[]): ConnectionSpec {
+  const setting = <T>(spellings: readonly Spelling<T>[]): T | undefined => resolveSetting(layers, spellings);
+  const user = setting(SETTINGS.user);
+  rejectBecomePassword(layers, user);
+  setting(SETTINGS.becomeMethod); // only checked: sudo is the one method
+  const timeoutSeconds = setting(SETTINGS.connectTimeout) ?? 10;
   return {
-    kind: setting(['ansible_connection', KIND], ['connection', KIND]) ?? 'ssh',
-    address: setting(['ansible_host', ADDRESS], ['address', ADDRESS]) ?? name,
-    port: setting(['ansible_port', PORT], ['port', PORT]) ?? 22,
-    user: setting(['ansible_user', TEXT], ['user', TEXT]),
-    privateKeyFile: setting(['ansible_ssh_private_key_file', TEXT], ['key_file', TEXT]),
-    password: setting(['ansible_password', PASSWORD]),
-    become: setting(['ansible_become', BOOLEAN], ['become', BOOLEAN]) ?? false,
-    becomeUser: setting(['ansible_become_user', TEXT]),
-    hostKeyChecking:
-      setting(['ansible_host_key_checking', ANSIBLE_HOST_KEY_CHECKING], ['host_key_checking', HOST_KEY_POLICY]) ??
-      'strict',
-    knownHostsFile: setting(['known_hosts_file', TEXT]),
+    kind: setting(SETTINGS.kind) ?? 'ssh',
+    address: setting(SETTINGS.address) ?? name,
+    port: setting(SETTINGS.port) ?? 22,
+    user,
+    privateKeyFile: setting(SETTINGS.privateKeyFile),
+    password: setting(SETTINGS.password),
+    become: setting(SETTINGS.become) ?? false,
+    becomeUser: setting(SETTINGS.becomeUser),
+    hostKeyChecking: setting(SETTINGS.hostKeyChecking) ?? 'strict',
+    knownHostsFile: setting(SETTINGS.knownHostsFile),
     connectTimeoutMs: timeoutSeconds * 1000,
   };
 }
 
-/** The checked value of the variables that set one setting; they must agree when several are set. */
-function resolveSetting<T>(vars: ReadonlyMap<string, Located>, sources: readonly Source<T>[]): T | undefined {
-  const found = sources.flatMap(([key, expectation]) => {
-    const located = vars.get(key);
-    return located ? [{ key, ...located, checked: expectValue(expectation, located.value, located.origin) }] : [];
-  });
-  const [first, other] = found;
-  if (other && !isDeepStrictEqual(first.checked, other.checked)) {
-    throw parseErrorAt(
-      other.origin,
-      `${other.key} is ${describe(other.value)} but ${first.key} is ${describe(first.value)} ` +
-        `(${first.origin.location}): set only one of them`,
-    );
+/**
+ * The checked value of one setting: that of the source with the highest
+ * precedence setting any of its spellings (values it overrides are not
+ * checked). A source that sets several spellings must give them equal values.
+ */
+function resolveSetting<T>(layers: readonly VarLayer[], spellings: readonly Spelling<T>[]): T | undefined {
+  let winner: { key: string; located: Located; expectation: Expectation<T> } | undefined;
+  for (const layer of layers) {
+    const found = spellings.flatMap(([key, expectation]) => {
+      const located = layer.get(key);
+      return located ? [{ key, located, expectation }] : [];
+    });
+    const [first, ...others] = found;
+    if (!first) continue;
+    const checked = (entry: typeof first) => expectValue(entry.expectation, entry.located.value, entry.located.origin);
+    for (const other of others) {
+      if (!isDeepStrictEqual(checked(first), checked(other))) {
+        throw parseErrorAt(
+          other.located.origin,
+          `${other.key} is ${describe(other.located.value)} but ${first.key} is ${describe(first.located.value)} ` +
+            `(${first.located.origin.location}): set only one of them`,
+        );
+      }
+    }
+    winner = first;
   }
-  return first?.checked;
+  return winner && expectValue(winner.expectation, winner.located.value, winner.located.origin);
+}
+
+function rejectBecomePassword(layers: readonly VarLayer[], user: string | undefined): void {
+  for (const layer of layers) {
+    for (const key of BECOME_PASSWORD_KEYS) {
+      const located = layer.get(key);
+      if (!located) continue;
+      const who = user ?? 'the connection user';
+      throw parseErrorAt(
+        located.origin,
+        'labwright never uses a become password: it runs sudo -n, which fails rather than prompt for one. ' +
+          `Remove ${key} and let ${who} run sudo without a password ` +
+          `(NOPASSWD, e.g. "${user ?? '<user>'} ALL=(ALL) NOPASSWD: ALL" in /etc/sudoers.d/)`,
+      );
+    }
+  }
 }

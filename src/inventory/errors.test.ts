@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import { hostsFile, loadError, writeTree } from './fixtures/tree.js';
 import { loadInventory } from './index.js';
 
-
 describe('inventory mistakes: one ParseError message with file:line:col, key path, expected and found', () => {
   it('a port that is not a number', async () => {
     const files = hostsFile(
@@ -40,10 +39,86 @@ describe('inventory mistakes: one ParseError message with file:line:col, key pat
     );
   });
 
-  it('an alias and its Ansible key that disagree', async () => {
-    const files = hostsFile('all:', '  vars:', '    ansible_port: 22', '  hosts:', '    gw1:', '      port: 2222');
+  it('an alias and its Ansible key that disagree in one host entry', async () => {
+    const files = hostsFile('all:', '  hosts:', '    gw1:', '      ansible_port: 22', '      port: 2222');
     expect(await loadError(files)).toBe(
-      'hosts.yaml:6:7: all.hosts.gw1.port: port is 2222 but ansible_port is 22 (hosts.yaml:3:5): set only one of them',
+      'hosts.yaml:5:7: all.hosts.gw1.port: port is 2222 but ansible_port is 22 (hosts.yaml:4:7): set only one of them',
+    );
+  });
+
+  it("an alias and its Ansible key that disagree in one group's vars, even when a host overrides both", async () => {
+    const files = hostsFile(
+      'all:',
+      '  children:',
+      '    k8s:',
+      '      vars:',
+      '        ansible_become: true',
+      '        become: false',
+      '      hosts:',
+      '        cp1: { become: true }',
+    );
+    expect(await loadError(files)).toBe(
+      'hosts.yaml:6:9: all.children.k8s.vars.become: become is false but ansible_become is true (hosts.yaml:5:9): ' +
+        'set only one of them',
+    );
+  });
+
+  it('a legacy Ansible key and its modern key that disagree in one vars file', async () => {
+    const files = {
+      ...hostsFile('all:', '  hosts:', '    gw1:'),
+      'host_vars/gw1.yaml': 'ansible_user: ops\nansible_ssh_user: root\n',
+    };
+    expect(await loadError(files)).toBe(
+      'host_vars/gw1.yaml:2:1: ansible_ssh_user: ansible_ssh_user is "root" but ansible_user is "ops" ' +
+        '(host_vars/gw1.yaml:1:1): set only one of them',
+    );
+  });
+
+  it('two spellings that disagree in the extra vars', async () => {
+    const extraVars = { ansible_host: '10.0.0.2', address: '10.0.0.3' };
+    expect(await loadError(hostsFile('all:', '  hosts:', '    gw1:'), { extraVars })).toBe(
+      'extra vars: address: address is "10.0.0.3" but ansible_host is "10.0.0.2" (extra vars): set only one of them',
+    );
+  });
+
+  it.each([['ansible_become_password'], ['ansible_become_pass']])('a become password (%s)', async (key) => {
+    const files = hostsFile(
+      'all:',
+      '  vars:',
+      '    ansible_user: ops',
+      `    ${key}: !secret hunter2`,
+      '  hosts:',
+      '    gw1:',
+    );
+    const message = await loadError(files);
+    expect(message).toBe(
+      `hosts.yaml:4:5: all.vars.${key}: labwright never uses a become password: it runs sudo -n, which fails rather ` +
+        `than prompt for one. Remove ${key} and let ops run sudo without a password ` +
+        '(NOPASSWD, e.g. "ops ALL=(ALL) NOPASSWD: ALL" in /etc/sudoers.d/)',
+    );
+    expect(message).not.toContain('hunter2');
+  });
+
+  it('a become password without a connection user', async () => {
+    expect(await loadError(hostsFile('all:', '  hosts:', '    gw1:', '      ansible_become_pass: x'))).toContain(
+      'Remove ansible_become_pass and let the connection user run sudo without a password ' +
+        '(NOPASSWD, e.g. "<user> ALL=(ALL) NOPASSWD: ALL" in /etc/sudoers.d/)',
+    );
+  });
+
+  it('a become method other than sudo', async () => {
+    const files = { ...hostsFile('all:', '  hosts:', '    gw1:'), 'group_vars/all.yml': 'ansible_become_method: su\n' };
+    expect(await loadError(files)).toBe(
+      'group_vars/all.yml:1:1: ansible_become_method: expected sudo, got "su" (labwright becomes another user only ' +
+        'through sudo -n: remove ansible_become_method or set it to sudo, and let the connection user run sudo ' +
+        'without a password (NOPASSWD in sudoers))',
+    );
+  });
+
+  it('y written for a boolean', async () => {
+    expect(await loadError(hostsFile('all:', '  hosts:', '    gw1:', '      become: y'))).toBe(
+      'hosts.yaml:4:7: all.hosts.gw1.become: expected true or false, got "y" ' +
+        '(y and n are strings in YAML as Ansible reads it: write true or false)',
     );
   });
 

@@ -147,6 +147,26 @@ describe('loadInventory: structure', () => {
     expect(inventory.hosts.get('n2')?.vars).toEqual({ ansible_user: 'ops', rack: 'r2', motd: '{{ not a template }}' });
   });
 
+  it('reads plain scalars like Ansible (PyYAML): y, n, 1e3 and -.5 are strings', async () => {
+    const inventory = await loadTree(
+      hostsFile(
+        'all:',
+        '  hosts:',
+        '    h:',
+        '      strings: [y, Y, n, N, 1e3, 1.0e3, 1e-3, -.5, tRuE]',
+        '      booleans: [yes, No, true, FALSE, on, OFF]',
+        '      numbers: [1.5e+3, .5, 1_000, 0x1F, 017, 0b101, 1:30, 3.14]',
+        '      y: key',
+      ),
+    );
+    expect(inventory.hosts.get('h')?.vars).toEqual({
+      strings: ['y', 'Y', 'n', 'N', '1e3', '1.0e3', '1e-3', '-.5', 'tRuE'],
+      booleans: [true, false, true, false, true, false],
+      numbers: [1500, 0.5, 1000, 31, 15, 5, 90, 3.14],
+      y: 'key',
+    });
+  });
+
   it('keeps dates as strings so that vars stay plain data', async () => {
     const inventory = await loadTree(hostsFile('all:', '  hosts:', '    h:', '      installed: 2024-05-01'));
     expect(inventory.hosts.get('h')?.vars.installed).toBe('2024-05-01');

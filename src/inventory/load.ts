@@ -1,10 +1,9 @@
-import path from 'node:path';
 import { resolveConnection } from './connection.js';
 import { newDraft } from './draft.js';
 import { addImplicitGroups, analyzeGroups } from './graph.js';
-import { extraVarsLayer, mergeLayers, plainVars, type VarLayer } from './merge.js';
+import { extraVarsLayer, mergeLayers, plainVars, type Located } from './merge.js';
 import { selectHosts } from './patterns.js';
-import { groupMergeOrder, groupVars, hostLayers } from './precedence.js';
+import { groupMergeOrder, groupSources, hostLayers, ownGroupVars } from './precedence.js';
 import { addInventoryFile } from './structure.js';
 import type { Group, Host, Inventory, Vars } from './types.js';
 import { readVarsFiles } from './vars-files.js';
@@ -17,7 +16,8 @@ export interface LoadOptions {
 
 /**
  * Reads Ansible YAML inventories (merged in order) with the group_vars/ and
- * host_vars/ beside each of them. Throws ParseError (exit 4) for any mistake.
+ * host_vars/ beside each of them, with Ansible's variable precedence (see
+ * hostLayers). Throws ParseError (exit 4) for any mistake.
  */
 export async function loadInventory(paths: string[], opts: LoadOptions = {}): Promise<Inventory> {
   const draft = newDraft();
@@ -25,21 +25,22 @@ export async function loadInventory(paths: string[], opts: LoadOptions = {}): Pr
   addImplicitGroups(draft);
   const graph = analyzeGroups(draft);
 
-  const inventoryDirs = [...new Set(paths.map((file) => path.dirname(file)))];
-  const groupVarsFiles = await readVarsFiles(inventoryDirs, 'group_vars', draft.groups.keys());
-  const hostVarsFiles = await readVarsFiles(inventoryDirs, 'host_vars', draft.hosts.keys());
-  const varsOfGroups = groupVars(draft, groupVarsFiles);
-  const mergeOrder = groupMergeOrder(graph, varsOfGroups);
+  const groupVarsFiles = await readVarsFiles(paths, 'group_vars', draft.groups.keys());
+  const hostVarsFiles = await readVarsFiles(paths, 'host_vars', draft.hosts.keys());
+  const sources = groupSources(draft, groupVarsFiles);
+  const mergeOrder = groupMergeOrder(graph, sources);
   const extraVars = extraVarsLayer(opts.extraVars ?? {});
 
   const hosts = new Map<string, Host>();
-  const hostVars = new Map<string, VarLayer>();
+  const hostVars = new Map<string, Map<string, Located>>();
   for (const [name, inventoryVars] of draft.hosts) {
     const directGroups = [...draft.groups.values()].filter((group) => group.hosts.has(name));
     const groups = [...new Set(directGroups.flatMap((group) => [...graph.ancestors.get(group.name)!]))];
     groups.sort(mergeOrder);
-    const vars = mergeLayers(hostLayers(groups, varsOfGroups, inventoryVars, hostVarsFiles.get(name)!, extraVars));
-    hosts.set(name, { name, vars: plainVars(vars), groups, connection: resolveConnection(name, vars) });
+    const ownFiles = hostVarsFiles.map((files) => files.get(name)!);
+    const layers = hostLayers(groups, sources, inventoryVars, ownFiles, extraVars);
+    const vars = mergeLayers(layers);
+    hosts.set(name, { name, vars: plainVars(vars), groups, connection: resolveConnection(name, layers) });
     hostVars.set(name, vars);
   }
 
@@ -50,7 +51,7 @@ export async function loadInventory(paths: string[], opts: LoadOptions = {}): Pr
         name: group.name,
         children: [...group.children.keys()],
         hosts: [...hosts.values()].filter((host) => host.groups.includes(group.name)).map((host) => host.name),
-        vars: plainVars(varsOfGroups.get(group.name)!),
+        vars: plainVars(ownGroupVars(group.name, sources)),
       },
     ]),
   );

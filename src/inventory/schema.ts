@@ -34,7 +34,11 @@ export const BOOLEAN: Expectation<boolean> = {
   schema: z.boolean(),
   expected: 'true or false',
   advice: (found) =>
-    typeof found === 'string' ? 'a quoted string is not a boolean: write true or false without quotes' : undefined,
+    typeof found !== 'string'
+      ? undefined
+      : /^[yn]$/i.test(found)
+        ? 'y and n are strings in YAML as Ansible reads it: write true or false'
+        : 'a quoted string is not a boolean: write true or false without quotes',
 };
 
 /** A whole number, also written as a string of digits ("22"). */

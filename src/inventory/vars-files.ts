@@ -7,26 +7,46 @@ import { readYamlSource } from './yaml.js';
 
 const VARS_EXTENSIONS = ['.yml', '.yaml', '.json'];
 
+/** The layers each group (or host) gets from the group_vars/ (or host_vars/) directory beside one inventory file. */
+export type VarsFiles = ReadonlyMap<string, readonly VarLayer[]>;
+
 /**
- * The variables each of `names` gets from `<kind>/<name>` (a .yml, .yaml or
- * .json file, or a directory of them read in lexical order) beside each
- * inventory directory, in the order of `inventoryDirs`.
+ * For each of `inventoryFiles`, in order, the variables each of `names` gets
+ * from `<kind>/<name>` beside it (a .yml, .yaml or .json file, or a directory
+ * of them read in lexical order).
+ *
+ * Like Ansible, which loads the vars files beside each inventory source in
+ * turn, a directory holding several of the inventory files is counted once for
+ * each of them (it is read only once): with inventories a/1, b/2 and a/3, the
+ * files of a/ are applied again after those of b/.
  */
 export async function readVarsFiles(
-  inventoryDirs: readonly string[],
+  inventoryFiles: readonly string[],
   kind: 'group_vars' | 'host_vars',
   names: Iterable<string>,
-): Promise<Map<string, VarLayer[]>> {
-  const layers = new Map([...names].map((name) => [name, [] as VarLayer[]]));
-  for (const dir of inventoryDirs) {
-    const varsDir = path.join(dir, kind);
-    const entries = await listDir(varsDir);
-    for (const [name, nameLayers] of layers) {
-      for (const file of await filesFor(varsDir, entries, name)) {
-        const source = await readYamlSource(file);
-        nameLayers.push(readVars(source, rootEntry(source)));
-      }
+): Promise<VarsFiles[]> {
+  const nameList = [...names];
+  const byDir = new Map<string, Promise<VarsFiles>>();
+  const read = (dir: string) => {
+    let files = byDir.get(dir);
+    if (!files) byDir.set(dir, (files = readVarsDir(path.join(dir, kind), nameList)));
+    return files;
+  };
+  const result: VarsFiles[] = [];
+  for (const file of inventoryFiles) result.push(await read(path.dirname(file)));
+  return result;
+}
+
+async function readVarsDir(varsDir: string, names: readonly string[]): Promise<VarsFiles> {
+  const entries = await listDir(varsDir);
+  const layers = new Map<string, VarLayer[]>();
+  for (const name of names) {
+    const nameLayers: VarLayer[] = [];
+    for (const file of await filesFor(varsDir, entries, name)) {
+      const source = await readYamlSource(file);
+      nameLayers.push(readVars(source, rootEntry(source)));
     }
+    layers.set(name, nameLayers);
   }
   return layers;
 }

@@ -29,9 +29,35 @@ const unsafeTag: ScalarTag = { tag: '!unsafe', resolve: (text) => text };
 const isTimestamp = (tag: Tags[number]): boolean =>
   typeof tag === 'string' ? tag === 'timestamp' : tag.tag === 'tag:yaml.org,2002:timestamp';
 
+/*
+ * Ansible reads YAML with PyYAML, whose YAML 1.1 booleans and floats are fewer
+ * than the yaml package's: y, Y, n and N are strings, and so are 1e3 and -.5
+ * (a float has digits before its point, or no sign, and an exponent only after
+ * a point and with a sign).
+ */
+const PYYAML_TRUE = /^(?:yes|Yes|YES|true|True|TRUE|on|On|ON)$/;
+const PYYAML_FALSE = /^(?:no|No|NO|false|False|FALSE|off|Off|OFF)$/;
+const PYYAML_FLOAT = /^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?)$/;
+
+/** The yaml package's YAML 1.1 tags, resolving plain scalars like PyYAML (dates stay strings). */
+function pyyamlTags(tags: Tags): Tags {
+  return tags.flatMap((tag): Tags => {
+    if (isTimestamp(tag)) return [];
+    if (typeof tag === 'string' || !('test' in tag) || !tag.test) return [tag];
+    if (tag.tag === 'tag:yaml.org,2002:bool') {
+      return [{ ...tag, test: tag.test.test('true') ? PYYAML_TRUE : PYYAML_FALSE }];
+    }
+    if (tag.tag !== 'tag:yaml.org,2002:float') return [tag];
+    // The exponent float goes: the plain float reads exponents too.
+    if (tag.format === 'EXP') return [];
+    return tag.test.test('1.5') ? [{ ...tag, test: PYYAML_FLOAT }] : [tag];
+  });
+}
+
 /**
  * Parses `file` as YAML 1.1, like Ansible (PyYAML): unquoted yes/no are booleans
- * and `<<` merge keys work. Dates stay strings so that vars remain plain data.
+ * (y/n are not) and `<<` merge keys work. Dates stay strings so that vars
+ * remain plain data.
  */
 export async function readYamlSource(file: string): Promise<YamlSource> {
   const text = await readText(file);
@@ -41,7 +67,7 @@ export async function readYamlSource(file: string): Promise<YamlSource> {
     lineCounter: lines,
     prettyErrors: false,
     uniqueKeys: false, // checked below, to point at the repeated key
-    customTags: (tags) => [...tags.filter((tag) => !isTimestamp(tag)), secretTag, unsafeTag],
+    customTags: (tags) => [...pyyamlTags(tags), secretTag, unsafeTag],
   });
   const [problem] = [...doc.errors, ...doc.warnings];
   if (problem) {

@@ -1,0 +1,124 @@
+import { defineRole } from '../../src/engine/definitions.js';
+import { interfaces, type IpAddress } from '../../src/facts/builtin.js';
+import { interfaceInSubnet } from '../../src/net/lan.js';
+import { factFile } from '../../src/ops/fact-file.js';
+import { apt, directory, file, renderTemplate, service } from '../../src/ops/index.js';
+import { sh, type Command } from '../../src/shell/quote.js';
+import { CONFIG_PATH, DATA_DIR, DHCP_HOSTS_PATH, dnsmasqDefaults, dnsmasqSchema, HOSTS_PATH, type DnsmasqConfig } from './vars.js';
+
+export { CONFIG_PATH, DATA_DIR, DHCP_HOSTS_PATH, HOSTS_PATH } from './vars.js';
+
+const templates = {
+  config: new URL('./templates/labwright.conf.hbs', import.meta.url),
+  dhcpHosts: new URL('./templates/dhcp-hosts.hbs', import.meta.url),
+  hosts: new URL('./templates/hosts.hbs', import.meta.url),
+};
+
+/** The interface to serve: the configured one, else the one holding an address in the subnet. */
+export function serveInterface(config: DnsmasqConfig, ifaces: readonly IpAddress[], hostName: string): string {
+  if (config.interface) return config.interface;
+  const found = interfaceInSubnet(ifaces, config.subnet);
+  if (found) return found;
+  throw new Error(
+    `no interface of ${hostName} has an address in ${config.subnet} (it has ${ifaces
+      .map((i) => `${i.ifname} ${i.addresses.filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`).join(' ') || '-'}`)
+      .join(', ')}): give the host an address there or set dnsmasq.interface`,
+  );
+}
+
+/** The main configuration text (exported for the unit tests). */
+export function renderConfig(config: DnsmasqConfig, iface: string): string {
+  return renderTemplate(templates.config, {
+    interface: iface,
+    bindDynamic: config.bind === 'dynamic',
+    port: config.port,
+    dns: config.port !== 0,
+    domain: config.domain,
+    hostsFile: HOSTS_PATH,
+    upstream: config.upstream,
+    forwardZones: config.forwardZones,
+    subnet: config.subnet,
+    rangeStart: config.range.start,
+    rangeEnd: config.range.end,
+    netmask: config.netmask,
+    leaseTime: config.leaseTime,
+    router: config.router ?? null,
+    dnsServers: config.dnsServers?.join(',') ?? null,
+    dhcpHostsFile: DHCP_HOSTS_PATH,
+    leaseFile: config.leaseFile,
+    authoritative: config.authoritative,
+    logDhcp: config.logDhcp,
+    extraOptions: config.extraOptions,
+  });
+}
+
+export function renderDhcpHosts(config: DnsmasqConfig): string {
+  return renderTemplate(templates.dhcpHosts, { reservations: config.reservations });
+}
+
+export function renderHosts(config: DnsmasqConfig): string {
+  return renderTemplate(templates.hosts, { records: config.records });
+}
+
+/**
+ * dnsmasq's own parser checks the reservations too: `dnsmasq --test` does not
+ * read a dhcp-hostsfile, so the lines are checked as `dhcp-host=` options of a
+ * throw-away config next to the temp file.
+ */
+export function checkReservations(tmp: string): Command {
+  const check = `${tmp}.check`;
+  return sh`(if sed -e '/^#/d' -e '/^$/d' -e 's/^/dhcp-host=/' ${tmp} > ${check} && dnsmasq --test -C ${check}; then rc=0; else rc=$?; fi; rm -f ${check}; exit $rc)`;
+}
+
+const root = { owner: 'root', group: 'root', mode: '0644' } as const;
+
+/**
+ * dnsmasq as the segment's DHCP and DNS server: dynamic range, MAC
+ * reservations and DNS records derived from the inventory, forwarders with
+ * `no-resolv`, bound to one interface. Reservations and records live in files
+ * dnsmasq re-reads on SIGHUP (reload, no restart); the main config is
+ * validated with `dnsmasq --test` and applied with a restart.
+ */
+export const dnsmasq = defineRole({
+  name: 'dnsmasq',
+  vars: dnsmasqSchema,
+  defaults: dnsmasqDefaults,
+  tasks: ({ task }) => [
+    // The binary first (no service): the config is written and validated before the
+    // `dnsmasq` package starts the daemon, so it never starts with the wildcard default.
+    task('dnsmasq binary', () => apt({ packages: ['dnsmasq-base'] }), { tags: ['dnsmasq:install'] }),
+    task('data directory', () => directory({ path: DATA_DIR, owner: 'root', group: 'root', mode: '0755' }), { tags: ['dnsmasq:config'] }),
+    task(
+      'reservations',
+      ({ vars }) => file({ path: DHCP_HOSTS_PATH, content: renderDhcpHosts(vars), ...root, validate: checkReservations }),
+      { notify: ['reload dnsmasq'], tags: ['dnsmasq:reservations'] },
+    ),
+    task('DNS records', ({ vars }) => file({ path: HOSTS_PATH, content: renderHosts(vars), ...root }), {
+      notify: ['reload dnsmasq'],
+      tags: ['dnsmasq:records'],
+    }),
+    task(
+      'main config',
+      ({ vars, host }) =>
+        factFile({
+          label: `template ${CONFIG_PATH}`,
+          path: CONFIG_PATH,
+          ...root,
+          facts: [interfaces()],
+          render: (ifaces) => renderConfig(vars, serveInterface(vars, ifaces, host.name)),
+          validate: (tmp) => sh`dnsmasq --test -C ${tmp}`,
+        }),
+      { notify: ['restart dnsmasq'], tags: ['dnsmasq:config'] },
+    ),
+    task('dnsmasq service package', () => apt({ packages: ['dnsmasq'] }), { tags: ['dnsmasq:install'] }),
+    task('dnsmasq running and enabled', () => service({ name: 'dnsmasq', state: 'started', enabled: true }), { tags: ['dnsmasq:service'] }),
+  ],
+  handlers: ({ handler }) => [
+    // Debian's unit: ExecReload=/bin/kill -HUP $MAINPID. dnsmasq re-reads the
+    // dhcp-hostsfile and addn-hosts (and clears its cache); the process stays.
+    handler('reload dnsmasq', () => service({ name: 'dnsmasq', state: 'reloaded' })),
+    handler('restart dnsmasq', () => service({ name: 'dnsmasq', state: 'restarted' })),
+  ],
+});
+
+export default dnsmasq;

@@ -1,9 +1,12 @@
 import { connect } from '../connection/index.js';
 import type { PlayDef } from '../engine/definitions.js';
 import type { Recap, Reporter } from '../engine/events.js';
-import { playHosts, runPlays } from '../engine/runner.js';
+import { playHosts, resolveAllVars, runPlays } from '../engine/runner.js';
 import { playTasks } from '../engine/play-tasks.js';
-import { UserError } from '../errors.js';
+import { ParseError, UserError } from '../errors.js';
+import { checkPlan } from '../plan/check.js';
+import { collectClaims } from '../plan/collect.js';
+import { formatAddressMap } from '../plan/map.js';
 import { loadInventory } from '../inventory/index.js';
 import type { Inventory } from '../inventory/types.js';
 import { redact } from '../secret.js';
@@ -70,6 +73,18 @@ export async function main(plays: readonly PlayDef[], argv: readonly string[], i
     if (opts.listTasks) {
       listTasks(plays, opts, io);
       return 0;
+    }
+    const claims = collectClaims(plays, inventory, resolveAllVars(plays, inventory, limit), limit);
+    const problems = checkPlan(claims);
+    if (opts.plan) {
+      io.out(formatAddressMap(claims) + '\n');
+      if (problems.length === 0) {
+        io.out('\naddress plan: no conflicts\n');
+        return 0;
+      }
+    }
+    if (problems.length > 0) {
+      throw new ParseError(`the address plan has ${problems.length} problem(s); no host was touched:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     }
     const reporter = reporterFor(opts, io);
     const recap = await runPlays(

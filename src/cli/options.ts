@@ -16,6 +16,7 @@ export const USAGE = `usage: npx tsx playbooks/PLAYBOOK.ts -i INVENTORY [options
   -f, --forks N            hosts worked on in parallel (default 10)
   -e, --extra-vars VARS    k=v pairs, a YAML/JSON object, or @file.yaml (repeatable; highest precedence)
       --json               print one JSON document (events + recap) instead of progress
+      --plan               check the address plan offline (no host is contacted) and print the address map
       --list-hosts         list the hosts each play would run on, then exit
       --list-tasks         list the tasks each play would run (with tags), then exit
   -v, --verbose            more detail (-vv: timings)
@@ -33,6 +34,7 @@ const optionsSchema = z.object({
   forks: z.coerce.number().int('must be a whole number').min(1).max(500),
   extraVars: z.record(z.string(), z.unknown()),
   json: z.boolean(),
+  plan: z.boolean(),
   listHosts: z.boolean(),
   listTasks: z.boolean(),
   verbose: z.number().int(),
@@ -92,6 +94,7 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
         forks: { type: 'string', short: 'f' },
         'extra-vars': { type: 'string', short: 'e', multiple: true },
         json: { type: 'boolean' },
+        plan: { type: 'boolean' },
         'list-hosts': { type: 'boolean' },
         'list-tasks': { type: 'boolean' },
         verbose: { type: 'boolean', short: 'v', multiple: true },
@@ -113,6 +116,7 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
     forks: v.forks ?? '10',
     extraVars: Object.assign({}, ...(v['extra-vars'] ?? []).map(parseExtraVars)),
     json: v.json ?? false,
+    plan: v.plan ?? false,
     listHosts: v['list-hosts'] ?? false,
     listTasks: v['list-tasks'] ?? false,
     verbose: (v.verbose ?? []).length,

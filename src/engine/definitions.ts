@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { Host, Inventory } from '../inventory/types.js';
 import type { Op } from '../ops/op.js';
+import type { Claim } from '../plan/claims.js';
 
 /** What a task or handler sees when it builds its operations for one host. */
 export interface TaskContext<V> {
@@ -65,6 +66,8 @@ export interface RoleDef<S extends z.ZodType = z.ZodType> {
   readonly defaults?: (host: Host, inventory: Inventory) => Record<string, unknown>;
   readonly tasks: readonly (TaskDef<z.output<S>> | FlushDef)[];
   readonly handlers: readonly HandlerDef<z.output<S>>[];
+  /** What the role uses of the address space on a host, for the plan check (`--plan`). */
+  readonly addressPlan?: (ctx: TaskContext<z.output<S>>) => Claim[];
 }
 
 /** A role as used in a play, with optional play-level params (highest precedence). */
@@ -92,6 +95,7 @@ export function defineRole<S extends z.ZodType>(def: {
   defaults?: (host: Host, inventory: Inventory) => Record<string, unknown>;
   tasks: (kit: RoleKit<z.output<S>>) => readonly (TaskDef<z.output<S>> | FlushDef)[];
   handlers?: (kit: RoleKit<z.output<S>>) => readonly HandlerDef<z.output<S>>[];
+  addressPlan?: (ctx: TaskContext<z.output<S>>) => Claim[];
 }): Role<S> {
   const kit = roleKit<z.output<S>>();
   const role: RoleDef<S> = {
@@ -101,6 +105,7 @@ export function defineRole<S extends z.ZodType>(def: {
     varsKey: def.name.replace(/-/g, '_'),
     tasks: def.tasks(kit),
     handlers: def.handlers?.(kit) ?? [],
+    addressPlan: def.addressPlan,
   };
   return {
     ...role,

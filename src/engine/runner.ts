@@ -25,6 +25,8 @@ export interface RunOptions {
 export type Connect = (host: Host) => Connection;
 
 type VarsByRole = Map<RoleUse, unknown>;
+/** Each play's resolved role vars: play → host name → role use → vars. */
+export type VarsByPlay = Map<PlayDef, Map<string, VarsByRole>>;
 
 /** Every play's hosts, after --limit. */
 export function playHosts(play: PlayDef, inventory: Inventory, limit?: ReadonlySet<string>): Host[] {
@@ -35,9 +37,9 @@ export function playHosts(play: PlayDef, inventory: Inventory, limit?: ReadonlyS
  * Resolves every role's vars for every host of every play before any host is
  * touched: a bad var anywhere stops the run with all messages at once.
  */
-export function resolveAllVars(plays: readonly PlayDef[], inventory: Inventory, limit?: ReadonlySet<string>): Map<PlayDef, Map<string, VarsByRole>> {
+export function resolveAllVars(plays: readonly PlayDef[], inventory: Inventory, limit?: ReadonlySet<string>): VarsByPlay {
   const problems: string[] = [];
-  const out = new Map<PlayDef, Map<string, VarsByRole>>();
+  const out: VarsByPlay = new Map();
   for (const play of plays) {
     const perHost = new Map<string, VarsByRole>();
     for (const host of playHosts(play, inventory, limit)) {

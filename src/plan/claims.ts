@@ -1,0 +1,28 @@
+/**
+ * What a role (or the inventory itself) says it uses of the address space.
+ * The plan check collects every claim of every host before any host is
+ * touched, prints the address map and refuses conflicting plans.
+ * `by` names who claims it ("dnsmasq on gw1", "inventory: cp1").
+ */
+export type Claim =
+  | { kind: 'network'; by: string; cidr: string; purpose: 'lan' | 'pod' | 'service' | 'other'; what: string }
+  /** A network that must lie inside another one (a Calico pool inside the pod subnet). */
+  | { kind: 'within'; by: string; cidr: string; what: string; outer: string; outerWhat: string }
+  | { kind: 'range'; by: string; range: string; purpose: 'dhcp' | 'loadbalancer'; what: string }
+  | {
+      kind: 'address';
+      by: string;
+      ip: string;
+      purpose: 'node' | 'vip' | 'reservation' | 'gateway' | 'loadbalancer';
+      what: string;
+      /** The host the address belongs to, when it is a host's own. */
+      host?: string;
+      mac?: string;
+      /** The subnet the address must lie in (a gateway in its LAN). */
+      subnet?: string;
+      /** For load balancer front ends: the port. */
+      port?: number;
+    }
+  | { kind: 'vrrp'; by: string; segment: string; routerId: number; vip: string }
+  | { kind: 'mtu'; by: string; network: string; mtu: number; host: string }
+  | { kind: 'endpoint'; by: string; endpoint: string };

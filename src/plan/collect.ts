@@ -1,0 +1,52 @@
+import type { PlayDef } from '../engine/definitions.js';
+import { playHosts, type VarsByPlay } from '../engine/runner.js';
+import type { Host, Inventory } from '../inventory/types.js';
+import { clusterOf } from '../net/cluster.js';
+import { hostAddresses, lanOf, macOf } from '../net/lan.js';
+import type { Claim } from './claims.js';
+
+/** Claims every inventory makes by itself: host addresses and MACs, the `lan` and `cluster` vars. */
+function inventoryClaims(host: Host): Claim[] {
+  const claims: Claim[] = [];
+  const mac = macOf(host);
+  for (const ip of new Set(hostAddresses(host))) {
+    claims.push({ kind: 'address', by: `inventory: ${host.name}`, ip, purpose: 'node', what: `${host.name}`, host: host.name, ...(mac ? { mac } : {}) });
+  }
+  const lan = lanOf(host);
+  if (lan.subnet) {
+    claims.push({ kind: 'network', by: 'inventory: lan', cidr: lan.subnet, purpose: 'lan', what: `LAN${lan.domain ? ` ${lan.domain}` : ''}` });
+    if (lan.gateway) claims.push({ kind: 'address', by: 'inventory: lan.gateway', ip: lan.gateway, purpose: 'gateway', what: 'LAN gateway', subnet: lan.subnet });
+  }
+  if (host.vars.cluster !== undefined) {
+    const cluster = clusterOf(host);
+    claims.push({ kind: 'network', by: `inventory: cluster ${cluster.name}`, cidr: cluster.pod_subnet, purpose: 'pod', what: `pod network (${cluster.name})` });
+    claims.push({ kind: 'network', by: `inventory: cluster ${cluster.name}`, cidr: cluster.service_subnet, purpose: 'service', what: `service network (${cluster.name})` });
+    if (cluster.control_plane_endpoint) claims.push({ kind: 'endpoint', by: `inventory: cluster.control_plane_endpoint (${host.name})`, endpoint: cluster.control_plane_endpoint });
+  }
+  return claims;
+}
+
+/** Every claim of the run: the inventory's, and each role's on each host it runs on. */
+export function collectClaims(plays: readonly PlayDef[], inventory: Inventory, vars: VarsByPlay, limit?: ReadonlySet<string>): Claim[] {
+  const claims: Claim[] = [];
+  for (const host of inventory.hosts.values()) claims.push(...inventoryClaims(host));
+  for (const play of plays) {
+    for (const host of playHosts(play, inventory, limit)) {
+      for (const use of play.roles) {
+        const plan = use.role.addressPlan;
+        if (plan) claims.push(...plan({ host, inventory, vars: vars.get(play)!.get(host.name)!.get(use) }));
+      }
+    }
+  }
+  return dedupe(claims);
+}
+
+function dedupe(claims: Claim[]): Claim[] {
+  const seen = new Set<string>();
+  return claims.filter((c) => {
+    const key = JSON.stringify(c);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

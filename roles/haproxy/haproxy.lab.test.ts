@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { play } from '../../src/engine/definitions.js';
 import { startLab, type Lab, type LabHost } from '../../test/lab/index.js';
-import { haproxy } from './index.js';
-import { expectNoChanges, hostFingerprint, mainProcess, runPlays, shell, startAnswerServer, tcpRead, waitFor } from './lab-support.js';
+import { haproxy, renderHaproxyConfig } from './index.js';
+import { haproxyModel } from './model.js';
+import { haproxyVars } from './vars.js';
+import { expectNoChanges, hostFingerprint, mainProcess, putFile, runPlays, shell, startAnswerServer, tcpRead, waitFor } from './lab-support.js';
 
 /**
  * One haproxy host (lb) in front of two fake API servers (cp1, cp2: socat
@@ -156,5 +158,26 @@ describe('haproxy on lab hosts', () => {
     expect(await shell(lb, 'ls -a /etc/haproxy')).not.toContain('lwtmp');
     expect(await mainProcess(lb, 'haproxy')).toEqual(before);
     expect(Object.keys(count(await connections(4))).sort()).toEqual(['cp1', 'cp2']);
+  });
+
+  it('every variant of the template passes haproxy -c without a warning', async () => {
+    const servers = [{ name: 'cp1', address: lab.host('cp1').ip }, { name: 'cp6', address: 'fd00::11', port: 16443 }];
+    const variants: Record<string, unknown> = {
+      defaults: { api: { servers } },
+      'stats page and prometheus': { api: { servers }, metrics: { stats_page: true } },
+      'readyz, VIP bind, ingress passthrough': {
+        api: { servers, health_check: 'readyz', bind: lab.host('lb').ip },
+        ingress: { enabled: true, servers: [{ name: 'w1', address: lab.host('cp2').ip }] },
+      },
+      'no metrics, no plain http': { api: { servers }, metrics: { enabled: false }, ingress: { enabled: true, http_port: null, servers: [{ name: 'w1', address: lab.host('cp2').ip }] } },
+    };
+    const build = { version: '2.6.12', prometheus: true };
+    for (const [name, input] of Object.entries(variants)) {
+      const { model } = haproxyModel(haproxyVars.parse(input), { groups: new Map(), hosts: new Map() } as never, build);
+      await putFile(lb, '/tmp/variant.cfg', renderHaproxyConfig(model));
+      const { output, exitCode } = await lb.exec(['haproxy', '-c', '-f', '/tmp/variant.cfg']);
+      expect(exitCode, `${name}: ${output}`).toBe(0);
+      expect(output, name).not.toMatch(/WARNING|ALERT/);
+    }
   });
 });

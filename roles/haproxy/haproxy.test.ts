@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadInventory } from '../../src/inventory/index.js';
 import type { Inventory } from '../../src/inventory/types.js';
 import { parseHaproxyVv, type HaproxyBuild } from './facts.js';
-import { renderHaproxyConfig } from './index.js';
+import { haproxyDefaults, renderHaproxyConfig } from './index.js';
 import { haproxyModel, wantsNonlocalBind } from './model.js';
 import { haproxyVars } from './vars.js';
 
@@ -136,6 +136,29 @@ describe('haproxy config', () => {
 
   it('appends extra_config verbatim', () => {
     expect(render({ extra_config: 'listen dns\n    bind :5353\n    server d 10.0.0.53:53' }).text).toMatch(/# extra_config\nlisten dns\n    bind :5353\n    server d 10.0.0.53:53\n$/);
+  });
+});
+
+describe('haproxy defaults from the shared cluster var', () => {
+  it('backend groups and the API port follow cluster.*', async () => {
+    expect(haproxyDefaults(inventory.hosts.get('gateway1')!)).toEqual({ api: { group: 'control_plane' }, ingress: { group: 'workers' } });
+    const dir = mkdtempSync(join(tmpdir(), 'lw-haproxy-'));
+    writeFileSync(
+      join(dir, 'inventory.yaml'),
+      `all:
+  vars:
+    cluster: { control_plane_endpoint: 192.168.68.200:7443, control_plane_group: masters, worker_group: nodes }
+  children:
+    gateways: { hosts: { gw1: {} } }
+    masters: { hosts: { m1: { ansible_host: 10.10.0.131 } } }
+`,
+    );
+    const inv = await loadInventory([join(dir, 'inventory.yaml')]);
+    const defaults = haproxyDefaults(inv.hosts.get('gw1')!);
+    expect(defaults).toEqual({ api: { group: 'masters', port: 7443 }, ingress: { group: 'nodes' } });
+    const { model } = haproxyModel(haproxyVars.parse(defaults), inv, WITH_PROMEX);
+    expect(renderHaproxyConfig(model)).toContain('    bind :7443\n');
+    expect(renderHaproxyConfig(model)).toContain('    server m1 10.10.0.131:6443 check');
   });
 });
 

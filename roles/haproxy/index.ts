@@ -1,4 +1,6 @@
 import { defineRole } from '../../src/engine/definitions.js';
+import type { Host } from '../../src/inventory/types.js';
+import { clusterOf } from '../../src/net/cluster.js';
 import { apt, renderTemplate, service, sysctl } from '../../src/ops/index.js';
 import { factFile } from '../../src/ops/fact-file.js';
 import { sh } from '../../src/shell/quote.js';
@@ -14,6 +16,20 @@ export function renderHaproxyConfig(model: object): string {
 }
 
 /**
+ * Defaults from the shared `cluster` var: the API backends are the cluster's
+ * control plane group, the ingress backends its worker group, and the API
+ * frontend listens on the port of `cluster.control_plane_endpoint` when set.
+ */
+export function haproxyDefaults(host: Host): Record<string, unknown> {
+  const cluster = clusterOf(host);
+  const endpointPort = cluster.control_plane_endpoint ? Number(cluster.control_plane_endpoint.split(':').pop()) : undefined;
+  return {
+    api: { group: cluster.control_plane_group, ...(endpointPort ? { port: endpointPort } : {}) },
+    ingress: { group: cluster.worker_group },
+  };
+}
+
+/**
  * HAProxy in front of the Kubernetes API (and optionally the ingress
  * NodePorts): backends from inventory group membership, health checks,
  * metrics, config validated with `haproxy -c` and applied with a graceful
@@ -22,6 +38,7 @@ export function renderHaproxyConfig(model: object): string {
 export const haproxy = defineRole({
   name: 'haproxy',
   vars: haproxyVars,
+  defaults: haproxyDefaults,
   tasks: ({ task }) => [
     task('install haproxy', ({ vars }) => apt({ packages: [vars.package] }), { tags: ['haproxy:install'] }),
     task(

@@ -77,3 +77,8 @@ export async function mainProcess(host: LabHost, unit: string): Promise<{ pid: s
 export function expectNoChanges(out: string, hosts: string[]): void {
   for (const h of hosts) expect(out).toMatch(new RegExp(`${h}\\s+: ok=\\d+\\s+changed=0\\s+.*failed=0`));
 }
+
+/** Writes `content` to `path` in a container (base64 through argv: no quoting issues). */
+export async function putFile(host: LabHost, path: string, content: string): Promise<void> {
+  await shell(host, `echo ${Buffer.from(content).toString('base64')} | base64 -d > ${path}`);
+}

@@ -6,8 +6,12 @@ import { nthHost } from '../../src/net/address.js';
 import { secret } from '../../src/secret.js';
 import { startLab, type Lab, type LabHost } from '../../test/lab/index.js';
 import { haproxy } from '../haproxy/index.js';
-import { expectNoChanges, hostFingerprint, mainProcess, runPlays, shell, startAnswerServer, tcpRead, waitFor } from '../haproxy/lab-support.js';
-import { keepalived } from './index.js';
+import { expectNoChanges, hostFingerprint, mainProcess, putFile, runPlays, shell, startAnswerServer, tcpRead, waitFor } from '../haproxy/lab-support.js';
+import { interfaces } from '../../src/facts/builtin.js';
+import { loadInventory } from '../../src/inventory/index.js';
+import { keepalived, renderKeepalivedConfig } from './index.js';
+import { keepalivedModel } from './model.js';
+import { keepalivedVars } from './vars.js';
 
 /**
  * Two gateways (seed 003) sharing one VIP: haproxy + keepalived on both, the
@@ -211,5 +215,30 @@ describe('keepalived on two lab gateways', () => {
     expect(out).toContain('keepalived.auth_pass: keepalived uses only the first 8 characters');
     expect(out).not.toContain('s3cr3tpw9');
     expect(await Promise.all([gw1, gw2].map((h) => shell(h, 'sha256sum /etc/keepalived/keepalived.conf')))).toEqual(sums);
+  });
+
+  it('every variant of the template passes keepalived -t', async () => {
+    const inventory = await loadInventory([lab.inventoryPath]);
+    const host = inventory.hosts.get('gw1')!;
+    const ifaces = interfaces().parse({ stdout: await shell(gw1, 'ip -j addr show'), code: 0 });
+    const third = nthHost(lab.network.subnet, -2);
+    const variants: Record<string, unknown> = {
+      defaults: {},
+      'three peers, explicit VRID and prefix': {
+        peers: [{ name: 'gw1', address: gw1.ip }, { name: 'gw2', address: gw2.ip }, { name: 'gw3', address: third }],
+        virtual_router_id: 42,
+        vip: `${vip}/32`,
+        unicast: true,
+      },
+      'nopreempt, no track, auth': { preempt: false, track: false, auth_pass: secret('abc12345') },
+      'preempt delay': { preempt_delay: 30 },
+      'MASTER, custom track': { state: 'MASTER', track: { script: '/usr/bin/test -e /run/haproxy.pid', interval: 3, weight: -50 } },
+    };
+    for (const [name, input] of Object.entries(variants)) {
+      const vars = keepalivedVars.parse({ vip, ...(input as object) });
+      await putFile(gw1, '/tmp/variant.conf', renderKeepalivedConfig(keepalivedModel(vars, host, inventory, ifaces)));
+      const { output, exitCode } = await gw1.exec(['keepalived', '-t', '-f', '/tmp/variant.conf']);
+      expect(exitCode, `${name}: ${output}`).toBe(0);
+    }
   });
 });

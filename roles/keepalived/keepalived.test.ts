@@ -104,12 +104,12 @@ describe('keepalived config', () => {
       virtual_router_id: 51,
       state: 'BACKUP',
       preempt: false,
-      preempt_delay: 30,
       track: false,
     });
-    expect(m.instance).toMatchObject({ priority: 150, interface: 'ens192', vip: '192.168.68.200/32', virtualRouterId: 51, name: 'VI_51', nopreempt: true, preemptDelay: 30 });
+    expect(m.instance).toMatchObject({ priority: 150, interface: 'ens192', vip: '192.168.68.200/32', virtualRouterId: 51, name: 'VI_51', nopreempt: true, preemptDelay: null });
     const text = renderKeepalivedConfig(m);
-    expect(text).toContain('    nopreempt\n    preempt_delay 30\n');
+    expect(text).toContain('    advert_int 1\n    nopreempt\n    virtual_ipaddress');
+    expect(render('gateway1', { preempt_delay: 30 })).toContain('    advert_int 1\n    preempt_delay 30\n');
     expect(text).not.toContain('vrrp_script');
     expect(text).not.toContain('track_script');
     expect(model('gateway1', { state: 'MASTER', priority: 200 }).instance).toMatchObject({ state: 'MASTER', priority: 200 });
@@ -136,6 +136,7 @@ describe('keepalived config', () => {
     expect(() => model('gateway1', { group: 'gateways', vip: '192.168.68.57' })).toThrow(/is the address of peer gateway2/);
     expect(() => model('gateway2', { priority_start: 5, priority_step: 10 })).toThrow(/priority 5 - 1 × 10 = -5 is below 1/);
     expect(() => model('gateway1', { state: 'MASTER', preempt: false })).toThrow(/needs state BACKUP/);
+    expect(() => model('gateway1', { preempt: false, preempt_delay: 10 })).toThrow(/preempt_delay means nothing with preempt: false/);
     expect(() => defaultVirtualRouterId('10.0.1.0')).toThrow(/set keepalived.virtual_router_id/);
   });
 });

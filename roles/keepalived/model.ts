@@ -110,6 +110,9 @@ export function keepalivedModel(vars: KeepalivedVars, host: Host, inventory: Inv
   if (vars.state === 'MASTER' && !vars.preempt) {
     throw new KeepalivedConfigError('keepalived: preempt: false (nopreempt) needs state BACKUP');
   }
+  if (!vars.preempt && vars.preempt_delay !== undefined) {
+    throw new KeepalivedConfigError('keepalived: preempt_delay means nothing with preempt: false (keepalived drops it): remove one of them');
+  }
   const { iface, vip: vipWithPrefix } = vipPlacement(vars, host, ifaces);
   const virtualRouterId = vars.virtual_router_id ?? defaultVirtualRouterId(vars.vip);
 

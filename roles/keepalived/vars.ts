@@ -15,7 +15,7 @@ export const track = z.strictObject({
     .string()
     .regex(/^\/[^"\n]*$/, 'expected an absolute command path (with arguments), without quotes')
     .default('/usr/bin/systemctl is-active --quiet haproxy')
-    .describe('Check command run by keepalived (no shell); exit 0 = healthy. Absolute path: `enable_script_security` checks it.'),
+    .describe('Check command run by keepalived (no shell); exit 0 = healthy. Absolute path, not a multi-call symlink (`enable_script_security` runs the resolved path: Debian\'s `/usr/bin/pidof` becomes `killall5` and always fails).'),
   interval: z.number().int().min(1).default(2).describe('Seconds between checks.'),
   fall: z.number().int().min(1).default(2).describe('Failed checks before the weight applies.'),
   rise: z.number().int().min(1).default(2).describe('Passed checks before it is lifted.'),

@@ -7,7 +7,7 @@ import { parse, stringify } from 'yaml';
 import { main, type Io } from '../../src/cli/main.js';
 import { play } from '../../src/engine/definitions.js';
 import { contains, nthHost, parseCidr, v4ToNumber } from '../../src/net/address.js';
-import { isIpv4 } from '../../src/net/lan.js';
+import { isIpv4 } from '../../src/net/host-address.js';
 import { LAB_LABEL } from '../../test/lab/docker.js';
 import { startLab, type Lab, type LabHost } from '../../test/lab/index.js';
 import { checkReservations, dnsmasq } from './index.js';
@@ -117,7 +117,9 @@ describe('dnsmasq role on lab hosts', () => {
 
   afterAll(async () => {
     await lab?.stop();
-    await run('docker', ['network', 'rm', SEGMENT]);
+    await run('docker', ['network', 'rm', SEGMENT]).catch((e: { stderr?: string }) => {
+      if (!e.stderr?.includes('not found')) throw e; // already removed when the lab failed to start
+    });
   });
 
   it('--check changes nothing and shows the planned config', async () => {
@@ -193,10 +195,11 @@ describe('dnsmasq role on lab hosts', () => {
     await expect.poll(async () => count(await journal(), 'read /etc/dnsmasq.labwright/dhcp-hosts'), { timeout: 10_000 }).toBe(reads + 1);
     expect((await sh(node2, `dig +short +time=3 @${serverIp} node1.lab.example`)).trim()).toBe(moved);
 
-    // node1 asks to keep its old address (DHCPREQUEST from its lease file): NAK, then the new reservation
+    // node1's client restarts and asks for its old address (from its lease file): NAK, then the new reservation
     await sh(node1, `dhclient -x -pf /run/dhclient.lw.pid ${node1If} 2>&1 || true`);
     expect(await dhcp(node1, node1If)).toBe(moved);
-    expect(await journal()).toMatch(new RegExp(`DHCPNAK\\(eth1\\) ${reserved.replace(/\./g, '\\.')} ${NODE1_MAC}`));
+    // (dnsmasq's reason: "address not available"; the client then takes the offered new reservation)
+    expect(await journal()).toContain(`DHCPNAK(eth1) ${reserved} ${NODE1_MAC} `);
     expect(await mainPid()).toBe(pid);
     inventory = changedInventory;
   });

@@ -28,7 +28,7 @@ const secureOn = z
 export const wolVars = z.object({
   targets: z.string().min(1).optional().describe('(sender) host pattern of the hosts to wake from this host; playbooks/wake.ts sets it from --limit'),
   tool: z.enum(['auto', 'python3', 'socat']).default('auto').describe('(sender over SSH) what sends the packets: python3, else socat; the controller sends with Node itself'),
-  via: z.string().min(1).default('localhost').describe('(target) inventory host that sends its packets: one on the same L2 network; default the controller (`localhost`, `ansible_connection: local`)'),
+  via: z.string().min(1).default(DEFAULT_SENDER).describe('(target) inventory host that sends its packets: one on the same L2 network; default the controller (`localhost`, `ansible_connection: local`)'),
   subnet: ipv4CidrSchema.optional().describe('(target) its IPv4 subnet, for the directed broadcast. Default: `lan.subnet`'),
   broadcast: ipv4Schema.optional().describe('(target) destination address. Default: the directed broadcast of `subnet` (e.g. 10.4.15.255 for 10.4.0.0/20)'),
   port: z.number().int().min(1).max(65535).default(WOL_PORT).describe('(target) UDP port (9 by convention; 7 also used)'),

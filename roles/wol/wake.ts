@@ -59,7 +59,10 @@ export async function wakeMain(argv: readonly string[], io?: Io): Promise<number
   const { limit, rest } = takeLimit(argv);
   let plays: PlayDef[];
   try {
-    if (argv.includes('-h') || argv.includes('--help')) return main([], ['--help'], io);
+    if (argv.includes('-h') || argv.includes('--help')) {
+      (io?.out ?? ((s: string) => void process.stdout.write(s)))('wake.ts: -l/--limit PATTERN names the hosts to WAKE (required); the plays run on their senders (wol.via, default localhost).\n');
+      return main([], ['--help'], io);
+    }
     if (!limit) throw new OptionsError('wake needs --limit TARGETS: the hosts to wake (their `mac` var is what the packet carries)', 'e.g. --limit workers');
     const opts = parseCliOptions(rest);
     const inventory = await loadInventory(opts.inventory, { extraVars: opts.extraVars });

@@ -4,8 +4,6 @@ import type { Host, Inventory } from '../inventory/types.js';
 import { contains, isCidr, normaliseMac, parseCidr } from './address.js';
 import { isIpv4 } from './host-address.js';
 
-export { isIpv4 };
-
 /**
  * The network a host sits on, written once in the inventory (usually
  * group_vars/all) so that roles derive their defaults from it instead of the

@@ -116,9 +116,8 @@ export function defaultRange(subnet: string): { start: string; end: string } {
   const { first, last } = v4Bounds(subnet);
   const size = last - first + 1;
   if (size >= 256) return { start: numberToV4(first + 100), end: numberToV4(first + 199) };
-  const start = first + size / 2;
   if (size < 8) throw new RangeError(`subnet ${subnet} is too small for a default dynamic range: set dnsmasq.range`);
-  return { start: numberToV4(start), end: numberToV4(last - 1) };
+  return { start: numberToV4(first + size / 2), end: numberToV4(last - 1) };
 }
 
 type Issue = { path: (string | number)[]; message: string };

@@ -121,15 +121,3 @@ export function inventoryHostsOnLan(inventory: Inventory): HostOnLan[] {
 export function interfaceInSubnet(ifaces: readonly IpAddress[], subnet: string): string | undefined {
   return ifaces.find((i) => i.ifname !== 'lo' && i.addresses.some((a) => a.family === 'inet' && isIpv4(a.local) && contains(subnet, a.local)))?.ifname;
 }
-
-/** The interface (from the `interfaces` fact) with this MAC address. */
-export function interfaceWithMac(ifaces: readonly IpAddress[], mac: string): string | undefined {
-  const want = normaliseMac(mac);
-  return ifaces.find((i) => {
-    try {
-      return i.mac !== undefined && normaliseMac(i.mac) === want;
-    } catch {
-      return false;
-    }
-  })?.ifname;
-}

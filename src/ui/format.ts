@@ -18,7 +18,10 @@ export function formatHostResult(r: HostResult, opts: { diff: boolean; verbose: 
   if (opts.diff) for (const c of r.changes ?? []) if (c.diff) lines.push(unifiedDiff(c.diff).trimEnd());
   if (r.error) {
     lines.push(`    task: ${r.task}`);
-    lines.push(`    ${r.error.message.split('\n')[0]}`);
+    const [first, ...more] = r.error.message.split('\n');
+    lines.push(`    ${first}`);
+    // a failed command's details follow below; any other error's further lines are its details
+    if (!r.error.command) lines.push(...more.filter((l) => l.trim()).map((l) => `    ${l}`));
     if (r.error.command) lines.push(`    command: ${r.error.command}`);
     if (r.error.exitCode !== undefined) lines.push(`    exit code: ${r.error.exitCode ?? 'killed by a signal'}`);
     if (r.error.stderr?.trim()) lines.push(...r.error.stderr.trim().split('\n').map((l) => `    stderr: ${l}`));

@@ -1,0 +1,114 @@
+import type { NetworkingVars } from './vars.js';
+
+/**
+ * The role's vars as one flat list of links, each with everything a renderer
+ * needs: kind, IP settings, its master (bridge/bond it is a port of), the
+ * VLANs stacked on it, and kind-specific settings. Ports that are named only
+ * in a bridge's or bond's `interfaces` become plain NIC entries here.
+ */
+
+export type LinkKind = 'ethernet' | 'bridge' | 'bond' | 'vlan' | 'dummy';
+
+/** Kinds labwright creates (and deletes/recreates: networkd never changes an existing netdev). */
+export const VIRTUAL_KINDS: readonly LinkKind[] = ['bridge', 'bond', 'vlan', 'dummy'];
+
+export interface IpSettings {
+  addresses: string[];
+  gateway?: string;
+  gatewayOnlink: boolean;
+  dns: string[];
+  domains: string[];
+  dhcp: 'no' | 'ipv4' | 'ipv6' | 'yes';
+}
+
+export interface BridgeSettings {
+  stp: boolean;
+  forwardDelay?: number;
+  priority?: number;
+  helloTime?: number;
+  maxAge?: number;
+}
+
+export interface BondSettings {
+  mode: string;
+  lacpRate?: 'slow' | 'fast';
+  miimon: number;
+  hashPolicy?: string;
+  primary?: string;
+}
+
+export interface Link {
+  name: string;
+  kind: LinkKind;
+  ip: IpSettings;
+  mtu?: number;
+  mac?: string;
+  ignoreCarrier: boolean;
+  /** The bridge or bond this link is a port of. */
+  master?: { name: string; kind: 'bridge' | 'bond' };
+  /** Ports (bridges and bonds). */
+  ports: string[];
+  /** VLANs stacked on this link. */
+  vlans: string[];
+  bridge?: BridgeSettings;
+  bond?: BondSettings;
+  vlan?: { id: number; link: string };
+}
+
+const NO_IP: IpSettings = { addresses: [], gatewayOnlink: false, dns: [], domains: [], dhcp: 'no' };
+
+type Common = NetworkingVars['interfaces'][string];
+
+function ipOf(l: Common): IpSettings {
+  return { addresses: l.addresses, gateway: l.gateway, gatewayOnlink: l.gateway_onlink, dns: l.dns, domains: l.domains, dhcp: l.dhcp };
+}
+
+function base(name: string, kind: LinkKind, l: Common): Link {
+  return { name, kind, ip: ipOf(l), mtu: l.mtu, mac: l.mac, ignoreCarrier: l.ignore_carrier, ports: [], vlans: [] };
+}
+
+/** Order in which links are listed (and files appear in diffs): masters before what stacks on them. */
+const ORDER: Record<LinkKind, number> = { ethernet: 0, bond: 1, bridge: 2, vlan: 3, dummy: 4 };
+
+export function buildModel(v: NetworkingVars): Link[] {
+  const links = new Map<string, Link>();
+  for (const [name, l] of Object.entries(v.interfaces)) links.set(name, base(name, 'ethernet', l));
+  for (const [name, l] of Object.entries(v.dummies)) links.set(name, base(name, 'dummy', l));
+  for (const [name, b] of Object.entries(v.bonds)) {
+    links.set(name, {
+      ...base(name, 'bond', b),
+      ports: [...b.interfaces],
+      bond: { mode: b.mode, lacpRate: b.lacp_rate, miimon: b.miimon, hashPolicy: b.hash_policy, primary: b.primary },
+    });
+  }
+  for (const [name, b] of Object.entries(v.bridges)) {
+    links.set(name, {
+      ...base(name, 'bridge', b),
+      ports: [...b.interfaces],
+      bridge: { stp: b.stp, forwardDelay: b.forward_delay, priority: b.priority, helloTime: b.hello_time, maxAge: b.max_age },
+    });
+  }
+  for (const [name, vl] of Object.entries(v.vlans)) {
+    const m = /^(.+)\.(\d+)$/.exec(name);
+    const id = vl.id ?? Number(m![2]);
+    const link = vl.link ?? m![1];
+    links.set(name, { ...base(name, 'vlan', vl), vlan: { id, link } });
+  }
+  // ports named only in a master's list are NICs labwright manages as ports
+  for (const master of [...links.values()].filter((l) => l.kind === 'bridge' || l.kind === 'bond')) {
+    for (const port of master.ports) {
+      if (!links.has(port)) links.set(port, { name: port, kind: 'ethernet', ip: { ...NO_IP }, ignoreCarrier: false, ports: [], vlans: [] });
+      const p = links.get(port)!;
+      p.master = { name: master.name, kind: master.kind as 'bridge' | 'bond' };
+    }
+  }
+  // ports take the master's MTU unless set (a bridge cannot be larger than its smallest port)
+  const inheritMtu = (l: Link): number | undefined => l.mtu ?? (l.master ? inheritMtu(links.get(l.master.name)!) : undefined);
+  for (const l of links.values()) l.mtu = inheritMtu(l);
+  for (const l of links.values()) if (l.vlan) links.get(l.vlan.link)?.vlans.push(l.name);
+  return [...links.values()].sort((a, b) => ORDER[a.kind] - ORDER[b.kind] || a.name.localeCompare(b.name));
+}
+
+export function isVirtual(l: Pick<Link, 'kind'>): boolean {
+  return VIRTUAL_KINDS.includes(l.kind);
+}

@@ -1,0 +1,153 @@
+import { stringify } from 'yaml';
+import { networkdFile, renderIni, type IniSection } from '../../src/net/networkd.js';
+import { isVirtual, type Link } from './model.js';
+
+export const HEADER = '# Managed by labwright (role networking): local changes are overwritten.\n';
+export const NETPLAN_PATH = '/etc/netplan/60-labwright.yaml';
+
+/** networkd `.netdev` for a link labwright creates (bridge, bond, VLAN, dummy). */
+export function renderNetdev(l: Link): string {
+  const sections: IniSection[] = [
+    {
+      name: 'NetDev',
+      entries: [
+        ['Name', l.name],
+        ['Kind', l.kind],
+        ['MACAddress', l.mac],
+      ],
+    },
+  ];
+  if (l.bridge) {
+    sections.push({
+      name: 'Bridge',
+      entries: [
+        ['STP', l.bridge.stp],
+        ['ForwardDelaySec', l.bridge.forwardDelay],
+        ['Priority', l.bridge.priority],
+        ['HelloTimeSec', l.bridge.helloTime],
+        ['MaxAgeSec', l.bridge.maxAge],
+      ],
+    });
+  }
+  if (l.bond) {
+    sections.push({
+      name: 'Bond',
+      entries: [
+        ['Mode', l.bond.mode],
+        ['LACPTransmitRate', l.bond.lacpRate],
+        ['MIIMonitorSec', `${l.bond.miimon}ms`],
+        ['TransmitHashPolicy', l.bond.hashPolicy],
+      ],
+    });
+  }
+  if (l.vlan) sections.push({ name: 'VLAN', entries: [['Id', l.vlan.id]] });
+  return renderIni(HEADER, sections);
+}
+
+/** networkd `.network` for any managed link. */
+export function renderNetwork(l: Link, links: readonly Link[]): string {
+  const network: [string, string | number | boolean | undefined][] = [];
+  if (l.master) {
+    network.push([l.master.kind === 'bridge' ? 'Bridge' : 'Bond', l.master.name]);
+    const master = links.find((m) => m.name === l.master!.name);
+    if (master?.bond?.primary === l.name) network.push(['PrimarySlave', true]);
+  } else {
+    if (l.ip.dhcp !== 'no') network.push(['DHCP', l.ip.dhcp]);
+    for (const a of l.ip.addresses) network.push(['Address', a]);
+    if (l.ip.gateway && !l.ip.gatewayOnlink) network.push(['Gateway', l.ip.gateway]);
+    for (const d of l.ip.dns) network.push(['DNS', d]);
+    if (l.ip.domains.length > 0) network.push(['Domains', l.ip.domains.join(' ')]);
+    if (l.ignoreCarrier) network.push(['ConfigureWithoutCarrier', true]);
+  }
+  for (const v of l.vlans) network.push(['VLAN', v]);
+  const sections: IniSection[] = [
+    { name: 'Match', entries: [['Name', l.name]] },
+    {
+      name: 'Link',
+      entries: [
+        ['MTUBytes', l.mtu],
+        // a created link gets its MAC in the .netdev; a NIC's is changed here
+        ['MACAddress', isVirtual(l) ? undefined : l.mac],
+      ],
+    },
+    // an empty [Network] would still be valid, but a port or bare link needs none of it
+    { name: 'Network', entries: network },
+  ];
+  if (l.ip.gateway && l.ip.gatewayOnlink && !l.master) {
+    sections.push({
+      name: 'Route',
+      entries: [
+        ['Gateway', l.ip.gateway],
+        ['GatewayOnLink', true],
+      ],
+    });
+  }
+  return renderIni(HEADER, sections);
+}
+
+/** Every networkd file the links need: path → content. */
+export function renderNetworkd(links: readonly Link[]): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const l of links) {
+    if (isVirtual(l)) files.set(networkdFile(l.name, 'netdev'), renderNetdev(l));
+    files.set(networkdFile(l.name, 'network'), renderNetwork(l, links));
+  }
+  return files;
+}
+
+type Yaml = Record<string, unknown>;
+
+function netplanDevice(l: Link): Yaml {
+  const d: Yaml = {};
+  if (l.kind === 'bridge' || l.kind === 'bond') d.interfaces = [...l.ports];
+  if (l.vlan) Object.assign(d, { id: l.vlan.id, link: l.vlan.link });
+  if (!l.master) {
+    if (l.ip.addresses.length > 0) d.addresses = [...l.ip.addresses];
+    d.dhcp4 = l.ip.dhcp === 'ipv4' || l.ip.dhcp === 'yes';
+    d.dhcp6 = l.ip.dhcp === 'ipv6' || l.ip.dhcp === 'yes';
+    if (l.ip.gateway) d.routes = [{ to: 'default', via: l.ip.gateway, ...(l.ip.gatewayOnlink ? { 'on-link': true } : {}) }];
+    if (l.ip.dns.length > 0 || l.ip.domains.length > 0) {
+      d.nameservers = { ...(l.ip.dns.length > 0 ? { addresses: [...l.ip.dns] } : {}), ...(l.ip.domains.length > 0 ? { search: [...l.ip.domains] } : {}) };
+    }
+    if (l.ignoreCarrier) d['ignore-carrier'] = true;
+  }
+  if (l.mtu !== undefined) d.mtu = l.mtu;
+  if (l.mac) d.macaddress = l.mac;
+  if (l.bridge) {
+    const p: Yaml = { stp: l.bridge.stp }; // Netplan's default is on: always say which
+    if (l.bridge.forwardDelay !== undefined) p['forward-delay'] = l.bridge.forwardDelay;
+    if (l.bridge.priority !== undefined) p.priority = l.bridge.priority;
+    if (l.bridge.helloTime !== undefined) p['hello-time'] = l.bridge.helloTime;
+    if (l.bridge.maxAge !== undefined) p['max-age'] = l.bridge.maxAge;
+    d.parameters = p;
+  }
+  if (l.bond) {
+    const p: Yaml = { mode: l.bond.mode, 'mii-monitor-interval': l.bond.miimon };
+    if (l.bond.lacpRate) p['lacp-rate'] = l.bond.lacpRate;
+    if (l.bond.hashPolicy) p['transmit-hash-policy'] = l.bond.hashPolicy;
+    if (l.bond.primary) p.primary = l.bond.primary;
+    d.parameters = p;
+  }
+  return d;
+}
+
+const NETPLAN_SECTION: Record<Link['kind'], string | undefined> = { ethernet: 'ethernets', bond: 'bonds', bridge: 'bridges', vlan: 'vlans', dummy: undefined };
+
+/** The Netplan file: one YAML document with every link under its section. */
+export function renderNetplan(links: readonly Link[]): string {
+  const network: Yaml = { version: 2, renderer: 'networkd' };
+  for (const section of ['ethernets', 'bonds', 'bridges', 'vlans']) {
+    const devices = links.filter((l) => NETPLAN_SECTION[l.kind] === section);
+    if (devices.length > 0) network[section] = Object.fromEntries(devices.map((l) => [l.name, netplanDevice(l)]));
+  }
+  return HEADER + stringify({ network }, { lineWidth: 0 });
+}
+
+/**
+ * What identifies a created link beyond its name: when it differs between the
+ * old and the new configuration the link is deleted and created anew
+ * (networkd and Netplan do not change an existing netdev's kind or settings).
+ */
+export function netdevSignature(l: Link): string {
+  return JSON.stringify({ kind: l.kind, mac: l.mac ?? null, bridge: l.bridge ?? null, bond: l.bond ?? null, vlan: l.vlan ?? null });
+}

@@ -6,7 +6,8 @@ import { loadInventory } from '../../src/inventory/index.js';
 import type { Inventory } from '../../src/inventory/types.js';
 import { parseHaproxyVv, type HaproxyBuild } from './facts.js';
 import { haproxyDefaults, renderHaproxyConfig } from './index.js';
-import { haproxyModel, wantsNonlocalBind } from './model.js';
+import { checkPlan } from '../../src/plan/check.js';
+import { haproxyClaims, haproxyModel, wantsNonlocalBind } from './model.js';
 import { haproxyVars } from './vars.js';
 
 /** Seed 003: two gateways in front of three masters and two workers on vmnet2 (config text only, no traffic). */
@@ -159,6 +160,21 @@ describe('haproxy defaults from the shared cluster var', () => {
     const { model } = haproxyModel(haproxyVars.parse(defaults), inv, WITH_PROMEX);
     expect(renderHaproxyConfig(model)).toContain('    bind :7443\n');
     expect(renderHaproxyConfig(model)).toContain('    server m1 10.10.0.131:6443 check');
+  });
+});
+
+describe('haproxy in the plan check', () => {
+  it('claims its own address as the API load balancer; a VIP bind is left to keepalived', () => {
+    const gw1 = inventory.hosts.get('gateway1')!;
+    const claims = haproxyClaims(haproxyVars.parse({}), gw1);
+    expect(claims).toEqual([
+      { kind: 'address', by: 'haproxy on gateway1', ip: '192.168.68.56', purpose: 'loadbalancer', what: 'haproxy on gateway1', host: 'gateway1', port: 6443 },
+    ]);
+    const endpoint = (e: string) => ({ kind: 'endpoint' as const, by: 'inventory', endpoint: e });
+    expect(checkPlan([...claims, endpoint('192.168.68.56:6443')])).toEqual([]);
+    expect(checkPlan([...claims, endpoint('10.10.0.131:6443')])[0]).toMatch(/neither a VIP nor a load balancer/);
+    expect(haproxyClaims(haproxyVars.parse({ api: { bind: '192.168.68.200' } }), gw1)).toEqual([]);
+    expect(haproxyClaims(haproxyVars.parse({ api: { enabled: false } }), gw1)).toEqual([]);
   });
 });
 

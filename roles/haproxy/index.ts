@@ -5,7 +5,7 @@ import { apt, renderTemplate, service, sysctl } from '../../src/ops/index.js';
 import { factFile } from '../../src/ops/fact-file.js';
 import { sh } from '../../src/shell/quote.js';
 import { haproxyBuild } from './facts.js';
-import { haproxyModel, wantsNonlocalBind } from './model.js';
+import { haproxyClaims, haproxyModel, wantsNonlocalBind } from './model.js';
 import { haproxyVars } from './vars.js';
 
 export const TEMPLATE = new URL('./templates/haproxy.cfg.hbs', import.meta.url);
@@ -39,6 +39,7 @@ export const haproxy = defineRole({
   name: 'haproxy',
   vars: haproxyVars,
   defaults: haproxyDefaults,
+  addressPlan: ({ vars, host }) => haproxyClaims(vars, host),
   tasks: ({ task }) => [
     task('install haproxy', ({ vars }) => apt({ packages: [vars.package] }), { tags: ['haproxy:install'] }),
     task(

@@ -1,5 +1,7 @@
 import { isIp, parseIp } from '../../src/net/address.js';
-import { groupMembers } from '../../src/net/host-address.js';
+import { groupMembers, hostAddress, isIpv4 } from '../../src/net/host-address.js';
+import type { Host } from '../../src/inventory/types.js';
+import type { Claim } from '../../src/plan/claims.js';
 import type { Inventory } from '../../src/inventory/types.js';
 import type { HaproxyBuild } from './facts.js';
 import type { HaproxyVars } from './vars.js';
@@ -131,4 +133,16 @@ export function haproxyModel(vars: HaproxyVars, inventory: Inventory, build: Hap
     model: { timeouts: vars.timeouts, api, ingress, stats, extra: vars.extra_config?.replace(/\s+$/, '') || null },
     assumption,
   };
+}
+
+/**
+ * For the plan check: the API front end as a load balancer address (so a
+ * `cluster.control_plane_endpoint` pointing at this host is accepted). A bind
+ * address other than the host's own is a VIP: keepalived claims that one.
+ */
+export function haproxyClaims(vars: HaproxyVars, host: Host): Claim[] {
+  if (!vars.api.enabled) return [];
+  const own = hostAddress(host);
+  if (!isIpv4(own) || (vars.api.bind !== undefined && vars.api.bind !== own)) return [];
+  return [{ kind: 'address', by: `haproxy on ${host.name}`, ip: own, purpose: 'loadbalancer', what: `haproxy on ${host.name}`, host: host.name, port: vars.api.port }];
 }

@@ -24,8 +24,8 @@ export const api = z
   .strictObject({
     enabled: z.boolean().default(true).describe('Load-balance the Kubernetes API.'),
     bind: bindAddress.optional().describe('Address to listen on (e.g. the VIP); unset = every address.'),
-    port: port.default(6443).describe('Port to listen on.'),
-    group: z.string().min(1).default('control_plane').describe('Inventory group whose hosts are the backends, at their inventory address.'),
+    port: port.default(6443).describe('Port to listen on (default: the port of `cluster.control_plane_endpoint` when that is set).'),
+    group: z.string().min(1).default('control_plane').describe('Inventory group whose hosts are the backends, at their inventory address (default: `cluster.control_plane_group`).'),
     backend_port: port.default(6443).describe('Port of kube-apiserver on the backends.'),
     servers: z.array(apiServer).optional().describe('Explicit backends; default: every host of `group`, in inventory order.'),
     health_check: z
@@ -33,13 +33,14 @@ export const api = z
       .default('tcp')
       .describe('`tcp`: a connect check (`option tcp-check`); `readyz`: HTTPS `GET /readyz` expecting 200 (certificate not verified).'),
   })
-  .prefault({});
+  .prefault({})
+  .describe('The Kubernetes API front end (`frontend/backend k8s-api`).');
 
 export const ingress = z
   .strictObject({
     enabled: z.boolean().default(false).describe('TLS passthrough of 443 (and plain 80) to the workers\' ingress NodePorts.'),
     bind: bindAddress.optional().describe('Address to listen on; unset = every address.'),
-    group: z.string().min(1).default('workers').describe('Inventory group whose hosts are the ingress backends.'),
+    group: z.string().min(1).default('workers').describe('Inventory group whose hosts are the ingress backends (default: `cluster.worker_group`).'),
     https_port: port.default(443).describe('TLS port to listen on.'),
     https_node_port: port.default(30443).describe('NodePort of the ingress controller\'s TLS listener on the workers.'),
     http_port: port.nullable().default(80).describe('Plain-HTTP port to listen on; null = none.'),
@@ -47,7 +48,8 @@ export const ingress = z
     inspect_delay: duration.default('5s').describe('How long to wait for the TLS ClientHello (`tcp-request inspect-delay`).'),
     servers: z.array(ingressServer).optional().describe('Explicit backends; default: every host of `group`.'),
   })
-  .prefault({});
+  .prefault({})
+  .describe('TLS passthrough to the ingress NodePorts (seed 003: 443 → 30443, 80 → 30080).');
 
 export const metrics = z
   .strictObject({
@@ -60,7 +62,8 @@ export const metrics = z
       .describe('`/metrics` Prometheus exporter; `auto` = when `haproxy -vv` says the build has it (a fact read on the host).'),
     stats_page: z.boolean().optional().describe('The `/stats` HTML page; default: on when there is no Prometheus exporter.'),
   })
-  .prefault({});
+  .prefault({})
+  .describe('The HTTP frontend for metrics and stats.');
 
 export const haproxyVars = z.strictObject({
   package: z.string().min(1).default('haproxy').describe('Debian package to install.'),
@@ -74,14 +77,16 @@ export const haproxyVars = z.strictObject({
       fall: z.number().int().min(1).default(3).describe('Failed checks before a server is marked DOWN.'),
       rise: z.number().int().min(1).default(2).describe('Passed checks before a server is marked UP again.'),
     })
-    .prefault({}),
+    .prefault({})
+    .describe('Health checks of every backend server (`check inter … fall … rise …`).'),
   timeouts: z
     .strictObject({
       connect: duration.default('5s').describe('`timeout connect`.'),
       client: duration.default('1h').describe('`timeout client` (long: API watches, exec and logs -f are long-lived).'),
       server: duration.default('1h').describe('`timeout server`.'),
     })
-    .prefault({}),
+    .prefault({})
+    .describe('Timeouts in `defaults`.'),
   nonlocal_bind: z
     .boolean()
     .optional()

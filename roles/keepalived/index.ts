@@ -3,7 +3,7 @@ import { interfaces } from '../../src/facts/builtin.js';
 import { apt, renderTemplate, service } from '../../src/ops/index.js';
 import { factFile } from '../../src/ops/fact-file.js';
 import { sh } from '../../src/shell/quote.js';
-import { keepalivedModel } from './model.js';
+import { keepalivedClaims, keepalivedModel } from './model.js';
 import { keepalivedVars } from './vars.js';
 
 export const TEMPLATE = new URL('./templates/keepalived.conf.hbs', import.meta.url);
@@ -22,6 +22,7 @@ export function renderKeepalivedConfig(model: object): string {
 export const keepalived = defineRole({
   name: 'keepalived',
   vars: keepalivedVars,
+  addressPlan: ({ vars, host }) => keepalivedClaims(vars, host),
   tasks: ({ task }) => [
     task('install keepalived', ({ vars }) => apt({ packages: [vars.package] }), { tags: ['keepalived:install'] }),
     task(

@@ -7,7 +7,8 @@ import { loadInventory } from '../../src/inventory/index.js';
 import type { Inventory } from '../../src/inventory/types.js';
 import { secret } from '../../src/secret.js';
 import { renderKeepalivedConfig } from './index.js';
-import { defaultVirtualRouterId, keepalivedModel } from './model.js';
+import { checkPlan } from '../../src/plan/check.js';
+import { defaultVirtualRouterId, keepalivedClaims, keepalivedModel } from './model.js';
 import { keepalivedVars } from './vars.js';
 
 /** Seed 003: two gateways share the LAN VIP 192.168.68.200 (config text only, no traffic). */
@@ -138,6 +139,50 @@ describe('keepalived config', () => {
     expect(() => model('gateway1', { state: 'MASTER', preempt: false })).toThrow(/needs state BACKUP/);
     expect(() => model('gateway1', { preempt: false, preempt_delay: 10 })).toThrow(/preempt_delay means nothing with preempt: false/);
     expect(() => defaultVirtualRouterId('10.0.1.0')).toThrow(/set keepalived.virtual_router_id/);
+  });
+});
+
+describe('keepalived on dual-homed gateways and in the plan check', () => {
+  /** Seed 003 as it is really managed: over vmnet2 (ansible_host), the LAN address in `ip`, the LAN in `lan`. */
+  const DUAL = `all:
+  vars:
+    lan: { subnet: 192.168.68.0/24 }
+  children:
+    gateways:
+      vars:
+        keepalived: { vip: 192.168.68.200 }
+      hosts:
+        gateway1: { ansible_host: 10.10.0.11, ip: 192.168.68.56 }
+        gateway2: { ansible_host: 10.10.0.12, ip: 192.168.68.57 }
+`;
+  let dual: Inventory;
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lw-keepalived-'));
+    writeFileSync(join(dir, 'inventory.yaml'), DUAL);
+    dual = await loadInventory([join(dir, 'inventory.yaml')]);
+  });
+  const varsOf = (inv: Inventory, name: string, extra: Record<string, unknown> = {}) =>
+    keepalivedVars.parse({ ...(inv.hosts.get(name)!.vars.keepalived as object), ...extra });
+
+  it('unicast peers use the addresses on the VIP\'s subnet, not the management ones', () => {
+    const host = dual.hosts.get('gateway1')!;
+    const m = keepalivedModel(varsOf(dual, 'gateway1', { unicast: true }), host, dual, gatewayIfaces('192.168.68.56'));
+    expect(m.instance.unicast).toEqual({ src: '192.168.68.56', peers: ['192.168.68.57'] });
+    expect(m.instance.interface).toBe('ens160');
+  });
+
+  it('claims the VIP once for all peers and its VRID on the LAN; the plan check catches collisions', () => {
+    const claims = ['gateway1', 'gateway2'].flatMap((h) => keepalivedClaims(varsOf(dual, h), dual.hosts.get(h)!));
+    expect(claims).toContainEqual({ kind: 'vrrp', by: 'keepalived on gateway1', segment: '192.168.68.0/24', routerId: 200, vip: '192.168.68.200' });
+    expect(checkPlan(claims)).toEqual([]);
+    const other = keepalivedClaims(keepalivedVars.parse({ vip: '192.168.68.201', virtual_router_id: 200 }), dual.hosts.get('gateway1')!);
+    const problems = checkPlan([...claims, ...other]);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^VRRP router id 200 is used twice on 192.168.68.0\/24: VIP 192.168.68.200 .* and VIP 192.168.68.201/);
+    const onNode = keepalivedClaims(keepalivedVars.parse({ vip: '192.168.68.57' }), dual.hosts.get('gateway1')!);
+    expect(checkPlan([...onNode, { kind: 'address', by: 'inventory: gateway2', ip: '192.168.68.57', purpose: 'node', what: 'gateway2', host: 'gateway2' }])[0]).toMatch(
+      /192.168.68.57 is claimed 2 times/,
+    );
   });
 });
 

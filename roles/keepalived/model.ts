@@ -1,6 +1,9 @@
 import type { IpAddress } from '../../src/facts/builtin.js';
 import type { Host, Inventory } from '../../src/inventory/types.js';
-import { groupMembers, hostAddress, interfaceHolding, interfaceOnSubnetOf, parseIpv4WithPrefix, type GroupMember } from '../../src/net/host-address.js';
+import { contains, parseCidr } from '../../src/net/address.js';
+import { hostAddress, interfaceHolding, interfaceOnSubnetOf, parseIpv4WithPrefix, type GroupMember } from '../../src/net/host-address.js';
+import { hostAddressIn, lanOf } from '../../src/net/lan.js';
+import type { Claim } from '../../src/plan/claims.js';
 import type { Secret } from '../../src/secret.js';
 import type { KeepalivedVars } from './vars.js';
 
@@ -38,11 +41,30 @@ export function defaultVirtualRouterId(vip: string): number {
   return last;
 }
 
+/**
+ * The subnet of the VIP's L2 segment when the inventory says it: the VIP's own
+ * prefix, else the shared `lan.subnet` when it contains the VIP.
+ */
+export function vipSubnet(vars: KeepalivedVars, host: Host): string | undefined {
+  const vip = parseIpv4WithPrefix(vars.vip);
+  if (!vip) return undefined;
+  if (vip.prefix !== undefined) return parseCidr(`${vip.address}/${vip.prefix}`).text;
+  const lan = lanOf(host).subnet;
+  return lan && contains(lan, vip.address) ? lan : undefined;
+}
+
+/** A peer's address on the VIP's segment (its `ip`/`ansible_host`/`address` in that subnet), else its inventory address. */
+function peerOf(h: Host, subnet: string | undefined): GroupMember {
+  return { name: h.name, address: (subnet && hostAddressIn(h, subnet)) || hostAddress(h) };
+}
+
 const sameVip = (a: unknown, b: string) => typeof a === 'string' && parseIpv4WithPrefix(a)?.address === parseIpv4WithPrefix(b)?.address;
 
 /**
  * The VRRP peers in priority order: `peers` if given, else the hosts of
- * `group`, else every inventory host whose own vars set the same VIP.
+ * `group`, else every inventory host whose own vars set the same VIP. A
+ * peer's address is the one it has on the VIP's subnet when the inventory
+ * tells (`ip` on a dual-homed gateway), else its inventory address.
  */
 export function vrrpPeers(vars: KeepalivedVars, host: Host, inventory: Inventory): GroupMember[] {
   let peers: GroupMember[];
@@ -51,12 +73,17 @@ export function vrrpPeers(vars: KeepalivedVars, host: Host, inventory: Inventory
     peers = vars.peers;
     source = 'keepalived.peers';
   } else if (vars.group) {
-    peers = groupMembers(inventory, vars.group);
+    const subnet = vipSubnet(vars, host);
+    peers = (inventory.groups.get(vars.group)?.hosts ?? []).flatMap((name) => {
+      const h = inventory.hosts.get(name);
+      return h ? [peerOf(h, subnet)] : [];
+    });
     source = `inventory group "${vars.group}"`;
   } else {
+    const subnet = vipSubnet(vars, host);
     peers = [...inventory.hosts.values()]
       .filter((h) => sameVip((h.vars.keepalived as { vip?: unknown } | undefined)?.vip, vars.vip))
-      .map((h) => ({ name: h.name, address: hostAddress(h) }));
+      .map((h) => peerOf(h, subnet));
     source = `the inventory hosts whose keepalived.vip is ${vars.vip}`;
   }
   if (!peers.some((p) => p.name === host.name)) {
@@ -145,4 +172,23 @@ export function keepalivedModel(vars: KeepalivedVars, host: Host, inventory: Inv
     },
     extra: vars.extra_config?.replace(/\s+$/, '') || null,
   };
+}
+
+/**
+ * For the plan check: the VIP (one owner however many peers claim it) and the
+ * VRRP id on its segment (the VIP's subnet when known, so two VIPs with one
+ * VRID on a segment are refused before any host is touched).
+ */
+export function keepalivedClaims(vars: KeepalivedVars, host: Host): Claim[] {
+  const vip = parseIpv4WithPrefix(vars.vip)!.address;
+  const by = `keepalived on ${host.name}`;
+  const claims: Claim[] = [{ kind: 'address', by, ip: vip, purpose: 'vip', what: 'keepalived VIP' }];
+  let routerId: number;
+  try {
+    routerId = vars.virtual_router_id ?? defaultVirtualRouterId(vars.vip);
+  } catch {
+    return claims; // the config task says why
+  }
+  claims.push({ kind: 'vrrp', by, segment: vipSubnet(vars, host) ?? `the segment of ${vip}`, routerId, vip });
+  return claims;
 }

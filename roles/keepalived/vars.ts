@@ -36,7 +36,7 @@ export const keepalivedVars = z.strictObject({
     .refine((v) => parseIpv4WithPrefix(v) !== undefined, 'expected an IPv4 address, optionally with /prefix')
     .describe('The virtual IP (IPv4), e.g. `192.168.68.200` or `192.168.68.200/24`; without a prefix, the prefix of the interface\'s own address on that subnet.'),
   group: z.string().min(1).optional().describe('Inventory group of the VRRP peers; default: every host whose inventory sets the same `keepalived.vip`.'),
-  peers: z.array(peer).min(1).optional().describe('Explicit peers in priority order; default: from `group` (inventory order, at inventory addresses).'),
+  peers: z.array(peer).min(1).optional().describe('Explicit peers in priority order; default: from `group` or the shared VIP, in inventory order, each at its address on the VIP\'s subnet (`ip`/`ansible_host`/`address`), else its inventory address.'),
   interface: word.optional().describe('Interface for VRRP and the VIP; default: the one with an address on the VIP\'s subnet, else the one holding the host\'s inventory address (`ip addr` fact).'),
   virtual_router_id: z.number().int().min(1).max(255).optional().describe('VRID, the same on all peers and unique per L2 segment; default: the last octet of the VIP.'),
   priority: z.number().int().min(1).max(254).optional().describe('This host\'s priority; default: `priority_start - index × priority_step` by position among the peers.'),

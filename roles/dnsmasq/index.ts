@@ -2,17 +2,12 @@ import { defineRole } from '../../src/engine/definitions.js';
 import { interfaces, type IpAddress } from '../../src/facts/builtin.js';
 import { interfaceInSubnet } from '../../src/net/lan.js';
 import { factFile } from '../../src/ops/fact-file.js';
-import { apt, directory, file, renderTemplate, service } from '../../src/ops/index.js';
+import { renderDnsmasqConfig, renderDnsmasqDhcpHosts, renderDnsmasqHosts } from '../../src/net/dnsmasq-config.js';
+import { apt, directory, file, service } from '../../src/ops/index.js';
 import { sh, type Command } from '../../src/shell/quote.js';
 import { CONFIG_PATH, DATA_DIR, DHCP_HOSTS_PATH, dnsmasqDefaults, dnsmasqSchema, HOSTS_PATH, type DnsmasqConfig } from './vars.js';
 
 export { CONFIG_PATH, DATA_DIR, DHCP_HOSTS_PATH, HOSTS_PATH } from './vars.js';
-
-const templates = {
-  config: new URL('./templates/labwright.conf.hbs', import.meta.url),
-  dhcpHosts: new URL('./templates/dhcp-hosts.hbs', import.meta.url),
-  hosts: new URL('./templates/hosts.hbs', import.meta.url),
-};
 
 /** The interface to serve: the configured one, else the one holding an address in the subnet. */
 export function serveInterface(config: DnsmasqConfig, ifaces: readonly IpAddress[], hostName: string): string {
@@ -28,36 +23,15 @@ export function serveInterface(config: DnsmasqConfig, ifaces: readonly IpAddress
 
 /** The main configuration text (exported for the unit tests). */
 export function renderConfig(config: DnsmasqConfig, iface: string): string {
-  return renderTemplate(templates.config, {
-    interface: iface,
-    bindDynamic: config.bind === 'dynamic',
-    port: config.port,
-    dns: config.port !== 0,
-    domain: config.domain,
-    hostsFile: HOSTS_PATH,
-    upstream: config.upstream,
-    forwardZones: config.forwardZones,
-    subnet: config.subnet,
-    rangeStart: config.range.start,
-    rangeEnd: config.range.end,
-    netmask: config.netmask,
-    leaseTime: config.leaseTime,
-    router: config.router ?? null,
-    dnsServers: config.dnsServers?.join(',') ?? null,
-    dhcpHostsFile: DHCP_HOSTS_PATH,
-    leaseFile: config.leaseFile,
-    authoritative: config.authoritative,
-    logDhcp: config.logDhcp,
-    extraOptions: config.extraOptions,
-  });
+  return renderDnsmasqConfig(config, iface, { hostsFile: HOSTS_PATH, dhcpHostsFile: DHCP_HOSTS_PATH });
 }
 
 export function renderDhcpHosts(config: DnsmasqConfig): string {
-  return renderTemplate(templates.dhcpHosts, { reservations: config.reservations });
+  return renderDnsmasqDhcpHosts(config);
 }
 
 export function renderHosts(config: DnsmasqConfig): string {
-  return renderTemplate(templates.hosts, { records: config.records });
+  return renderDnsmasqHosts(config);
 }
 
 /**

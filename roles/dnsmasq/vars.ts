@@ -1,18 +1,11 @@
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import type { Host, Inventory } from '../../src/inventory/types.js';
-import { contains, netmask, numberToV4, parseCidr, v4Bounds, v4ToNumber } from '../../src/net/address.js';
-import {
-  DNS_LABEL,
-  dnsNameSchema,
-  firstIn,
-  inventoryHostsOnLan,
-  ipv4CidrSchema,
-  ipv4Schema,
-  isDnsName,
-  lanOf,
-  macSchema,
-} from '../../src/net/lan.js';
+import { deriveConfig } from '../../src/net/dnsmasq-config.js';
+import { DNS_LABEL, dnsNameSchema, inventoryHostsOnLan, ipv4CidrSchema, ipv4Schema, lanOf, macSchema } from '../../src/net/lan.js';
+
+// The config derivation and rendering live in src/net/dnsmasq-config.ts (shared with mac-lab).
+export { defaultRange, deriveConfig, type DnsmasqConfig, type Reservation } from '../../src/net/dnsmasq-config.js';
 
 /** Where the role keeps the files dnsmasq re-reads on SIGHUP (outside /etc/dnsmasq.d, which dnsmasq parses as config). */
 export const DATA_DIR = '/etc/dnsmasq.labwright';
@@ -69,37 +62,6 @@ export const dnsmasqVars = z.object({
 
 export type DnsmasqInput = z.output<typeof dnsmasqVars>;
 
-export interface Reservation {
-  mac: string;
-  ip: string;
-  name: string;
-  /** Where it comes from, for messages. */
-  source: string;
-}
-
-/** Everything the config files are rendered from, derived and checked. */
-export interface DnsmasqConfig {
-  subnet: string;
-  netmask: string;
-  interface?: string;
-  bind: 'dynamic' | 'interfaces';
-  port: number;
-  domain: string;
-  range: { start: string; end: string };
-  leaseTime: string;
-  router?: string;
-  dnsServers?: string[];
-  upstream: string[];
-  forwardZones: { zone: string; server: string }[];
-  reservations: Reservation[];
-  /** Hosts-file lines: address and names (FQDN first). */
-  records: { ip: string; names: string[] }[];
-  authoritative: boolean;
-  leaseFile: string;
-  logDhcp: boolean;
-  extraOptions: string[];
-}
-
 /** Defaults derived from the inventory: the shared `lan` var and every host's addresses and MAC. */
 export function dnsmasqDefaults(host: Host, inventory: Inventory): Record<string, unknown> {
   const lan = lanOf(host);
@@ -108,153 +70,6 @@ export function dnsmasqDefaults(host: Host, inventory: Inventory): Record<string
     ...(lan.domain ? { domain: lan.domain } : {}),
     ...(lan.gateway ? { router: lan.gateway } : {}),
     inventory_hosts: inventoryHostsOnLan(inventory),
-  };
-}
-
-/** The default dynamic pool: .100–.199 of a /24 or larger, else the upper half of the subnet minus broadcast. */
-export function defaultRange(subnet: string): { start: string; end: string } {
-  const { first, last } = v4Bounds(subnet);
-  const size = last - first + 1;
-  if (size >= 256) return { start: numberToV4(first + 100), end: numberToV4(first + 199) };
-  if (size < 8) throw new RangeError(`subnet ${subnet} is too small for a default dynamic range: set dnsmasq.range`);
-  return { start: numberToV4(first + size / 2), end: numberToV4(last - 1) };
-}
-
-type Issue = { path: (string | number)[]; message: string };
-
-/** A name as a record: short names get the domain; the FQDN comes first (it is what PTR answers). */
-function recordNames(name: string, domain: string): string[] {
-  if (name.includes('.')) return [name];
-  return [`${name}.${domain}`, name];
-}
-
-/** An inventory host name as a DNS label: `node1` or `node1.<domain>`; undefined if it is neither. */
-function inventoryLabel(name: string, domain: string): string | undefined {
-  if (DNS_LABEL.test(name)) return name;
-  if (name.endsWith(`.${domain}`) && DNS_LABEL.test(name.slice(0, -domain.length - 1))) return name.slice(0, -domain.length - 1);
-  return undefined;
-}
-
-/**
- * Derives the effective configuration from the parsed vars and checks it as
- * a whole: range inside the subnet, no reservation inside the dynamic range,
- * no address or MAC reserved twice.
- */
-export function deriveConfig(v: DnsmasqInput): { config?: DnsmasqConfig; issues: Issue[] } {
-  const issues: Issue[] = [];
-  if (!v.subnet) {
-    return { issues: [{ path: ['subnet'], message: 'no subnet: set dnsmasq.subnet, or lan.subnet once for the whole inventory (group_vars/all)' }] };
-  }
-  const subnet = v.subnet;
-  const cidr = parseCidr(subnet);
-  const bounds = v4Bounds(cidr);
-  const inside = (ip: string) => contains(cidr, ip) && v4ToNumber(ip) !== bounds.first && v4ToNumber(ip) !== bounds.last;
-
-  let range: { start: string; end: string };
-  try {
-    range = v.range ?? defaultRange(subnet);
-  } catch (e) {
-    return { issues: [{ path: ['range'], message: (e as Error).message }] };
-  }
-  for (const end of ['start', 'end'] as const) {
-    if (!inside(range[end])) issues.push({ path: ['range', end], message: `${range[end]} is not a host address of the subnet ${subnet}` });
-  }
-  const lo = v4ToNumber(range.start);
-  const hi = v4ToNumber(range.end);
-  if (hi < lo) issues.push({ path: ['range'], message: `range end ${range.end} comes before its start ${range.start}` });
-  const rangeText = `${range.start}-${range.end}`;
-  const inRange = (ip: string) => v4ToNumber(ip) >= lo && v4ToNumber(ip) <= hi;
-
-  let router: string | undefined;
-  if (v.router !== false) {
-    router = v.router ?? numberToV4(bounds.first + 1);
-    if (!inside(router)) issues.push({ path: ['router'], message: `router ${router} is not a host address of the subnet ${subnet}` });
-    else if (inRange(router)) issues.push({ path: ['router'], message: `router ${router} lies inside the dynamic range ${rangeText}: a client could be given the router's address` });
-  }
-
-  // Reservations: derived from the inventory, then the explicit ones (which replace a derived one with the same MAC or name).
-  const reservations: Reservation[] = [];
-  const inventoryRecords: { name: string; ip: string }[] = [];
-  if (v.from_inventory) {
-    for (const h of v.inventory_hosts) {
-      const ip = firstIn(h.addresses, subnet);
-      if (!ip) continue;
-      const label = inventoryLabel(h.name, v.domain);
-      if (!label) {
-        issues.push({
-          path: ['inventory_hosts'],
-          message: `inventory host "${h.name}" has an address in ${subnet} but its name is not a DNS label (nor one followed by .${v.domain}): rename it or set dnsmasq.from_inventory: false`,
-        });
-        continue;
-      }
-      inventoryRecords.push({ name: label, ip });
-      if (h.mac) reservations.push({ mac: h.mac, ip, name: label, source: `inventory host ${h.name}` });
-    }
-  }
-  v.reservations.forEach((r, i) => {
-    const replaced = reservations.findIndex((d) => d.source.startsWith('inventory') && (d.mac === r.mac || d.name === r.name));
-    if (replaced >= 0) reservations.splice(replaced, 1);
-    if (!contains(cidr, r.ip)) issues.push({ path: ['reservations', i, 'ip'], message: `reservation ${r.name} (${r.ip}) is outside the subnet ${subnet}: dnsmasq would never hand it out` });
-    reservations.push({ ...r, source: `dnsmasq.reservations[${i}]` });
-  });
-  const seen = { mac: new Map<string, Reservation>(), ip: new Map<string, Reservation>(), name: new Map<string, Reservation>() };
-  for (const r of reservations) {
-    if (inRange(r.ip)) {
-      issues.push({
-        path: ['reservations'],
-        message: `reservation ${r.name} (${r.ip}, ${r.source}) lies inside the dynamic range ${rangeText}: move the reservation or the range`,
-      });
-    }
-    for (const key of ['mac', 'ip', 'name'] as const) {
-      const other = seen[key].get(r[key]);
-      if (other) issues.push({ path: ['reservations'], message: `${key} ${r[key]} is reserved twice: ${other.name} (${other.source}) and ${r.name} (${r.source})` });
-      else seen[key].set(r[key], r);
-    }
-  }
-
-  // DNS records: reservations, inventory hosts, then the explicit records; one address per name.
-  const byName = new Map<string, { ip: string; source: string }>();
-  const records: { ip: string; names: string[] }[] = [];
-  const addRecord = (name: string, ip: string, source: string, path: (string | number)[]) => {
-    const fqdn = name.includes('.') ? name : `${name}.${v.domain}`;
-    const other = byName.get(fqdn);
-    if (other && other.ip !== ip) {
-      issues.push({ path, message: `DNS name ${fqdn} would point to ${other.ip} (${other.source}) and ${ip} (${source}): give one of them another name` });
-      return;
-    }
-    if (!other) byName.set(fqdn, { ip, source });
-    if (!records.some((rec) => rec.names.includes(fqdn))) records.push({ ip, names: recordNames(name, v.domain) });
-  };
-  for (const r of reservations) addRecord(r.name, r.ip, r.source, ['reservations']);
-  for (const h of inventoryRecords) if (!reservations.some((r) => r.name === h.name)) addRecord(h.name, h.ip, `inventory host ${h.name}`, ['inventory_hosts']);
-  for (const [name, ip] of Object.entries(v.records)) {
-    if (!isDnsName(name)) continue; // the schema already reported it
-    addRecord(name, ip, `dnsmasq.records.${name}`, ['records', name]);
-  }
-
-  if (issues.length > 0) return { issues };
-  return {
-    issues,
-    config: {
-      subnet,
-      netmask: netmask(cidr),
-      interface: v.interface,
-      bind: v.bind,
-      port: v.port,
-      domain: v.domain,
-      range,
-      leaseTime: v.lease_time,
-      router,
-      dnsServers: v.dns_servers,
-      upstream: v.upstream,
-      forwardZones: Object.entries(v.forward_zones).flatMap(([zone, servers]) => servers.map((server) => ({ zone, server }))),
-      reservations,
-      records,
-      authoritative: v.authoritative,
-      leaseFile: v.lease_file,
-      logDhcp: v.log_dhcp,
-      extraOptions: v.extra_options,
-    },
   };
 }
 

@@ -80,7 +80,7 @@ export async function runPlays(
 
   const hostRun = (host: Host) => {
     let r = runs.get(host.name);
-    if (!r) runs.set(host.name, (r = new HostRun(host, connect)));
+    if (!r) runs.set(host.name, (r = new HostRun(host, connect, runs)));
     recap.hosts[host.name] ??= emptyCounters();
     return r;
   };
@@ -220,12 +220,12 @@ class PlayOnBatch {
     const started = Date.now();
     let outcome: Outcome;
     try {
-      await r.open();
       const ops = this.opsFor(r, i);
       if (ops === null) {
         this.report(r, e.label, false, { status: 'skipped', reason: 'condition (when) is false' }, started);
         return;
       }
+      await r.open();
       r.facts.expect(() => this.upcomingFacts(r, i));
       await this.pendingFromEarlierRuns(r);
       outcome = await executeWithRetries(r, () => ops, this.opts.check, def.retries, def.delayMs);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
+import type { ExecOptions } from '../connection/types.js';
 import { UnreachableError } from '../errors.js';
 import { Command, joinCommands, sh } from '../shell/quote.js';
 import { combinePlans, type Op, type OpContext, type Plan } from './op.js';
@@ -67,14 +68,24 @@ export function guarded(args: GuardedArgs): Op {
     }
     await ctx.run(sh`systemd-run --quiet --unit=${activateUnit} --service-type=oneshot --no-block ${script(args.activate)}`);
     const confirmBy = Date.now() + args.rollbackAfterSec * 1000 - 5000;
+    const activation = async (opts?: ExecOptions) => {
+      // key=value: `--value` prints in systemd's own property order, not the order asked for
+      const state = await ctx.run(sh`systemctl show -p ActiveState,Result ${`${activateUnit}.service`}`, opts);
+      const props = Object.fromEntries(state.stdout.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+      return { active: props.ActiveState, result: props.Result };
+    };
+    // Open the confirming connection only once the activation has finished: a connection opened
+    // earlier is let in by the old configuration and then kept by connection tracking, proving nothing.
+    while (Date.now() < confirmBy) {
+      const state = await activation({ timeoutMs: 5000 }).catch(() => undefined);
+      if (state?.active !== 'activating') break; // finished, or this connection was cut by the change
+      await new Promise((r) => setTimeout(r, 300));
+    }
     let lastError = '';
     while (Date.now() < confirmBy) {
       try {
         await ctx.reconnect();
-        // key=value: `--value` prints in systemd's own property order, not the order asked for
-        const state = await ctx.run(sh`systemctl show -p ActiveState,Result ${`${activateUnit}.service`}`);
-        const props = Object.fromEntries(state.stdout.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
-        const [active, result] = [props.ActiveState, props.Result];
+        const { active, result } = await activation();
         if (active === 'activating') {
           await new Promise((r) => setTimeout(r, 500));
           continue;

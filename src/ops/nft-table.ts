@@ -13,6 +13,19 @@ export const nftTableListing = defineFact('nft-table', (family: NftFamily, table
   parse: ({ stdout, code }): string | null => (code === 0 ? stdout : null),
 }));
 
+/**
+ * Whether nft accepts a ruleset (`nft -c`: parsed and checked by the kernel in a
+ * transaction that is never committed, so read-only). `accepted` is undefined
+ * when nft is not installed yet.
+ */
+export const nftAccepts = defineFact('nft-check', (content: string) => ({
+  command: sh`if command -v nft >/dev/null 2>&1; then printf '%s' ${content} | nft -c -f - 2>&1; else exit 127; fi`,
+  parse: ({ stdout, code }): { accepted?: boolean; output: string } => ({
+    accepted: code === 127 ? undefined : code === 0,
+    output: stdout.trim() ? stdout.replace(/\/dev\/stdin:/g, 'line ') : `(nft -c exited ${code} without a message)`,
+  }),
+}));
+
 export interface NftOwnedTableArgs {
   family: NftFamily;
   table: string;
@@ -82,12 +95,29 @@ function liveTableMatchesRecord(args: NftOwnedTableArgs): Op {
   };
 }
 
+/** Fails the plan (in --check too) when nft refuses the new rules: nothing is changed or armed. */
+function rulesAccepted(args: NftOwnedTableArgs): Op {
+  const check = nftAccepts(args.content);
+  return {
+    label: `nft -c ${args.path}`,
+    facts: [check],
+    async plan(ctx) {
+      const { accepted, output } = await ctx.fact(check);
+      if (accepted === false) {
+        throw new Error(`nft -c -f refuses the new rules for ${args.path}; nothing was changed, the previous ruleset stays live:\n${output.trim()}`);
+      }
+      return ok(accepted ? `nft -c accepts the rules for ${args.path}` : `nft not installed yet: ${args.path} is checked with nft -c -f when written`);
+    },
+  };
+}
+
 /**
  * One nft table of our own, lock-out safe: the rules file is written only after
  * `nft -c -f` accepts it, then loaded through `guarded` (timed rollback unless
  * a NEW connection confirms the host is still reachable). Only this table is
  * replaced; every other table stays. Planned changes: the file's diff, and a
- * reload when the live table drifted from the file.
+ * reload when the live table drifted from the file. Rules nft refuses fail the
+ * plan itself, so `--check` reports them too.
  */
 export function nftOwnedTable(args: NftOwnedTableArgs): Op {
   const prelude = nftReplaceTablePrelude(args.family, args.table);
@@ -97,6 +127,7 @@ export function nftOwnedTable(args: NftOwnedTableArgs): Op {
   return guarded({
     label: `nft table ${args.family} ${args.table}`,
     stage: [
+      rulesAccepted(args),
       file({ path: args.path, content: args.content, owner: 'root', group: 'root', mode: '0644', validate: (tmp) => sh`nft -c -f ${tmp}` }),
       liveTableMatchesRecord(args),
     ],

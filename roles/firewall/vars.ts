@@ -1,0 +1,155 @@
+import { z } from 'zod';
+import type { Host, Inventory } from '../../src/index.js';
+import { isCidr, isIp } from '../../src/net/address.js';
+import { nftPortProblem, nftStringProblem } from '../../src/net/nft.js';
+
+export const PROFILES = ['control-plane', 'worker', 'gateway'] as const;
+export type Profile = (typeof PROFILES)[number];
+
+export const CNIS = ['calico', 'flannel', 'cilium', 'none'] as const;
+export type Cni = (typeof CNIS)[number];
+
+/** Group names that give a host a profile when none is set explicitly (kubeadm-style, kubespray and common homelab names). */
+export const DEFAULT_PROFILE_GROUPS: Record<Profile, string[]> = {
+  'control-plane': ['control_plane', 'kube_control_plane', 'masters', 'k8s_control_plane'],
+  worker: ['workers', 'kube_node', 'k8s_workers'],
+  gateway: ['gateways', 'loadbalancers', 'lb'],
+};
+
+const port = z
+  .union([z.number().int(), z.string()])
+  .superRefine((p, ctx) => {
+    const problem = nftPortProblem(p);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+const address = z.string().refine((s) => isIp(s.trim()) || isCidr(s.trim()), { message: 'not an IP address or CIDR' });
+const cidr = z.string().refine((s) => isCidr(s.trim()), { message: 'not a CIDR such as 10.244.0.0/16' });
+
+const comment = z.string().superRefine((s, ctx) => {
+  const problem = nftStringProblem(s);
+  if (problem) ctx.addIssue({ code: 'custom', message: `comment ${problem}` });
+});
+
+const portProtos = ['tcp', 'udp', 'tcp+udp'] as const;
+
+const rawRuleText = z
+  .string()
+  .min(1)
+  .superRefine((s, ctx) => {
+    if (/[\r\n;#]/.test(s)) ctx.addIssue({ code: 'custom', message: 'one nft rule: no line breaks, ";" or "#"' });
+    let depth = 0;
+    for (const c of s) {
+      depth += c === '{' ? 1 : c === '}' ? -1 : 0;
+      if (depth < 0) break;
+    }
+    if (depth !== 0) ctx.addIssue({ code: 'custom', message: 'unbalanced { } (a raw rule cannot leave the input chain)' });
+  });
+
+/** A custom rule: typed (proto, ports, saddr, iifname, action) or one raw nft rule. */
+export const customRule = z
+  .object({
+    proto: z
+      .union([z.enum([...portProtos, 'icmp', 'icmpv6']), z.number().int().min(0).max(255)])
+      .optional()
+      .describe('tcp, udp, tcp+udp, icmp, icmpv6 or an IP protocol number (4 = IPIP, 47 = GRE, 112 = VRRP); omitted = any'),
+    ports: z.array(port).min(1).optional().describe('Destination ports or ranges ("30000-32767"); only with tcp, udp or tcp+udp'),
+    saddr: z.array(address).min(1).optional().describe('Source addresses or CIDRs (IPv4 and IPv6 may be mixed); omitted = any source'),
+    iifname: z
+      .string()
+      .regex(/^[A-Za-z0-9_.:@-]{1,15}\*?$/, 'an interface name (up to 15 characters, optional trailing *)')
+      .optional()
+      .describe('Incoming interface name, e.g. "br0" or "eth*"'),
+    action: z.enum(['accept', 'drop', 'reject']).optional().describe('What to do with matching packets (default accept)'),
+    raw: rawRuleText
+      .optional()
+      .describe('Instead of the typed fields: one rule in nft syntax, for what they cannot say (checked by `nft -c` before it goes live)'),
+    comment: comment.optional().describe('Shown in `nft list ruleset` (no double quotes, max 128 bytes)'),
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    if (r.raw !== undefined) {
+      const typed = (['proto', 'ports', 'saddr', 'iifname', 'action'] as const).filter((k) => r[k] !== undefined);
+      if (typed.length > 0) ctx.addIssue({ code: 'custom', path: ['raw'], message: `raw cannot be combined with ${typed.join(', ')}` });
+      return;
+    }
+    if (r.ports && !(portProtos as readonly unknown[]).includes(r.proto)) {
+      ctx.addIssue({ code: 'custom', path: ['ports'], message: 'ports need proto tcp, udp or tcp+udp' });
+    }
+    if (r.proto === undefined && !r.saddr && !r.iifname) {
+      ctx.addIssue({ code: 'custom', message: 'a rule needs at least one of proto, saddr or iifname (a rule matching everything would disable the firewall)' });
+    }
+  });
+
+export type CustomRule = z.output<typeof customRule>;
+
+export const firewallVars = z
+  .object({
+    profiles: z
+      .array(z.enum(PROFILES))
+      .optional()
+      .describe('Port profiles for this host (control-plane, worker, gateway). Default: derived from the host\'s groups through profile_groups'),
+    profile_groups: z
+      .object({
+        'control-plane': z.array(z.string()).default(DEFAULT_PROFILE_GROUPS['control-plane']),
+        worker: z.array(z.string()).default(DEFAULT_PROFILE_GROUPS.worker),
+        gateway: z.array(z.string()).default(DEFAULT_PROFILE_GROUPS.gateway),
+      })
+      .strict()
+      .prefault({})
+      .describe('Inventory groups whose hosts get each profile; all of their hosts together are the cluster nodes'),
+    cni: z
+      .enum(CNIS)
+      .default('calico')
+      .describe('CNI whose node-to-node ports to open (limited to cluster nodes). Default: the host var cni or kube_network_plugin, else calico'),
+    wireguard: z.boolean().default(false).describe('Also open the CNI\'s WireGuard ports between cluster nodes (51820-51821/udp; Cilium 51871/udp)'),
+    cluster_nodes: z
+      .array(address)
+      .optional()
+      .describe('Addresses allowed to reach node-only ports (etcd, kubelet, CNI). Default: node_ip or ansible_host of every host in profile_groups'),
+    pod_cidrs: z
+      .array(cidr)
+      .default([])
+      .describe('Pod networks accepted on Kubernetes nodes. Default: the host var pod_cidr, pod_subnet, pod_network_cidr or kube_pods_subnet'),
+    ssh_port: z.number().int().min(1).max(65535).describe('SSH port always kept open. Default: the port the controller connects to (ansible_port)'),
+    ssh_allowed: z
+      .boolean()
+      .default(true)
+      .describe('DANGEROUS: false drops the SSH allowance; the run then loses its new connection and the change is rolled back'),
+    custom_rules: z
+      .array(customRule)
+      .default([])
+      .describe('Extra rules, evaluated in order BEFORE SSH and the profiles (so a drop can block a source): typed {proto, ports, saddr, iifname, action, comment} or {raw}'),
+    log_dropped: z.boolean().default(false).describe('Log dropped packets (rate-limited, prefix "labwright drop: ")'),
+    rules_path: z
+      .string()
+      .regex(/^\/[^\0]*\.nft$/, 'an absolute path ending in .nft')
+      .default('/etc/nftables.d/labwright.nft')
+      .describe('The rules file (loaded at boot by labwright-firewall.service)'),
+    rollback_after_sec: z
+      .number()
+      .int()
+      .min(15)
+      .max(3600)
+      .default(90)
+      .describe('Seconds after which the previous ruleset comes back unless a NEW SSH connection confirmed the change'),
+  })
+  .strict();
+
+export type FirewallVars = z.output<typeof firewallVars>;
+
+function stringList(v: unknown): string[] {
+  if (typeof v === 'string') return v.split(',').map((s) => s.trim()).filter(Boolean);
+  if (Array.isArray(v)) return v.filter((x): x is string => typeof x === 'string').flatMap(stringList);
+  return [];
+}
+
+/** Defaults derived from the host and inventory (lowest precedence). */
+export function firewallDefaults(host: Host, _inventory: Inventory): Record<string, unknown> {
+  const out: Record<string, unknown> = { ssh_port: host.connection.port };
+  const cni = [host.vars.cni, host.vars.kube_network_plugin].find((v) => typeof v === 'string' && (CNIS as readonly string[]).includes(v));
+  if (cni) out.cni = cni;
+  const podVar = ['pod_cidr', 'pod_subnet', 'pod_network_cidr', 'kube_pods_subnet'].find((k) => host.vars[k] !== undefined);
+  if (podVar) out.pod_cidrs = stringList(host.vars[podVar]);
+  return out;
+}

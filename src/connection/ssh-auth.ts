@@ -1,0 +1,68 @@
+/**
+ * Which credentials an ssh connection offers, in OpenSSH's order: key files,
+ * then the ssh agent, then a password.
+ */
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import ssh2, { type AgentAuthMethod, type PasswordAuthMethod, type PublicKeyAuthMethod } from 'ssh2';
+import type { ConnectionSpec } from './types.js';
+
+export type SshAuthMethod = PublicKeyAuthMethod | AgentAuthMethod | PasswordAuthMethod;
+
+export interface SshCredentials {
+  readonly methods: SshAuthMethod[];
+  /** What was offered, for "authentication failed" messages: `key /root/.ssh/id_ed25519, ssh-agent`. */
+  readonly offered: string;
+}
+
+// ssh2 is CommonJS and Node cannot see `utils` as a named export.
+const { parseKey } = ssh2.utils;
+
+const DEFAULT_KEY_FILES = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
+
+export async function loadCredentials(
+  spec: Pick<ConnectionSpec, 'privateKeyFile' | 'password'>,
+  username: string,
+  agentSocket = process.env.SSH_AUTH_SOCK,
+): Promise<SshCredentials> {
+  const keys = spec.privateKeyFile ? [await readExplicitKey(spec.privateKeyFile)] : await readDefaultKeys();
+  const methods: SshAuthMethod[] = keys.map(({ key }) => ({ type: 'publickey', username, key }));
+  const offered = keys.map(({ file }) => `key ${file}`);
+  if (agentSocket) {
+    methods.push({ type: 'agent', username, agent: agentSocket });
+    offered.push('ssh-agent');
+  }
+  if (spec.password) {
+    methods.push({ type: 'password', username, password: spec.password.reveal() });
+    offered.push('password');
+  }
+  return { methods, offered: offered.join(', ') || 'nothing (no key file, no SSH_AUTH_SOCK, no password)' };
+}
+
+interface KeyFile {
+  file: string;
+  key: Buffer;
+}
+
+/** A key the user named must be usable: say why it is not. */
+async function readExplicitKey(file: string): Promise<KeyFile> {
+  const key = await readFile(file).catch((err: NodeJS.ErrnoException) => {
+    throw new Error(`cannot read private key file ${file}: ${err.code ?? err.message}`);
+  });
+  const parsed = parseKey(key);
+  if (parsed instanceof Error) throw new Error(`cannot use private key file ${file}: ${parsed.message}`);
+  return { file, key };
+}
+
+/** Like ssh, try the usual key files that exist; skip ones ssh2 cannot use (passphrase-protected: use the agent). */
+async function readDefaultKeys(): Promise<KeyFile[]> {
+  const found = await Promise.all(
+    DEFAULT_KEY_FILES.map(async (name) => {
+      const file = join(homedir(), '.ssh', name);
+      const key = await readFile(file).catch(() => undefined);
+      return key && !(parseKey(key) instanceof Error) ? [{ file, key }] : [];
+    }),
+  );
+  return found.flat();
+}

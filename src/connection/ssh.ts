@@ -1,0 +1,181 @@
+import { once } from 'node:events';
+import { userInfo } from 'node:os';
+import pLimit from 'p-limit';
+import { Client } from 'ssh2';
+import { UnreachableError } from '../errors.js';
+import type { Command } from '../shell/quote.js';
+import { becomeCommand, killAfterCommand } from './command-wrappers.js';
+import { HostKeyChecker } from './host-key-check.js';
+import { loadCredentials, type SshCredentials } from './ssh-auth.js';
+import { describeSshFailure, type SshClientError } from './ssh-failure.js';
+import { startSession } from './ssh-session.js';
+import { withTimeout } from './timeout.js';
+import type { Connection, ConnectionSpec, ExecOptions, ExecResult } from './types.js';
+
+/** sshd allows MaxSessions (default 10) channels per connection; stay below it. */
+const MAX_OPEN_CHANNELS = 8;
+const KEEPALIVE_INTERVAL_MS = 15_000;
+const KEEPALIVE_COUNT_MAX = 3;
+/** How long close() waits for the server to acknowledge the disconnect. */
+const CLOSE_GRACE_MS = 2_000;
+/** How long a timed-out command gets to be killed on the host before its channel is closed from here. */
+const KILL_GRACE_MS = 5_000;
+
+/**
+ * One TCP connection per host, opened once and shared by every exec, each of
+ * which runs on its own session channel.
+ */
+export class SshConnection implements Connection {
+  readonly #client = new Client();
+  readonly #user: string;
+  readonly #channelSlots = pLimit(MAX_OPEN_CHANNELS);
+  #opening?: Promise<void>;
+  #roundTrips = 0;
+  #closeRequested = false;
+  /** Set once the connection is gone; every pending and later exec rejects with it. */
+  #lost?: UnreachableError;
+  readonly #lostSignal: Promise<never>;
+  #signalLost!: (error: UnreachableError) => void;
+
+  constructor(
+    readonly host: string,
+    private readonly spec: ConnectionSpec,
+  ) {
+    this.#user = spec.user ?? userInfo().username;
+    this.#lostSignal = new Promise<never>((_, reject) => (this.#signalLost = reject));
+    this.#lostSignal.catch(() => {}); // Observed through exec(); not an unhandled rejection by itself.
+  }
+
+  get roundTrips(): number {
+    return this.#roundTrips;
+  }
+
+  open(): Promise<void> {
+    this.#opening ??= this.#connect().catch((err: UnreachableError) => {
+      this.#lose(err);
+      throw err;
+    });
+    return this.#opening;
+  }
+
+  async exec(cmd: Command, opts: ExecOptions = {}): Promise<ExecResult> {
+    await this.open();
+    return this.#channelSlots(() => this.#run(cmd, opts));
+  }
+
+  async close(): Promise<void> {
+    if (this.#opening === undefined) return;
+    await this.#opening.catch(() => {});
+    if (this.#lost) return;
+    this.#closeRequested = true;
+    const closed = once(this.#client, 'close');
+    this.#client.end();
+    const unanswered = setTimeout(() => this.#client.destroy(), CLOSE_GRACE_MS);
+    await closed;
+    clearTimeout(unanswered);
+  }
+
+  async #connect(): Promise<void> {
+    const { spec } = this;
+    const [hostKeys, credentials] = await Promise.all([
+      HostKeyChecker.load(spec),
+      loadCredentials(spec, this.#user),
+    ]).catch((err: Error) => {
+      throw new UnreachableError(this.host, err.message);
+    });
+    let hostKeyRefusal: string | undefined;
+    let established = false;
+    let failure: SshClientError | undefined;
+    const reason = (err: SshClientError) => hostKeyRefusal ?? this.#describe(err, credentials, established);
+
+    await new Promise<void>((resolve, reject) => {
+      this.#client
+        .once('ready', () => {
+          // Each exec is a few small packets each way: Nagle's algorithm would
+          // hold them back for delayed ACKs (~40 ms per exec).
+          this.#client.setNoDelay(true);
+          established = true;
+          resolve();
+        })
+        .on('error', (err: SshClientError) => {
+          failure ??= err;
+          if (established) return;
+          reject(new UnreachableError(this.host, reason(err)));
+          this.#client.destroy();
+        })
+        .once('close', () => {
+          const why = this.#closeRequested
+            ? 'the connection was closed'
+            : failure
+              ? reason(failure)
+              : 'connection closed by the remote host';
+          const error = new UnreachableError(this.host, why);
+          reject(error); // still opening
+          this.#lose(error);
+        })
+        .connect({
+          host: spec.address,
+          port: spec.port,
+          username: this.#user,
+          authHandler: credentials.methods,
+          readyTimeout: spec.connectTimeoutMs,
+          keepaliveInterval: KEEPALIVE_INTERVAL_MS,
+          keepaliveCountMax: KEEPALIVE_COUNT_MAX,
+          algorithms: {
+            serverHostKey: { remove: hostKeys.preferredAlgorithms, prepend: hostKeys.preferredAlgorithms, append: [] },
+          },
+          hostVerifier: (key: Buffer, verify: (valid: boolean) => void) => {
+            hostKeys.verify(key).then(
+              (verdict) => {
+                if (!verdict.accepted) hostKeyRefusal = verdict.reason;
+                verify(verdict.accepted);
+              },
+              (err: Error) => {
+                hostKeyRefusal = `cannot record the host key: ${err.message}`;
+                verify(false);
+              },
+            );
+          },
+        });
+    });
+  }
+
+  #describe(err: SshClientError, credentials: SshCredentials, established: boolean): string {
+    return describeSshFailure(err, {
+      spec: this.spec,
+      user: this.#user,
+      offered: credentials.offered,
+      established,
+      keepaliveTimeoutMs: KEEPALIVE_INTERVAL_MS * KEEPALIVE_COUNT_MAX,
+    });
+  }
+
+  #lose(error: UnreachableError): void {
+    if (this.#lost) return;
+    this.#lost = error;
+    this.#signalLost(error);
+  }
+
+  #run(cmd: Command, opts: ExecOptions): Promise<ExecResult> {
+    if (this.#lost) return Promise.reject(this.#lost);
+    const limited = opts.timeoutMs === undefined ? cmd : killAfterCommand(cmd, opts.timeoutMs);
+    const remote = opts.become ?? this.spec.become ? becomeCommand(limited, this.#user, this.spec.becomeUser) : limited;
+    this.#roundTrips++;
+    const session = startSession(this.#client, remote.text, opts.stdin);
+    const result = session.result.catch((err: Error) => {
+      throw this.#lost ?? new UnreachableError(this.host, `cannot open a session channel: ${err.message}`);
+    });
+    // `timeout` kills the command on the host, which closes the channel and
+    // frees its sshd session. (ssh2 cannot send a signal request once stdin is
+    // at EOF, and sshd keeps the session of a closed channel until its command
+    // exits.) Closing the channel from here is only a backstop for processes
+    // that escaped the kill while holding the output open.
+    const stop = () => setTimeout(() => session.close(), KILL_GRACE_MS).unref();
+    return withTimeout(Promise.race([result, this.#lostSignal]), {
+      host: this.host,
+      command: cmd,
+      timeoutMs: opts.timeoutMs,
+      stop,
+    });
+  }
+}

@@ -1,0 +1,39 @@
+import { defineRole } from '../../src/engine/definitions.js';
+import { command } from '../../src/ops/index.js';
+import { sh } from '../../src/shell/quote.js';
+import { expandRoutes, ifupdownRoutesOp, netplanRoutesOp, networkdRoutesOp, routeOp } from './ops.js';
+import { staticRoutesDefaults, staticRoutesVars } from './vars.js';
+
+/**
+ * Static routes: `ip route replace` now (planned from the live table, so a
+ * route that is there is not touched) and persisted where the link's
+ * configuration lives — a networkd drop-in, a Netplan file, or an ifupdown
+ * stanza — so they come back after a reboot or a network restart.
+ */
+export const staticRoutes = defineRole({
+  name: 'static-routes',
+  vars: staticRoutesVars,
+  defaults: staticRoutesDefaults,
+  tasks: ({ task }) => [
+    task('routes persisted for systemd-networkd', ({ vars }) => networkdRoutesOp(vars), {
+      notify: ['reload systemd-networkd'],
+      tags: ['static-routes:persist'],
+    }),
+    task('routes persisted for Netplan', ({ vars }) => netplanRoutesOp(vars), {
+      notify: ['regenerate Netplan'],
+      tags: ['static-routes:persist'],
+    }),
+    task('routes persisted for ifupdown', ({ vars }) => ifupdownRoutesOp(vars), { tags: ['static-routes:persist'] }),
+    task('routes in the kernel table', ({ vars }) => expandRoutes(vars.routes).map((e) => routeOp(e, vars.links)), {
+      when: ({ vars }) => vars.routes.length > 0,
+      tags: ['static-routes:runtime'],
+    }),
+  ],
+  handlers: ({ handler }) => [
+    // a changed drop-in counts as a changed .network: reload reconfigures that link only
+    handler('reload systemd-networkd', () => command({ run: sh`networkctl reload` })),
+    handler('regenerate Netplan', () => command({ run: sh`netplan generate && networkctl reload` })),
+  ],
+});
+
+export { staticRoutesVars } from './vars.js';

@@ -1,0 +1,228 @@
+import { posix } from 'node:path';
+import { defineFact } from '../../src/facts/fact.js';
+import {
+  describeRoute,
+  effectiveMetric,
+  liveRoutes,
+  routeDelCommand,
+  routeGet,
+  routeMatches,
+  routeReplaceCommand,
+  sameRouteKey,
+  type LiveRoute,
+  type RouteSpec,
+} from '../../src/net/ip-route.js';
+import { netplanValidateCommand, type NetplanDeviceType } from '../../src/net/netplan.js';
+import { NETWORKD_DIR, networkdDropInDir, networkdFile, networkdLinks } from '../../src/net/networkd.js';
+import { absent, change, combinePlans, directory, file, ok, type Op, type OpContext } from '../../src/ops/index.js';
+import { sh } from '../../src/shell/quote.js';
+import { DROP_IN_NAME, IFUPDOWN_HOOKS, NETPLAN_ROUTES_PATH, renderIfupdownHook, renderNetplanRoutes, renderNetworkdRoutes } from './render.js';
+import { linkForGateway, type RouteVars, type StaticRoutesVars } from './vars.js';
+
+/** One destination of a route entry (a range expands into several). */
+export interface RouteEntry {
+  spec: RouteSpec;
+  state: 'present' | 'absent';
+}
+
+export function expandRoutes(routes: readonly RouteVars[]): RouteEntry[] {
+  return routes.flatMap((r) =>
+    r.to.map((to) => ({
+      spec: { to, via: r.via, dev: r.dev, metric: r.metric, onlink: r.onlink || undefined, table: r.table, src: r.src },
+      state: r.state,
+    })),
+  );
+}
+
+/** The egress interface: given, else the configured link whose subnet holds the gateway, else `ip route get`. */
+async function resolveDev(ctx: OpContext, spec: RouteSpec, links: StaticRoutesVars['links']): Promise<string | undefined> {
+  if (spec.dev) return spec.dev;
+  if (!spec.via) return undefined;
+  return linkForGateway(links, spec.via) ?? (await ctx.fact(routeGet(spec.via)))?.dev;
+}
+
+function routeLines(routes: readonly (RouteSpec | LiveRoute)[]): string | null {
+  return routes.length === 0 ? null : `${routes.map(describeRoute).join('\n')}\n`;
+}
+
+/** A route in the kernel table now: `ip route replace` when missing or different, `ip route del` for state absent. */
+export function routeOp(entry: RouteEntry, links: StaticRoutesVars['links']): Op {
+  const { spec, state } = entry;
+  const table = spec.table ?? 254;
+  const routesFact = liveRoutes(table);
+  const facts = [routesFact, ...(!spec.dev && spec.via && !linkForGateway(links, spec.via) ? [routeGet(spec.via)] : [])];
+  const where = `ip route (table ${spec.table ?? 'main'})`;
+  return {
+    label: `route ${spec.to} ${state}`,
+    facts,
+    async plan(ctx) {
+      const live = await ctx.fact(routesFact);
+      const dev = await resolveDev(ctx, spec, links);
+      if (state === 'absent') {
+        const gone = live.filter(
+          (l) =>
+            l.to === spec.to &&
+            (spec.metric === undefined || l.metric === effectiveMetric(spec)) &&
+            (spec.via === undefined || l.via === spec.via) &&
+            (spec.dev === undefined || l.dev === spec.dev) &&
+            l.protocol !== 'kernel',
+        );
+        if (gone.length === 0) return ok(`no route to ${spec.to} in table ${spec.table ?? 'main'}`);
+        return change(
+          gone.map((l) => ({ summary: `delete route ${describeRoute(l)}`, diff: { path: where, before: routeLines([l]), after: null } })),
+          async (c) => {
+            for (const l of gone) await c.run(routeDelCommand({ to: l.to, via: l.via, dev: l.dev, metric: l.metric, table: spec.table }));
+          },
+        );
+      }
+      if (!dev) throw new Error(`route ${spec.to}: cannot tell the interface for gateway ${spec.via} (no route to it on the host): set dev`);
+      const want: RouteSpec = { ...spec, dev };
+      if (live.some((l) => routeMatches(want, l))) return ok(`route ${describeRoute(want)} is present`);
+      const replaced = live.filter((l) => sameRouteKey(want, l));
+      return change(
+        {
+          summary: replaced.length > 0 ? `replace route ${replaced.map(describeRoute).join(', ')} with ${describeRoute(want)}` : `add route ${describeRoute(want)}`,
+          diff: { path: where, before: routeLines(replaced), after: routeLines([want]) },
+        },
+        async (c) => {
+          await c.run(routeReplaceCommand(want));
+        },
+      );
+    },
+  };
+}
+
+/** Interfaces ifupdown has a stanza for. */
+export const ifupdownInterfaces = defineFact('ifupdown-ifaces', () => ({
+  command: sh`for f in /etc/network/interfaces /etc/network/interfaces.d/*; do [ -f "$f" ] && sed -n 's/^[[:space:]]*iface[[:space:]]\\{1,\\}\\([^[:space:]]*\\).*/\\1/p' "$f"; done 2>/dev/null | sort -u`,
+  parse: ({ stdout }): string[] => stdout.split('\n').filter(Boolean),
+}));
+
+/** Our networkd route drop-ins, wherever they are now (to remove the stale ones). */
+export const persistedRouteFiles = defineFact('static-routes-files', () => ({
+  command: sh`find ${NETWORKD_DIR} -mindepth 2 -maxdepth 2 -type f -path ${`*.network.d/${DROP_IN_NAME}`} 2>/dev/null; true`,
+  parse: ({ stdout }): string[] => stdout.split('\n').filter(Boolean).sort(),
+}));
+
+export type Persisted = 'networkd' | 'netplan' | 'ifupdown' | 'none';
+
+/** Where each present route persists. */
+export interface PersistPlan {
+  networkd: Map<string, RouteSpec[]>; // drop-in path → routes
+  netplan: Map<string, { type: NetplanDeviceType; routes: RouteSpec[] }>; // dev → routes
+  ifupdown: Map<string, RouteSpec[]>; // dev → routes
+  none: RouteSpec[];
+}
+
+const NETPLAN_GENERATED = '/run/systemd/network/10-netplan-';
+
+/** Decides, per present route, the renderer and file (reads networkctl/ifupdown facts only in `auto` mode or when needed). */
+export async function persistPlan(ctx: OpContext, vars: StaticRoutesVars): Promise<PersistPlan> {
+  const out: PersistPlan = { networkd: new Map(), netplan: new Map(), ifupdown: new Map(), none: [] };
+  for (const e of expandRoutes(vars.routes)) {
+    if (e.state !== 'present') continue;
+    const dev = await resolveDev(ctx, e.spec, vars.links);
+    if (!dev) throw new Error(`route ${e.spec.to}: cannot tell the interface for gateway ${e.spec.via}: set dev`);
+    const spec = { ...e.spec, dev };
+    let renderer: Persisted;
+    let networkFile: string | undefined;
+    if (vars.network_files[dev]) networkFile = posix.join(NETWORKD_DIR, vars.network_files[dev]);
+    else if (vars.links[dev]) networkFile = networkdFile(dev, 'network');
+    if (vars.renderer !== 'auto') renderer = vars.renderer;
+    else {
+      const nd = (await ctx.fact(networkdLinks())).find((l) => l.name === dev);
+      if (nd?.networkFile?.startsWith(NETPLAN_GENERATED)) renderer = 'netplan';
+      else if (nd?.networkFile) {
+        renderer = 'networkd';
+        networkFile ??= nd.networkFile;
+      } else if ((await ctx.fact(ifupdownInterfaces())).includes(dev)) renderer = 'ifupdown';
+      else renderer = 'none';
+    }
+    if (renderer === 'networkd') {
+      if (!networkFile) {
+        const nd = (await ctx.fact(networkdLinks())).find((l) => l.name === dev);
+        networkFile = nd?.networkFile;
+      }
+      if (!networkFile) {
+        throw new Error(`route ${describeRoute(spec)}: ${dev} is not managed by systemd-networkd, so its routes cannot persist in a drop-in of its .network file (configure ${dev} with the networking role, set static_routes.network_files.${dev}, or choose another renderer)`);
+      }
+      const path = posix.join(networkdDropInDir(networkFile), DROP_IN_NAME);
+      out.networkd.set(path, [...(out.networkd.get(path) ?? []), spec]);
+    } else if (renderer === 'netplan') {
+      const t = vars.links[dev]?.type;
+      if (t === 'dummies') throw new Error(`route ${describeRoute(spec)}: ${dev} is a dummy link, which Netplan does not define`);
+      const type: NetplanDeviceType = t ?? 'ethernets';
+      const cur = out.netplan.get(dev) ?? { type, routes: [] };
+      cur.routes.push(spec);
+      out.netplan.set(dev, cur);
+    } else if (renderer === 'ifupdown') out.ifupdown.set(dev, [...(out.ifupdown.get(dev) ?? []), spec]);
+    else out.none.push(spec);
+  }
+  return out;
+}
+
+/** Builds the file operations of one renderer at plan time and plans them together. */
+function dynamicOp(label: string, facts: Op['facts'], build: (ctx: OpContext) => Promise<Op[]>): Op {
+  return {
+    label,
+    facts,
+    async plan(ctx) {
+      const ops = await build(ctx);
+      if (ops.length === 0) return ok(`${label}: nothing to persist`);
+      return combinePlans(await Promise.all(ops.map((o) => o.plan(ctx))));
+    },
+  };
+}
+
+const baseFacts = [persistedRouteFiles(), networkdLinks()];
+
+/** networkd drop-ins `<link>.network.d/60-labwright-routes.conf` (stale ones removed). */
+export function networkdRoutesOp(vars: StaticRoutesVars): Op {
+  return dynamicOp('networkd route drop-ins', baseFacts, async (ctx) => {
+    const plan = await persistPlan(ctx, vars);
+    const present = (await ctx.fact(persistedRouteFiles())).filter((p) => p.startsWith(`${NETWORKD_DIR}/`));
+    return [
+      ...[...plan.networkd].flatMap(([path, routes]) => [
+        directory({ path: posix.dirname(path), owner: 'root', group: 'root', mode: '0755' }),
+        file({ path, content: renderNetworkdRoutes(routes), owner: 'root', group: 'root', mode: '0644' }),
+      ]),
+      ...present.filter((p) => !plan.networkd.has(p)).map((path) => absent({ path })),
+    ];
+  });
+}
+
+/** /etc/netplan/70-labwright-routes.yaml, validated with `netplan generate` over all Netplan files. */
+export function netplanRoutesOp(vars: StaticRoutesVars): Op {
+  return dynamicOp('Netplan routes', baseFacts, async (ctx) => {
+    const plan = await persistPlan(ctx, vars);
+    if (plan.netplan.size === 0) return [absent({ path: NETPLAN_ROUTES_PATH })];
+    return [
+      file({
+        path: NETPLAN_ROUTES_PATH,
+        content: renderNetplanRoutes(plan.netplan),
+        owner: 'root',
+        group: 'root',
+        mode: '0600',
+        validate: (tmp) => netplanValidateCommand(tmp, NETPLAN_ROUTES_PATH),
+      }),
+    ];
+  });
+}
+
+/** ifupdown hooks /etc/network/if-up.d/labwright-routes and if-down.d/labwright-routes (removed when no route needs them). */
+export function ifupdownRoutesOp(vars: StaticRoutesVars): Op {
+  return dynamicOp('ifupdown route hooks', baseFacts, async (ctx) => {
+    const plan = await persistPlan(ctx, vars);
+    if (plan.ifupdown.size === 0) return [absent({ path: IFUPDOWN_HOOKS.up }), absent({ path: IFUPDOWN_HOOKS.down })];
+    return (['up', 'down'] as const).map((phase) =>
+      file({
+        path: IFUPDOWN_HOOKS[phase],
+        content: renderIfupdownHook(phase, plan.ifupdown),
+        owner: 'root',
+        group: 'root',
+        mode: '0755',
+        validate: (tmp) => sh`sh -n ${tmp}`,
+      }),
+    );
+  });
+}

@@ -1,6 +1,6 @@
 /** The public API for playbooks and roles. */
 export { defineRole, play, type PlayDef, type Role, type RoleKit, type RoleUse, type TaskContext } from './engine/definitions.js';
-export { main, runPlaybook } from './cli/main.js';
+export { isMain, main, runPlaybook } from './cli/main.js';
 export * from './ops/index.js';
 export * as facts from './facts/builtin.js';
 export { defineFact, type Fact } from './facts/fact.js';

@@ -87,6 +87,19 @@ export const dnsmasq = defineRole({
     task('dnsmasq service package', () => apt({ packages: ['dnsmasq'] }), { tags: ['dnsmasq:install'] }),
     task('dnsmasq running and enabled', () => service({ name: 'dnsmasq', state: 'started', enabled: true }), { tags: ['dnsmasq:service'] }),
   ],
+  // For the plan check: the dynamic range, and each reservation with its MAC.
+  addressPlan: ({ host, vars }) => [
+    { kind: 'range', by: `dnsmasq on ${host.name}`, range: `${vars.range.start}-${vars.range.end}`, purpose: 'dhcp', what: 'dynamic DHCP range' },
+    ...vars.reservations.map((r) => ({
+      kind: 'address' as const,
+      by: `dnsmasq on ${host.name}`,
+      ip: r.ip,
+      purpose: 'reservation' as const,
+      what: r.name,
+      host: r.name,
+      mac: r.mac,
+    })),
+  ],
   handlers: ({ handler }) => [
     // Debian's unit: ExecReload=/bin/kill -HUP $MAINPID. dnsmasq re-reads the
     // dhcp-hostsfile and addn-hosts (and clears its cache); the process stays.

@@ -1,3 +1,5 @@
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { connect } from '../connection/index.js';
 import type { PlayDef } from '../engine/definitions.js';
 import type { Recap, Reporter } from '../engine/events.js';
@@ -104,6 +106,11 @@ export async function main(plays: readonly PlayDef[], argv: readonly string[], i
     io.err(redact(`ERROR (unexpected, please report): ${(e as Error).stack ?? String(e)}\n`));
     return 1;
   }
+}
+
+/** Whether the module with this `import.meta.url` is the program being run (so a playbook can also be imported by tests). */
+export function isMain(moduleUrl: string): boolean {
+  return process.argv[1] !== undefined && moduleUrl === pathToFileURL(realpathSync(process.argv[1])).href;
 }
 
 /** Entry point of a playbook file: `await runPlaybook([play(...)])`. Exits the process. */

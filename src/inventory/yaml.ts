@@ -11,7 +11,8 @@ import {
   type Tags,
 } from 'yaml';
 import { ParseError } from '../errors.js';
-import { isSecret, secret } from '../secret.js';
+import { isSecret, secret, type Secret } from '../secret.js';
+import { stringifyString } from 'yaml/util';
 import { locationAt, originAt, parseErrorAt } from './position.js';
 
 /** A parsed YAML (or JSON) file, with what is needed to point at its nodes. */
@@ -23,7 +24,13 @@ export interface YamlSource {
 }
 
 const OUR_TAGS = ['!secret', '!unsafe'];
-const secretTag: ScalarTag = { tag: '!secret', identify: isSecret, resolve: (text) => secret(text) };
+/** `!secret text` ↔ Secret; also used to write inventories (the lab's) that keep their secrets. */
+export const secretTag: ScalarTag = {
+  tag: '!secret',
+  identify: isSecret,
+  resolve: (text) => secret(text),
+  stringify: (item, ctx, onComment, onChompKeep) => stringifyString({ value: (item.value as Secret).reveal() }, ctx, onComment, onChompKeep),
+};
 /** Ansible marks strings it must not template with `!unsafe`; labwright never templates inventory values. */
 const unsafeTag: ScalarTag = { tag: '!unsafe', resolve: (text) => text };
 const isTimestamp = (tag: Tags[number]): boolean =>

@@ -21,7 +21,7 @@ function inventoryClaims(host: Host): Claim[] {
     const cluster = clusterOf(host);
     claims.push({ kind: 'network', by: `inventory: cluster ${cluster.name}`, cidr: cluster.pod_subnet, purpose: 'pod', what: `pod network (${cluster.name})` });
     claims.push({ kind: 'network', by: `inventory: cluster ${cluster.name}`, cidr: cluster.service_subnet, purpose: 'service', what: `service network (${cluster.name})` });
-    if (cluster.control_plane_endpoint) claims.push({ kind: 'endpoint', by: `inventory: cluster.control_plane_endpoint (${host.name})`, endpoint: cluster.control_plane_endpoint });
+    if (cluster.control_plane_endpoint) claims.push({ kind: 'endpoint', by: 'inventory: cluster.control_plane_endpoint', endpoint: cluster.control_plane_endpoint });
   }
   return claims;
 }

@@ -8,11 +8,17 @@ export interface LabNetwork {
   gateway: string;
 }
 
-/** A bridge network of the lab's own; Docker picks the subnet. */
-export async function createNetwork(lab: string): Promise<LabNetwork> {
+/** A bridge network of the lab's own; Docker picks the subnet unless one is given (its first address is the gateway: the controller). */
+export async function createNetwork(lab: string, subnet?: { subnet: string; gateway: string }): Promise<LabNetwork> {
   const client = await docker();
   const name = `labwright-${lab}`;
-  const network = await client.network.create({ Name: name, Driver: 'bridge', CheckDuplicate: true, Labels: { [LAB_LABEL]: lab } });
+  const network = await client.network.create({
+    Name: name,
+    Driver: 'bridge',
+    CheckDuplicate: true,
+    Labels: { [LAB_LABEL]: lab },
+    ...(subnet ? { IPAM: { Config: [{ Subnet: subnet.subnet, Gateway: subnet.gateway }] } } : {}),
+  });
   const ipam = (await network.inspect()).IPAM?.Config?.[0];
   if (!ipam?.Subnet || !ipam.Gateway) throw new Error(`Docker gave network ${name} no subnet or gateway`);
   return { name, subnet: ipam.Subnet, gateway: ipam.Gateway };
@@ -25,6 +31,16 @@ export interface HostContainerSpec {
   network: string;
   hostKey: KeyPair;
   authorizedKey: string;
+  /** A fixed address on the lab network (the network must have been created with a subnet). */
+  ip?: string;
+}
+
+/** GenericContainer that can ask Docker for a fixed address on its network. */
+class LabHostContainer extends GenericContainer {
+  withFixedIp(network: string, ip: string | undefined): this {
+    if (ip) this.createOpts.NetworkingConfig = { EndpointsConfig: { [network]: { IPAMConfig: { IPv4Address: ip } } } };
+    return this;
+  }
 }
 
 /**
@@ -33,11 +49,12 @@ export interface HostContainerSpec {
  */
 export async function startHostContainer(spec: HostContainerSpec): Promise<StartedTestContainer> {
   const authorizedKeys = `${spec.authorizedKey}\n`;
-  return new GenericContainer(spec.image)
+  return new LabHostContainer(spec.image)
     .withName(`labwright-${spec.lab}-${spec.name}`)
     .withHostname(spec.name)
     .withLabels({ [LAB_LABEL]: spec.lab })
     .withNetworkMode(spec.network)
+    .withFixedIp(spec.network, spec.ip)
     .withAddedCapabilities('NET_ADMIN', 'SYS_ADMIN', 'NET_RAW')
     .withSecurityOpt('seccomp=unconfined')
     .withTmpFs({ '/run': 'rw,mode=755', '/run/lock': 'rw' })

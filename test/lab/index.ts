@@ -14,6 +14,8 @@ export interface LabHostSpec {
   name: string;
   groups: string[];
   vars?: Record<string, unknown>;
+  /** A fixed address (needs the lab's `subnet`). */
+  ip?: string;
 }
 
 export interface LabHost {
@@ -61,7 +63,13 @@ function validate(name: string, hosts: LabHostSpec[]): void {
  * an Ansible inventory for it. Resolves once every host has booted and its
  * sshd answers; on failure removes whatever it started.
  */
-export async function startLab(opts: { name: string; hosts: LabHostSpec[]; user?: 'lab' | 'root' }): Promise<Lab> {
+export async function startLab(opts: {
+  name: string;
+  hosts: LabHostSpec[];
+  user?: 'lab' | 'root';
+  /** The lab network's subnet and gateway (default: Docker picks). */
+  subnet?: { subnet: string; gateway: string };
+}): Promise<Lab> {
   const { name, hosts: specs, user = 'lab' } = opts;
   validate(name, specs);
   const existing = await findLabelled(`${LAB_LABEL}=${name}`);
@@ -79,11 +87,11 @@ export async function startLab(opts: { name: string; hosts: LabHostSpec[]; user?
   await writeFile(`${keyPath}.pub`, `${clientKey.public}\n`);
 
   try {
-    const network = await createNetwork(name);
+    const network = await createNetwork(name, opts.subnet);
     const ready = await allOrFirstError(
       specs.map(async (spec) => {
         const hostKey = generateKeyPair(`${spec.name}@${name}`);
-        const container = await startHostContainer({ lab: name, name: spec.name, image, network: network.name, hostKey, authorizedKey: clientKey.public });
+        const container = await startHostContainer({ lab: name, name: spec.name, image, network: network.name, hostKey, authorizedKey: clientKey.public, ip: spec.ip });
         const host: LabHost = {
           name: spec.name,
           ip: container.getIpAddress(network.name),

@@ -1,4 +1,5 @@
 import { stringify } from 'yaml';
+import { secretTag } from '../../src/inventory/yaml.js';
 
 export interface InventoryHost {
   name: string;
@@ -36,5 +37,5 @@ export function inventoryYaml(hosts: InventoryHost[], options: InventoryOptions)
       children[group].hosts[host.name] = vars;
     }
   }
-  return stringify({ all: { children } }, { aliasDuplicateObjects: false });
+  return stringify({ all: { children } }, { aliasDuplicateObjects: false, customTags: [secretTag] });
 }

@@ -1,0 +1,33 @@
+/**
+ * The whole site, composed by group. Each role is tagged with its name, so
+ * `--tags dnsmasq` or `--tags haproxy,keepalived` runs part of it.
+ *
+ *   all            base, networking, static-routes
+ *   gateways, control_plane, workers   firewall
+ *   dhcp_servers   dnsmasq
+ *   gateways       haproxy, keepalived
+ *   control_plane, workers   kubeadm-init
+ *   control_plane  calico, metallb (they act once, on the first control plane)
+ */
+import { isMain, play, runPlaybook } from '../src/index.js';
+import { base } from '../roles/base/index.js';
+import { calico } from '../roles/calico/index.js';
+import { dnsmasq } from '../roles/dnsmasq/index.js';
+import { firewall } from '../roles/firewall/index.js';
+import { haproxy } from '../roles/haproxy/index.js';
+import { keepalived } from '../roles/keepalived/index.js';
+import { kubeadmInit } from '../roles/kubeadm-init/index.js';
+import { metallb } from '../roles/metallb/index.js';
+import { networking } from '../roles/networking/index.js';
+import { staticRoutes } from '../roles/static-routes/index.js';
+
+export const site = [
+  play({ name: 'host network', hosts: 'all', roles: [base, networking, staticRoutes] }),
+  play({ name: 'firewall', hosts: 'gateways:control_plane:workers', roles: [firewall] }),
+  play({ name: 'DHCP and DNS', hosts: 'dhcp_servers', roles: [dnsmasq] }),
+  play({ name: 'Kubernetes API load balancer', hosts: 'gateways', roles: [haproxy, keepalived] }),
+  play({ name: 'Kubernetes nodes', hosts: 'control_plane:workers', roles: [kubeadmInit] }),
+  play({ name: 'cluster networking', hosts: 'control_plane', roles: [calico, metallb] }),
+];
+
+if (isMain(import.meta.url)) await runPlaybook(site);

@@ -66,9 +66,10 @@ describe('firewall role on lab hosts', () => {
   beforeAll(async () => {
     lab = await startLab({
       name: LAB,
+      // the shared cluster var names the pod network (Docker may give the lab a 192.168.x subnet, inside Calico's default pool)
       hosts: [
-        { name: 'a', groups: ['control_plane', 'workers'] },
-        { name: 'b', groups: ['workers'] },
+        { name: 'a', groups: ['control_plane', 'workers'], vars: { cluster: { pod_subnet: '10.244.0.0/16' } } },
+        { name: 'b', groups: ['workers'], vars: { cluster: { pod_subnet: '10.244.0.0/16' } } },
         { name: 'c', groups: ['outsiders'] },
       ],
     });
@@ -107,6 +108,7 @@ describe('firewall role on lab hosts', () => {
     expect(out).toContain(`+++ ${RULES} (after)`);
     expect(out).toContain('+table inet labwright {');
     expect(out).toContain('+\t\ttcp dport 22 accept comment "ssh"');
+    expect(out).toContain('+\t\tip saddr 10.244.0.0/16 accept comment "pod network"');
     expect(out).toContain(`+\t\telements = { ${[a.ip, b.ip].sort((x, y) => v4ToNumber(x) - v4ToNumber(y)).join(', ')} }`);
     expect(out).toContain('table inet labwright is not loaded');
     expect(out).toMatch(/activate with automatic rollback after 20s/);

@@ -241,7 +241,8 @@ describe('firewall ruleset', () => {
   });
 
   it('profile group names are configurable (seed 004) and profiles can be set explicitly', () => {
-    const groups = { profile_groups: { 'control-plane': ['k8s_cp'], worker: ['k8s_w'], gateway: ['lb'] } };
+    // seed 004 names no pod network; Calico's default would contain its nodes (refused, see below), so one is set
+    const groups = { profile_groups: { 'control-plane': ['k8s_cp'], worker: ['k8s_w'], gateway: ['lb'] }, pod_cidrs: ['10.200.0.0/16'] };
     const inv = inventories.SEED_004;
     const resolved = (host: string, extra = {}) => resolve(varsFor('SEED_004', host, { ...groups, ...extra }), inv.hosts.get(host)!, inv);
     expect(resolved('control1', { cluster_nodes: ['192.168.200.0/24'] }).profiles).toEqual(['control-plane']);
@@ -253,7 +254,7 @@ describe('firewall ruleset', () => {
 
   it('a cluster node addressed by name cannot go into the node set: the error names the host and the fix', () => {
     const inv = inventories.SEED_004;
-    const v = varsFor('SEED_004', 'worker0', { profile_groups: { worker: ['k8s_w'] } });
+    const v = varsFor('SEED_004', 'worker0', { profile_groups: { worker: ['k8s_w'] }, pod_cidrs: ['10.200.0.0/16'] });
     expect(() => resolve(v, inv.hosts.get('worker0')!, inv)).toThrow(
       /host byname is addressed as "worker3\.lab\.example", not an IP; set node_ip \(or ansible_host\) to its IP, or set firewall\.cluster_nodes/,
     );
@@ -296,6 +297,52 @@ describe('firewall ruleset', () => {
       'pod network',
       'log what the policy drops',
     ]);
+  });
+
+  it('the shared cluster var: node groups, CNI, pod subnet and the API endpoint port come from it; its explicit values beat older names', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lw-firewall-cluster-'));
+    writeFileSync(
+      join(dir, 'inv.yaml'),
+      `all:
+  vars:
+    kube_network_plugin: flannel
+    kube_pods_subnet: 10.244.0.0/16
+    cluster: { cni: cilium, pod_subnet: 10.50.0.0/16, control_plane_group: k8s_masters, worker_group: k8s_minions, control_plane_endpoint: "10.0.0.10:8443" }
+  children:
+    k8s_masters: { hosts: { m1: { ansible_host: 10.0.0.11 } } }
+    k8s_minions: { hosts: { n1: { ansible_host: 10.0.0.21 } } }
+    gateways: { hosts: { g1: { ansible_host: 10.0.0.2 } } }
+    plain: { hosts: { p1: { ansible_host: 10.0.0.30, cluster: {} } } }
+`,
+    );
+    const inv = await loadInventory([join(dir, 'inv.yaml')]);
+    const vars = (h: string) => resolveRoleVars(firewall, inv.hosts.get(h)!, inv) as FirewallVars;
+    const rules = (h: string) => chainRules(renderRuleset(resolve(vars(h), inv.hosts.get(h)!, inv)));
+    expect(vars('n1')).toMatchObject({ cni: 'cilium', pod_cidrs: ['10.50.0.0/16'], api_lb_port: 8443 });
+    expect(resolve(vars('m1'), inv.hosts.get('m1')!, inv).profiles).toEqual(['control-plane']);
+    expect(resolve(vars('n1'), inv.hosts.get('n1')!, inv).nodes.v4).toEqual(['10.0.0.2', '10.0.0.11', '10.0.0.21']);
+    expect(rules('n1')).toContain('ip saddr @cluster_nodes_v4 tcp dport 4240 accept comment "Cilium health"');
+    expect(rules('n1')).toContain('ip saddr 10.50.0.0/16 accept comment "pod network"');
+    expect(rules('g1')).toContain('tcp dport 8443 accept comment "Kubernetes API load balancer"');
+    expect(rules('m1')).toContain('tcp dport 6443 accept comment "kube-apiserver"');
+    // a host whose cluster var leaves them unset: the older names win over cluster's defaults
+    expect(vars('p1')).toMatchObject({ cni: 'flannel', pod_cidrs: ['10.244.0.0/16'], api_lb_port: 6443 });
+  });
+
+  it('a pod network containing a node\'s own address is refused (it would open every port to the LAN)', () => {
+    const groups = { profile_groups: { 'control-plane': ['k8s_cp'], worker: ['k8s_w'], gateway: ['lb'] }, cluster_nodes: ['192.168.200.0/24'] };
+    // seed 004's nodes live in 192.168.200.0/24: cluster's default pod subnet 192.168.0.0/16 would swallow them
+    expect(() => render('SEED_004', 'worker0', groups)).toThrow(
+      /the pod network 192\.168\.0\.0\/16 contains gateway's address 192\.168\.200\.3: accepting it would open every port to that LAN; set cluster\.pod_subnet/,
+    );
+    // a gateway accepts no pod network, so nothing to refuse there
+    expect(render('SEED_004', 'gateway', groups)).not.toContain('pod network');
+  });
+
+  it('without any pod network var the default is cluster\'s pod subnet (Calico\'s 192.168.0.0/16)', () => {
+    expect(varsFor('SEED_003', 'worker1', { cni: 'cilium' }).pod_cidrs).toEqual(['10.244.0.0/16', 'fd10:244::/56']); // seed 003 sets pod_cidr
+    expect(varsFor('SEED_002', 'homelab').pod_cidrs).toEqual(['10.244.0.0/16']);
+    expect(varsFor('SEED_004', 'worker0').pod_cidrs).toEqual(['192.168.0.0/16']); // nothing set: cluster's default
   });
 
   it('precedence: derived defaults < inventory (firewall: …) < play params', async () => {
@@ -380,7 +427,7 @@ describe.skipIf(!canUnshareNft)('rendered rulesets load in nft (throwaway networ
       ['SEED_001', 'velaryon', { custom_rules: [{ proto: 'tcp+udp', ports: [53], saddr: ['10.4.0.0/20', 'fd00::/8'] }, { raw: 'tcp dport 22 limit rate over 10/minute drop' }] }],
       ['SEED_002', 'homelab', {}],
       ['SEED_003', 'worker1', { profile_groups: { 'control-plane': ['masters'] }, wireguard: true }],
-      ['SEED_004', 'control0', { profile_groups: { 'control-plane': ['k8s_cp'] }, cluster_nodes: ['192.168.200.0/24'], ssh_allowed: false }],
+      ['SEED_004', 'control0', { profile_groups: { 'control-plane': ['k8s_cp'] }, cluster_nodes: ['192.168.200.0/24'], pod_cidrs: ['10.200.0.0/16'], ssh_allowed: false }],
     ];
     for (const [seed, host, params] of cases) {
       const path = join(dir, `${seed}-${host}.nft`);

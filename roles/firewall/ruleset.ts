@@ -1,6 +1,6 @@
 import type { Host, Inventory } from '../../src/index.js';
 import { renderTemplate } from '../../src/index.js';
-import { isIp } from '../../src/net/address.js';
+import { contains, isIp } from '../../src/net/address.js';
 import { addressesByFamily, nftPorts, nftReplaceTablePrelude, nftSetExpr, nftString, type AddressesByFamily } from '../../src/net/nft.js';
 import { PROFILES, type Cni, type CustomRule, type FirewallVars, type Profile } from './vars.js';
 
@@ -12,6 +12,7 @@ type Proto = 'tcp' | 'udp' | 'tcp+udp' | 'icmp' | 'icmpv6' | number;
 /** An allowance of a profile or CNI: protocol, ports, and who may send. */
 export interface Allow {
   proto: Proto;
+  /** Numbers or "a-b" ranges; 'api_lb_port' stands for the host's `api_lb_port`. */
   ports?: (number | string)[];
   from: 'any' | 'nodes';
   comment: string;
@@ -33,7 +34,7 @@ export const PROFILE_RULES: Record<Profile, Allow[]> = {
   ],
   gateway: [
     { proto: 'tcp', ports: [80, 443], from: 'any', comment: 'ingress HTTP and HTTPS' },
-    { proto: 'tcp', ports: [6443], from: 'any', comment: 'Kubernetes API load balancer' },
+    { proto: 'tcp', ports: ['api_lb_port'], from: 'any', comment: 'Kubernetes API load balancer' },
     { proto: 'tcp', ports: [8405], from: 'any', comment: 'haproxy stats and metrics' },
     // from any source: VRRP peers often advertise on a LAN interface whose addresses are not the cluster addresses (seed 003)
     { proto: 112, from: 'any', comment: 'VRRP (keepalived)' },
@@ -74,6 +75,7 @@ export interface Resolved {
   nodes: AddressesByFamily;
   podCidrs: AddressesByFamily;
   sshPort: number;
+  apiLbPort: number;
   sshAllowed: boolean;
   customRules: CustomRule[];
   logDropped: boolean;
@@ -103,15 +105,37 @@ export function clusterNodesFromInventory(inventory: Inventory, groups: Firewall
   return [...inventory.hosts.values()].filter((h) => names.has(h.name)).map(nodeAddress);
 }
 
+/**
+ * A pod network that contains a node's own address would accept everything
+ * from the LAN (a pod CIDR left at a default that overlaps the home network).
+ */
+function checkPodCidrs(podCidrs: string[], inventory: Inventory, groups: FirewallVars['profile_groups']): void {
+  const names = new Set(PROFILES.flatMap((p) => groups[p]).flatMap((g) => inventory.groups.get(g)?.hosts ?? []));
+  for (const h of [...inventory.hosts.values()].filter((x) => names.has(x.name))) {
+    const address = typeof h.vars.node_ip === 'string' ? h.vars.node_ip : h.connection.address;
+    const inside = isIp(address) ? podCidrs.find((c) => contains(c, address)) : undefined;
+    if (inside) {
+      throw new Error(
+        `firewall: the pod network ${inside} contains ${h.name}'s address ${address}: accepting it would open every port to that LAN; ` +
+          `set cluster.pod_subnet (or firewall.pod_cidrs) to the cluster's real pod network`,
+      );
+    }
+  }
+}
+
 export function resolve(vars: FirewallVars, host: Host, inventory: Inventory): Resolved {
+  const profiles = vars.profiles ? PROFILES.filter((p) => vars.profiles!.includes(p)) : profilesFromGroups(host, vars.profile_groups);
+  const kubeNode = profiles.includes('control-plane') || profiles.includes('worker');
+  if (kubeNode) checkPodCidrs(vars.pod_cidrs, inventory, vars.profile_groups);
   return {
     host: host.name,
-    profiles: vars.profiles ? PROFILES.filter((p) => vars.profiles!.includes(p)) : profilesFromGroups(host, vars.profile_groups),
+    profiles,
     cni: vars.cni,
     wireguard: vars.wireguard,
     nodes: addressesByFamily(vars.cluster_nodes ?? clusterNodesFromInventory(inventory, vars.profile_groups)),
     podCidrs: addressesByFamily(vars.pod_cidrs),
     sshPort: vars.ssh_port,
+    apiLbPort: vars.api_lb_port,
     sshAllowed: vars.ssh_allowed,
     customRules: vars.custom_rules,
     logDropped: vars.log_dropped,
@@ -186,7 +210,8 @@ export function sections(r: Resolved): Section[] {
   );
   const seen = new Set<string>();
   const once = (lines: string[]) => lines.filter((l) => !seen.has(l) && (seen.add(l), true));
-  for (const p of r.profiles) out.push({ title: `profile ${p}`, rules: once(PROFILE_RULES[p].flatMap((a) => allowLines(a, r.nodes))) });
+  const withPorts = (a: Allow): Allow => ({ ...a, ports: a.ports?.map((p) => (p === 'api_lb_port' ? r.apiLbPort : p)) });
+  for (const p of r.profiles) out.push({ title: `profile ${p}`, rules: once(PROFILE_RULES[p].map(withPorts).flatMap((a) => allowLines(a, r.nodes))) });
   const kubeNode = r.profiles.includes('control-plane') || r.profiles.includes('worker');
   if (kubeNode && r.cni !== 'none') {
     const cniRules = [...CNI_RULES[r.cni], ...(r.wireguard ? WIREGUARD_RULES[r.cni] : [])];

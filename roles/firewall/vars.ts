@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Host, Inventory } from '../../src/index.js';
 import { isCidr, isIp } from '../../src/net/address.js';
+import { clusterOf } from '../../src/net/cluster.js';
 import { nftPortProblem, nftStringProblem } from '../../src/net/nft.js';
 
 export const PROFILES = ['control-plane', 'worker', 'gateway'] as const;
@@ -97,11 +98,11 @@ export const firewallVars = z
       })
       .strict()
       .prefault({})
-      .describe('Inventory groups whose hosts get each profile; all of their hosts together are the cluster nodes'),
+      .describe('Inventory groups whose hosts get each profile (cluster.control_plane_group and cluster.worker_group come first); all of their hosts together are the cluster nodes'),
     cni: z
       .enum(CNIS)
       .default('calico')
-      .describe('CNI whose node-to-node ports to open (limited to cluster nodes). Default: the host var cni or kube_network_plugin, else calico'),
+      .describe('CNI whose node-to-node ports to open (limited to cluster nodes). Default: cluster.cni if set, else the host var cni or kube_network_plugin, else calico'),
     wireguard: z.boolean().default(false).describe('Also open the CNI\'s WireGuard ports between cluster nodes (51820-51821/udp; Cilium 51871/udp)'),
     cluster_nodes: z
       .array(address)
@@ -110,8 +111,15 @@ export const firewallVars = z
     pod_cidrs: z
       .array(cidr)
       .default([])
-      .describe('Pod networks accepted on Kubernetes nodes. Default: the host var pod_cidr, pod_subnet, pod_network_cidr or kube_pods_subnet'),
+      .describe('Pod networks accepted on Kubernetes nodes. Default: cluster.pod_subnet if set, else the host var pod_cidr, pod_subnet, pod_network_cidr or kube_pods_subnet, else cluster.pod_subnet\'s default'),
     ssh_port: z.number().int().min(1).max(65535).describe('SSH port always kept open. Default: the port the controller connects to (ansible_port)'),
+    api_lb_port: z
+      .number()
+      .int()
+      .min(1)
+      .max(65535)
+      .default(6443)
+      .describe('Port of the Kubernetes API load balancer on gateways. Default: the port of cluster.control_plane_endpoint, else 6443'),
     ssh_allowed: z
       .boolean()
       .default(true)
@@ -144,12 +152,28 @@ function stringList(v: unknown): string[] {
   return [];
 }
 
-/** Defaults derived from the host and inventory (lowest precedence). */
+/**
+ * Defaults derived from the host and inventory (lowest precedence): the SSH
+ * port from the connection, and from the shared `cluster` var (src/net/cluster.ts)
+ * the CNI, the pod network, the node groups and the API endpoint's port.
+ * Values the `cluster` var sets explicitly win over older per-host names
+ * (kube_network_plugin, kube_pods_subnet…), which win over cluster's defaults.
+ */
 export function firewallDefaults(host: Host, _inventory: Inventory): Record<string, unknown> {
-  const out: Record<string, unknown> = { ssh_port: host.connection.port };
-  const cni = [host.vars.cni, host.vars.kube_network_plugin].find((v) => typeof v === 'string' && (CNIS as readonly string[]).includes(v));
-  if (cni) out.cni = cni;
-  const podVar = ['pod_cidr', 'pod_subnet', 'pod_network_cidr', 'kube_pods_subnet'].find((k) => host.vars[k] !== undefined);
-  if (podVar) out.pod_cidrs = stringList(host.vars[podVar]);
-  return out;
+  const cluster = clusterOf(host);
+  const explicit = (typeof host.vars.cluster === 'object' && host.vars.cluster !== null ? host.vars.cluster : {}) as Record<string, unknown>;
+  const legacyCni = [host.vars.cni, host.vars.kube_network_plugin].find((v) => typeof v === 'string' && (CNIS as readonly string[]).includes(v));
+  const legacyPodVar = ['pod_cidr', 'pod_subnet', 'pod_network_cidr', 'kube_pods_subnet'].find((k) => host.vars[k] !== undefined);
+  const endpointPort = cluster.control_plane_endpoint ? Number(cluster.control_plane_endpoint.split(':').pop()) : undefined;
+  const first = (group: string, rest: string[]) => [group, ...rest.filter((g) => g !== group)];
+  return {
+    ssh_port: host.connection.port,
+    cni: explicit.cni !== undefined ? cluster.cni : (legacyCni ?? cluster.cni),
+    pod_cidrs: explicit.pod_subnet !== undefined || !legacyPodVar ? [cluster.pod_subnet] : stringList(host.vars[legacyPodVar]),
+    profile_groups: {
+      'control-plane': first(cluster.control_plane_group, DEFAULT_PROFILE_GROUPS['control-plane']),
+      worker: first(cluster.worker_group, DEFAULT_PROFILE_GROUPS.worker),
+    },
+    ...(endpointPort ? { api_lb_port: endpointPort } : {}),
+  };
 }

@@ -62,6 +62,8 @@ describe('networking vars', () => {
     expect(errors({ interfaces: { eth0: { addresses: ['10.0.0.5'] } } })).toEqual(['interfaces.eth0.addresses.0: expected an address with prefix such as 10.4.0.11/20']);
     expect(errors({ interfaces: { eth0: { addresses: ['10.0.0.5/24'], gateway: '10.1.0.1' } } })[0]).toContain('gateway 10.1.0.1 is in none of the subnets');
     expect(errors({ interfaces: { eth0: { addresses: ['10.0.0.5/24'], gateway: '10.1.0.1', gateway_onlink: true } } })).toEqual([]);
+    // ipaddr.js would read "10.1.0" as 10.1.0.0: refused
+    expect(errors({ interfaces: { eth0: { addresses: ['10.0.0.5/24'], gateway: '10.1.0' } } })).toEqual(['interfaces.eth0.gateway: expected an IP address such as 10.4.0.1']);
     expect(errors({ bridges: { br0: { interfaces: ['eth1'] } }, interfaces: { eth1: { addresses: ['10.0.0.5/24'] } } })[0]).toContain('eth1 is a port of br0');
     expect(errors({ bridges: { br0: { interfaces: ['eth1'] }, br1: { interfaces: ['eth1'] } } })[0]).toContain('eth1 is already a port of br0');
     expect(errors({ vlans: { 'eth0.7': {} } })[0]).toContain('parent eth0 is not declared');

@@ -1,6 +1,7 @@
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
-import { contains, isCidr, isIp, normaliseMac, parseIp } from '../../src/net/address.js';
+import { contains, normaliseMac, parseIp } from '../../src/net/address.js';
+import { isStrictCidr, isStrictIp } from '../../src/net/ip-route.js';
 import { IFNAME } from '../../src/net/networkd.js';
 
 /** A Linux interface name. */
@@ -10,7 +11,7 @@ const ifname = z.string().regex(IFNAME, 'an interface name: 1–15 letters, digi
 const hostCidr = z
   .string()
   .trim()
-  .refine((s) => isCidr(s) && s.includes('/'), 'expected an address with prefix such as 10.4.0.11/20')
+  .refine(isStrictCidr, 'expected an address with prefix such as 10.4.0.11/20')
   .transform((s) => {
     const [a, p] = ipaddr.parseCIDR(s);
     return `${a.toString()}/${p}`;
@@ -19,7 +20,7 @@ const hostCidr = z
 const ip = z
   .string()
   .trim()
-  .refine(isIp, 'expected an IP address such as 10.4.0.1')
+  .refine(isStrictIp, 'expected an IP address such as 10.4.0.1')
   .transform((s) => parseIp(s).toString());
 
 const mac = z.string().transform((s, ctx) => {
@@ -184,7 +185,7 @@ export const networkingVars = baseVars.superRefine((v, ctx) => {
   const gateways: Record<4 | 6, string[]> = { 4: [], 6: [] };
   for (const s of sections) {
     for (const [name, l] of Object.entries(v[s] as Record<string, z.output<typeof interfaceVars>>)) {
-      if (l.gateway === undefined) continue;
+      if (l.gateway === undefined || !isStrictIp(l.gateway)) continue;
       const fam = parseIp(l.gateway).kind() === 'ipv4' ? 4 : 6;
       gateways[fam].push(name);
       const inSubnet = l.addresses.some((a) => {

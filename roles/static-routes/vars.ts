@@ -1,8 +1,8 @@
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import type { Host, Inventory } from '../../src/inventory/types.js';
-import { isCidr, isIp, parseIp } from '../../src/net/address.js';
-import { canonicalDestination, destinationFamily, isV4Range, v4RangeToCidrs } from '../../src/net/ip-route.js';
+import { isCidr, parseIp } from '../../src/net/address.js';
+import { canonicalDestination, destinationFamily, ipFamily, isStrictIp, isV4Range, v4RangeToCidrs } from '../../src/net/ip-route.js';
 import type { NetplanDeviceType } from '../../src/net/netplan.js';
 import { IFNAME } from '../../src/net/networkd.js';
 
@@ -13,14 +13,14 @@ const ifname = z.string().regex(IFNAME, 'an interface name: 1–15 letters, digi
 const ip = z
   .string()
   .trim()
-  .refine(isIp, 'expected an IP address such as 10.4.0.1')
+  .refine(isStrictIp, 'expected an IP address such as 10.4.0.1')
   .transform((s) => parseIp(s).toString());
 
 /** "10.4.11.0/24", "10.4.11.7", "default", or an IPv4 range "10.4.11.0 - 10.4.15.255" (a MetalLB pool) → canonical CIDRs. */
 const destination = z
   .string()
   .trim()
-  .refine((s) => s === 'default' || s === 'default6' || isIp(s) || isCidr(s) || isV4Range(s), {
+  .refine((s) => s === 'default' || s === 'default6' || isStrictIp(s) || (isStrictIp(s.split('/')[0]) && isCidr(s)) || isV4Range(s), {
     message: 'expected a CIDR (10.4.11.0/24), an address, "default", "default6" or an IPv4 range (10.4.11.0 - 10.4.15.255)',
   })
   .transform((s) => (isV4Range(s) && !isCidr(s) ? v4RangeToCidrs(s) : [canonicalDestination(s)]));
@@ -62,15 +62,16 @@ export const staticRoutesVars = z
   .superRefine((v, ctx) => {
     const seen = new Map<string, number>();
     v.routes.forEach((r, i) => {
+      if (!Array.isArray(r.to)) return; // its own error is reported
       const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: ['routes', i, path], message });
       if (!r.via && !r.dev && r.state === 'present') issue('via', 'a route needs a gateway (via) or an interface (dev)');
       if (r.onlink && (!r.via || !r.dev)) issue('onlink', 'onlink needs both via and dev');
       for (const to of r.to) {
         const fam = destinationFamily(to);
-        if (r.via && (parseIp(r.via).kind() === 'ipv4' ? 4 : 6) !== fam) {
+        if (r.via && ipFamily(r.via) !== undefined && ipFamily(r.via) !== fam) {
           issue('via', `gateway ${r.via} is not of the same address family as ${to}${to === 'default' ? ' (an IPv6 default route is "default6" or "::/0")' : ''}`);
         }
-        if (r.src && (parseIp(r.src).kind() === 'ipv4' ? 4 : 6) !== fam) issue('src', `source ${r.src} is not of the same address family as ${to}`);
+        if (r.src && ipFamily(r.src) !== undefined && ipFamily(r.src) !== fam) issue('src', `source ${r.src} is not of the same address family as ${to}`);
         if (r.state !== 'present') continue;
         const key = `${to} metric ${r.metric ?? 'default'} table ${r.table ?? 'main'}`;
         if (seen.has(key)) issue('to', `${key} is already route ${seen.get(key)} (the kernel keeps one route per destination, metric and table)`);

@@ -216,3 +216,19 @@ export function isV4Range(s: string): boolean {
   const parts = s.split('-').map((p) => p.trim());
   return parts.length === 2 && parts.every((p) => ipaddr.IPv4.isValidFourPartDecimal(p)) && v4ToNumber(parts[0]) <= v4ToNumber(parts[1]);
 }
+
+/** A dotted-quad IPv4 or an IPv6 address (not the short forms "10.1" ipaddr.js also accepts). */
+export function isStrictIp(s: string): boolean {
+  return ipaddr.IPv4.isValidFourPartDecimal(s) || (s.includes(':') && ipaddr.IPv6.isValid(s));
+}
+
+/** An address with a prefix, strictly: "10.4.0.11/20", "2001:db8::1/64". */
+export function isStrictCidr(s: string): boolean {
+  const [a, p, ...rest] = s.split('/');
+  return rest.length === 0 && p !== undefined && /^\d{1,3}$/.test(p) && isStrictIp(a) && ipaddr.isValidCIDR(s);
+}
+
+/** 4 or 6 for a strictly valid address, else undefined. */
+export function ipFamily(s: string): 4 | 6 | undefined {
+  return isStrictIp(s) ? (s.includes(':') ? 6 : 4) : undefined;
+}

@@ -1,0 +1,217 @@
+import { execFileSync } from 'node:child_process';
+import { parse as parseYaml } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import type { Host, Inventory } from '../../src/inventory/types.js';
+import { canonicalDestination, parseRouteJson, routeDelCommand, routeMatches, routeReplaceCommand, v4RangeToCidrs } from '../../src/net/ip-route.js';
+import type { Fact } from '../../src/facts/fact.js';
+import type { OpContext, Plan } from '../../src/ops/op.js';
+import { expandRoutes, persistPlan, routeOp } from './ops.js';
+import { renderIfupdownHook, renderNetplanRoutes, renderNetworkdRoutes } from './render.js';
+import { linkForGateway, staticRoutesDefaults, staticRoutesVars } from './vars.js';
+
+const parse = (v: unknown) => staticRoutesVars.parse(v);
+const errors = (v: unknown) => {
+  const r = staticRoutesVars.safeParse(v);
+  return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+};
+
+/** An OpContext whose facts come from a table (by fact id prefix); commands are recorded, never run. */
+function fakeCtx(facts: Record<string, unknown>): OpContext & { ran: string[] } {
+  const ran: string[] = [];
+  return {
+    ran,
+    host: { name: 'h', vars: {}, groups: [], connection: { kind: 'local', address: 'h', port: 22, become: false, hostKeyChecking: 'strict', connectTimeoutMs: 1000 } },
+    async fact<T>(f: Fact<T>): Promise<T> {
+      const key = Object.keys(facts).find((k) => f.id.startsWith(k));
+      if (!key) throw new Error(`no fact ${f.id}`);
+      return facts[key] as T;
+    },
+    async run(cmd) {
+      ran.push(cmd.text);
+      return { stdout: '', stderr: '', code: 0 };
+    },
+    async reconnect() {},
+  };
+}
+
+const live = (routes: object[]) => parseRouteJson(`${JSON.stringify(routes)}\n[]\n`);
+
+describe('route vars', () => {
+  it('canonicalises destinations and splits a MetalLB range (seed 001: 10.4.11.0 - 10.4.15.254) into covering CIDRs', () => {
+    const v = parse({ routes: [{ to: '10.4.11.0 - 10.4.15.255', via: '10.4.0.20' }, { to: '10.4.0.7/20', dev: 'eth0' }, { to: '10.9.9.9', dev: 'eth0' }, { to: 'default', via: '10.4.0.1' }] });
+    expect(v.routes.map((r) => r.to)).toEqual([['10.4.11.0/24', '10.4.12.0/22'], ['10.4.0.0/20'], ['10.9.9.9/32'], ['default']]);
+    expect(v4RangeToCidrs('10.4.11.0 - 10.4.15.254')).toEqual(['10.4.11.0/24', '10.4.12.0/23', '10.4.14.0/24', '10.4.15.0/25', '10.4.15.128/26', '10.4.15.192/27', '10.4.15.224/28', '10.4.15.240/29', '10.4.15.248/30', '10.4.15.252/31', '10.4.15.254/32']);
+    expect(canonicalDestination('::/0')).toBe('default6');
+    expect(canonicalDestination('2001:db8:0::1/64')).toBe('2001:db8::/64');
+  });
+
+  it('rejects routes the kernel would refuse, saying where', () => {
+    expect(errors({ routes: [{ to: '10.0.0.0/8' }] })).toEqual(['routes.0.via: a route needs a gateway (via) or an interface (dev)']);
+    expect(errors({ routes: [{ to: '10.0.0.0/8', via: '10.1.0.1', onlink: true }] })).toEqual(['routes.0.onlink: onlink needs both via and dev']);
+    expect(errors({ routes: [{ to: 'default', via: 'fe80::1', dev: 'eth0' }] })[0]).toContain('"default6" or "::/0"');
+    expect(errors({ routes: [{ to: '10.0.0.0/33', dev: 'eth0' }] })[0]).toContain('expected a CIDR');
+    expect(errors({ routes: [{ to: '10.0.0.0/8', via: '10.1' }] })).toEqual(['routes.0.via: expected an IP address such as 10.4.0.1']);
+    expect(errors({ routes: [{ to: '10.0.0.0/8', via: '10.1.0.1' }, { to: '10.0.0.0/8', via: '10.1.0.2' }] })[0]).toContain('is already route 0');
+    expect(errors({ routes: [{ to: '10.0.0.0/8', via: '10.1.0.1' }, { to: '10.0.0.0/8', via: '10.1.0.2', metric: 10 }] })).toEqual([]);
+    expect(errors({ routes: [{ to: '10.0.0.0/8', via: '10.1.0.1', table: 255 }] })[0]).toContain('local table');
+  });
+
+  it('defaults from the networking vars: its renderer and its links with Netplan section and addresses', () => {
+    const host = { vars: { networking: { renderer: 'netplan', bridges: { br0: { addresses: ['10.4.0.11/20'] } }, interfaces: { eth1: {} } } } } as unknown as Host;
+    const d = staticRoutesDefaults(host, {} as Inventory);
+    expect(d).toEqual({ renderer: 'netplan', links: { eth1: { type: 'ethernets', addresses: [] }, br0: { type: 'bridges', addresses: ['10.4.0.11/20'] } } });
+    expect(staticRoutesDefaults({ vars: {} } as unknown as Host, {} as Inventory)).toEqual({});
+    const v = parse({ ...d, routes: [] });
+    expect(linkForGateway(v.links, '10.4.0.20')).toBe('br0');
+    expect(linkForGateway(v.links, '192.0.2.1')).toBeUndefined();
+  });
+});
+
+describe('kernel routes', () => {
+  it('reads ip -j output (IPv4 then IPv6) with metric defaults and onlink', () => {
+    const rs = parseRouteJson(
+      '[{"dst":"default","gateway":"172.18.0.1","dev":"eth0","flags":[]},{"dst":"203.0.113.0/24","gateway":"192.0.2.253","dev":"veth0","protocol":"static","metric":50,"flags":["onlink"]}]\n' +
+        '[{"dst":"default","gateway":"fe80::1","dev":"eth0","metric":1024,"flags":[]},{"dst":"2001:db8:1::/64","dev":"veth0","protocol":"static","metric":1024,"flags":[]}]\n',
+    );
+    expect(rs.map((r) => [r.to, r.family, r.metric, r.onlink])).toEqual([
+      ['default', 4, 0, false],
+      ['203.0.113.0/24', 4, 50, true],
+      ['default6', 6, 1024, false],
+      ['2001:db8:1::/64', 6, 1024, false],
+    ]);
+  });
+
+  it('commands quote nothing unsafe and spell every attribute', () => {
+    expect(routeReplaceCommand({ to: '10.4.11.0/24', via: '10.4.0.20', dev: 'eth0', metric: 100, onlink: true, table: 100 }).text).toBe(
+      'ip -4 route replace 10.4.11.0/24 via 10.4.0.20 dev eth0 metric 100 onlink table 100 proto static',
+    );
+    expect(routeDelCommand({ to: 'default6', via: 'fe80::1', dev: 'eth0' }).text).toBe('ip -6 route del default via fe80::1 dev eth0 metric 1024');
+    expect(routeReplaceCommand({ to: '10.0.0.0/8', dev: "eth0; rm -rf /" }).text).toContain("dev 'eth0; rm -rf /'");
+  });
+
+  it('a route matches only with the same gateway, device, metric and onlink', () => {
+    const [l] = live([{ dst: '10.4.11.0/24', gateway: '10.4.0.20', dev: 'eth0', protocol: 'static', flags: [] }]);
+    expect(routeMatches({ to: '10.4.11.0/24', via: '10.4.0.20', dev: 'eth0' }, l)).toBe(true);
+    expect(routeMatches({ to: '10.4.11.0/24', via: '10.4.0.21', dev: 'eth0' }, l)).toBe(false);
+    expect(routeMatches({ to: '10.4.11.0/24', via: '10.4.0.20', dev: 'eth0', metric: 5 }, l)).toBe(false);
+    expect(routeMatches({ to: '10.4.11.0/24', via: '10.4.0.20', dev: 'eth0', onlink: true }, l)).toBe(false);
+  });
+});
+
+describe('route operation (planned from the live table)', () => {
+  const links = parse({ links: { eth1: { type: 'ethernets', addresses: ['10.4.0.11/20'] } } }).links;
+  const plan = async (routes: unknown[], table: object[], extra: Record<string, unknown> = {}) => {
+    const [e] = expandRoutes(parse({ routes }).routes);
+    const ctx = fakeCtx({ 'ip-routes': live(table), ...extra });
+    const p: Plan = await routeOp(e, links).plan(ctx);
+    return { p, ctx };
+  };
+
+  it('present and identical: ok; missing: add with a diff; different gateway: replace', async () => {
+    const have = [{ dst: '10.4.11.0/24', gateway: '10.4.0.20', dev: 'eth1', protocol: 'static', flags: [] }];
+    expect((await plan([{ to: '10.4.11.0/24', via: '10.4.0.20' }], have)).p).toEqual({ kind: 'ok', reason: 'route 10.4.11.0/24 via 10.4.0.20 dev eth1 is present' });
+
+    const { p, ctx } = await plan([{ to: '10.4.11.0/24', via: '10.4.0.20' }], []);
+    expect(p.kind).toBe('change');
+    if (p.kind !== 'change') return;
+    expect(p.changes[0]).toEqual({
+      summary: 'add route 10.4.11.0/24 via 10.4.0.20 dev eth1',
+      diff: { path: 'ip route (table main)', before: null, after: '10.4.11.0/24 via 10.4.0.20 dev eth1\n' },
+    });
+    await p.apply(ctx);
+    expect(ctx.ran).toEqual(['ip -4 route replace 10.4.11.0/24 via 10.4.0.20 dev eth1 proto static']);
+
+    const r = (await plan([{ to: '10.4.11.0/24', via: '10.4.0.21' }], have)).p;
+    expect(r.kind === 'change' && r.changes[0].summary).toBe('replace route 10.4.11.0/24 via 10.4.0.20 dev eth1 with 10.4.11.0/24 via 10.4.0.21 dev eth1');
+  });
+
+  it('finds dev by `ip route get` when no configured link holds the gateway; fails clearly when nothing does', async () => {
+    const { p } = await plan([{ to: '198.51.100.0/24', via: '192.0.2.254' }], [], { 'ip-route-get': { dev: 'lwv0' } });
+    expect(p.kind === 'change' && p.changes[0].summary).toBe('add route 198.51.100.0/24 via 192.0.2.254 dev lwv0');
+    await expect(plan([{ to: '198.51.100.0/24', via: '192.0.2.254' }], [], { 'ip-route-get': undefined })).rejects.toThrow('cannot tell the interface for gateway 192.0.2.254');
+  });
+
+  it('state absent deletes only the matching non-kernel routes', async () => {
+    const have = [
+      { dst: '10.4.11.0/24', gateway: '10.4.0.20', dev: 'eth1', protocol: 'static', metric: 10, flags: [] },
+      { dst: '10.4.0.0/20', dev: 'eth1', protocol: 'kernel', flags: [] },
+    ];
+    const { p, ctx } = await plan([{ to: '10.4.11.0/24', state: 'absent' }], have);
+    expect(p.kind).toBe('change');
+    if (p.kind !== 'change') return;
+    await p.apply(ctx);
+    expect(ctx.ran).toEqual(['ip -4 route del 10.4.11.0/24 via 10.4.0.20 dev eth1 metric 10']);
+    expect((await plan([{ to: '10.4.0.0/20', state: 'absent' }], have)).p.kind).toBe('ok');
+    expect((await plan([{ to: '10.4.11.0/24', metric: 20, state: 'absent' }], have)).p.kind).toBe('ok');
+  });
+});
+
+describe('persistence', () => {
+  it('networkd drop-in: one [Route] per route; on-link routes get Scope=link', () => {
+    expect(renderNetworkdRoutes([{ to: '10.4.11.0/24', via: '10.4.0.20', metric: 100 }, { to: 'default6', via: 'fe80::1', onlink: true, table: 100 }, { to: '10.4.12.0/22', dev: 'eth0' }])).toBe(
+      '# Managed by labwright (role static-routes): local changes are overwritten.\n' +
+        '[Route]\nDestination=10.4.11.0/24\nGateway=10.4.0.20\nMetric=100\n\n' +
+        '[Route]\nDestination=::/0\nGateway=fe80::1\nGatewayOnLink=yes\nTable=100\n\n' +
+        '[Route]\nDestination=10.4.12.0/22\nScope=link\n',
+    );
+  });
+
+  it('Netplan: routes under each link\'s own section', () => {
+    const doc = parseYaml(
+      renderNetplanRoutes(new Map([['br0', { type: 'bridges' as const, routes: [{ to: '10.4.11.0/24', via: '10.4.0.20', metric: 100, onlink: true, table: 7, src: '10.4.0.11' }, { to: '10.4.12.0/22' }] }]])),
+    );
+    expect(doc).toEqual({
+      network: {
+        version: 2,
+        bridges: { br0: { routes: [{ to: '10.4.11.0/24', via: '10.4.0.20', metric: 100, 'on-link': true, table: 7, from: '10.4.0.11' }, { to: '10.4.12.0/22', scope: 'link' }] } },
+      },
+    });
+  });
+
+  it('ifupdown hooks: valid sh, one case per interface, replace on up and del on down', () => {
+    const byDev = new Map([['eth0', [{ to: '10.4.11.0/24', dev: 'eth0' }]], ['br0', [{ to: '10.4.12.0/22', via: '10.4.0.20' }]]]);
+    const up = renderIfupdownHook('up', byDev);
+    const down = renderIfupdownHook('down', byDev);
+    for (const s of [up, down]) execFileSync('sh', ['-n', '-c', s]);
+    expect(up).toContain('  br0)\n    ip -4 route replace 10.4.12.0/22 via 10.4.0.20 dev br0 proto static 2>/dev/null || true\n    ;;');
+    expect(up).toContain('  eth0)\n    ip -4 route replace 10.4.11.0/24 dev eth0 proto static 2>/dev/null || true');
+    expect(down).toContain('ip -4 route del 10.4.12.0/22 via 10.4.0.20 dev br0 metric 0 2>/dev/null || true');
+    const out = execFileSync('sh', ['-c', `ip() { echo "ip $*"; }; IFACE=br0; ${up.replace('#!/bin/sh', '')}`], { encoding: 'utf8' });
+    expect(out).toBe('ip -4 route replace 10.4.12.0/22 via 10.4.0.20 dev br0 proto static\n');
+  });
+
+  it('decides per route: the networking link\'s drop-in, or networkctl\'s file in auto mode, or ifupdown, or none', async () => {
+    const ctx = fakeCtx({
+      'networkd-links': [
+        { name: 'eth2', state: 'configured', operational: 'routable', networkFile: '/etc/systemd/network/20-eth2.network' },
+        { name: 'eth3', state: 'configured', operational: 'routable', networkFile: '/run/systemd/network/10-netplan-eth3.network' },
+      ],
+      'ifupdown-ifaces': ['eth4'],
+    });
+    const v = parse({
+      renderer: 'auto',
+      routes: [
+        { to: '10.5.0.0/16', dev: 'eth2' },
+        { to: '10.6.0.0/16', dev: 'eth3' },
+        { to: '10.7.0.0/16', dev: 'eth4' },
+        { to: '10.8.0.0/16', dev: 'eth5' },
+        { to: '10.9.0.0/16', dev: 'eth5', state: 'absent' },
+      ],
+    });
+    const p = await persistPlan(ctx, v);
+    expect([...p.networkd.keys()]).toEqual(['/etc/systemd/network/20-eth2.network.d/60-labwright-routes.conf']);
+    expect([...p.netplan.keys()]).toEqual(['eth3']);
+    expect([...p.ifupdown.keys()]).toEqual(['eth4']);
+    expect(p.none.map((r) => r.to)).toEqual(['10.8.0.0/16']);
+
+    // with the networking role's vars (renderer and links derived): its file, known without asking the host (honest --check)
+    const derived = parse({ renderer: 'networkd', links: { br0: { type: 'bridges', addresses: ['10.4.0.11/20'] } }, routes: [{ to: '10.4.11.0/24', via: '10.4.0.20' }] });
+    const fromVars = await persistPlan(fakeCtx({}), derived);
+    expect([...fromVars.networkd]).toEqual([['/etc/systemd/network/10-labwright-br0.network.d/60-labwright-routes.conf', [{ to: '10.4.11.0/24', via: '10.4.0.20', dev: 'br0', metric: undefined, onlink: undefined, table: undefined, src: undefined }]]]);
+
+    await expect(persistPlan(fakeCtx({ 'networkd-links': [] }), parse({ renderer: 'networkd', routes: [{ to: '10.5.0.0/16', dev: 'eth9' }] }))).rejects.toThrow(
+      'eth9 is not managed by systemd-networkd',
+    );
+  });
+});
+

@@ -1,5 +1,5 @@
 import type { Connection, ExecOptions, ExecResult } from '../connection/types.js';
-import { CommandFailed } from '../errors.js';
+import { CommandFailed, UnreachableError } from '../errors.js';
 import { FactCache } from '../facts/cache.js';
 import type { Fact } from '../facts/fact.js';
 import type { Host } from '../inventory/types.js';
@@ -21,6 +21,8 @@ export class HostRun implements OpContext {
   constructor(
     readonly host: Host,
     private readonly connect: (host: Host) => Connection,
+    /** Every host's run of this run, by name: where `delegate` finds or adds the other host's. */
+    private readonly peers: Map<string, HostRun> = new Map(),
   ) {
     this.conn = connect(host);
     this.facts = new FactCache(this.conn, host.connection.become);
@@ -52,6 +54,21 @@ export class HostRun implements OpContext {
     this.facts = new FactCache(this.conn, this.host.connection.become);
     this.#opened = this.conn.open();
     await this.#opened;
+  }
+
+  /** The run of another host (the same connection the run uses for it, if any), opened. */
+  async delegate(host: Host): Promise<HostRun> {
+    if (host.name === this.name) return this;
+    let peer = this.peers.get(host.name);
+    if (!peer) this.peers.set(host.name, (peer = new HostRun(host, this.connect, this.peers)));
+    try {
+      await peer.open();
+    } catch (err) {
+      // the task fails on this host, which itself is reachable
+      if (err instanceof UnreachableError) throw new Error(`${err.message} (needed by ${this.name})`);
+      throw err;
+    }
+    return peer;
   }
 
   async run(cmd: Command, opts: ExecOptions = {}): Promise<ExecResult> {

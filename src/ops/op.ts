@@ -15,6 +15,15 @@ export interface OpContext {
    * (rejects with UnreachableError): proves a change did not cut off access.
    */
   reconnect(): Promise<void>;
+  /**
+   * An OpContext on another inventory host, over the run's one connection to
+   * it (opened on first use, closed with the others at the end of the run):
+   * for work that needs something from elsewhere, such as a join token made
+   * on the first control plane. Its facts are read-only like any others; run
+   * commands on it only in `apply`. Optional: contexts without it (planning
+   * fixtures) offer no delegation.
+   */
+  delegate?(host: Host): Promise<OpContext>;
 }
 
 /** A file's content before and after a planned change (null = absent). */

@@ -155,6 +155,13 @@ class PlayOnBatch {
     for (let i = 0; i < this.entries.length; i++) {
       const active = this.batch.filter((r) => r.state === 'active');
       if (active.length === 0) break;
+      if (this.entries[i]!.def.kind === 'flush') {
+        // one flush for the batch: each handler on every host that needs it, then the next
+        this.announce(`task ${i}`, this.entries[i]!.label, false);
+        await this.flushAll();
+        if (this.tooManyFailed()) return false;
+        continue;
+      }
       await Promise.all(active.map((r) => this.limit(() => this.step(r, i))));
       if (this.tooManyFailed()) return false;
     }

@@ -125,8 +125,18 @@ export const sysctlValue = defineFact('sysctl', (key: string) => ({
   parse: ({ stdout, code }) => (code === 0 ? stdout.trim().split(/\s+/).join(' ') : undefined),
 }));
 
-export const moduleLoaded = defineFact('module', (name: string) => ({
-  command: sh`test -d /sys/module/${name.replace(/-/g, '_')}`,
+/**
+ * Whether a kernel module's code is in the running kernel: loaded (it has a
+ * /sys/module entry), built in (listed in modules.builtin: a built-in module
+ * without parameters has no /sys/module entry), or, where neither can be
+ * read (a container has no /lib/modules of the host's kernel), when
+ * `presentIf` exists, a path the module itself creates (such as
+ * /proc/sys/net/bridge for br_netfilter).
+ */
+export const moduleLoaded = defineFact('module', (name: string, presentIf?: string) => ({
+  command: presentIf
+    ? sh`test -d /sys/module/${name.replace(/-/g, '_')} || grep -qF ${`/${name}.ko`} "/lib/modules/$(uname -r)/modules.builtin" || test -e ${presentIf}`
+    : sh`test -d /sys/module/${name.replace(/-/g, '_')} || grep -qF ${`/${name}.ko`} "/lib/modules/$(uname -r)/modules.builtin"`,
   parse: ({ code }) => code === 0,
 }));
 

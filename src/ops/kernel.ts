@@ -1,3 +1,4 @@
+import { CommandFailed } from '../errors.js';
 import { moduleLoaded, sysctlValue } from '../facts/builtin.js';
 import { sh } from '../shell/quote.js';
 import { lineInFile } from './lines.js';
@@ -27,16 +28,33 @@ export function sysctl(args: { name: string; value: string | number; file?: stri
   return sequence(`sysctl ${args.name}=${value}`, [runtime, persisted]);
 }
 
-/** A kernel module loaded now and at boot (modules-load.d). */
-export function kernelModule(args: { name: string; file?: string }): Op {
-  const fact = moduleLoaded(args.name);
+/**
+ * A kernel module loaded now and at boot (modules-load.d). `presentIf`: a
+ * path that exists whenever the module's code is in the kernel (see
+ * `moduleLoaded`), for built-in modules on hosts without modules.builtin.
+ */
+export function kernelModule(args: { name: string; file?: string; presentIf?: string }): Op {
+  const fact = args.presentIf ? moduleLoaded(args.name, args.presentIf) : moduleLoaded(args.name);
   const load: Op = {
     label: `modprobe ${args.name}`,
     facts: [fact],
     async plan(ctx) {
-      if (await ctx.fact(fact)) return ok(`module ${args.name} is loaded`);
+      if (await ctx.fact(fact)) return ok(`module ${args.name} is in the kernel`);
       return change({ summary: `load kernel module ${args.name}` }, async (c) => {
-        await c.run(sh`modprobe -- ${args.name}`);
+        try {
+          await c.run(sh`modprobe -- ${args.name}`);
+        } catch (err) {
+          if (!(err instanceof CommandFailed)) throw err;
+          // one line: the output shows the first line of a message
+          const why = err.stderr.trim().split('\n').pop() || `exit ${err.exitCode}`;
+          throw new CommandFailed(
+            c.host.name,
+            err.command,
+            err.exitCode,
+            `kernel module ${args.name} is not in the kernel and cannot be loaded here (${why}); in a container, load it on the host's kernel`,
+            err.stdout,
+          );
+        }
       });
     },
   };

@@ -14,7 +14,7 @@ function missingOrPresent(installed: Map<string, string>, args: PackagesArgs): s
 }
 
 /** Debian package names (policy §5.6.1), optionally `:arch` and `=version`: nothing an option parser could take. */
-const DEB_PACKAGE = /^[a-z0-9][a-z0-9+.-]+(:[a-z0-9-]+)?(=[A-Za-z0-9.+~:-]+)?$/;
+export const DEB_PACKAGE = /^[a-z0-9][a-z0-9+.-]+(:[a-z0-9-]+)?(=[A-Za-z0-9.+~:-]+)?$/;
 
 /** Debian packages installed (or removed) in one apt-get call. `pkg=version` pins. */
 export function apt(args: PackagesArgs & { updateCache?: boolean }): Op {

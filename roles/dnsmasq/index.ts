@@ -2,7 +2,7 @@ import { defineRole } from '../../src/engine/definitions.js';
 import { interfaces, type IpAddress } from '../../src/facts/builtin.js';
 import { interfaceInSubnet } from '../../src/net/lan.js';
 import { factFile } from '../../src/ops/fact-file.js';
-import { renderDnsmasqConfig, renderDnsmasqDhcpHosts, renderDnsmasqHosts } from '../../src/net/dnsmasq-config.js';
+import { dnsmasqReservationsCheck, renderDnsmasqConfig, renderDnsmasqDhcpHosts, renderDnsmasqHosts } from '../../src/net/dnsmasq-config.js';
 import { apt, directory, file, service } from '../../src/ops/index.js';
 import { sh, type Command } from '../../src/shell/quote.js';
 import { CONFIG_PATH, DATA_DIR, DHCP_HOSTS_PATH, dnsmasqDefaults, dnsmasqSchema, HOSTS_PATH, type DnsmasqConfig } from './vars.js';
@@ -34,14 +34,9 @@ export function renderHosts(config: DnsmasqConfig): string {
   return renderDnsmasqHosts(config);
 }
 
-/**
- * dnsmasq's own parser checks the reservations too: `dnsmasq --test` does not
- * read a dhcp-hostsfile, so the lines are checked as `dhcp-host=` options of a
- * throw-away config next to the temp file.
- */
+/** `dnsmasq --test` of the reservation lines (see dnsmasqReservationsCheck). */
 export function checkReservations(tmp: string): Command {
-  const check = `${tmp}.check`;
-  return sh`(if sed -e '/^#/d' -e '/^$/d' -e 's/^/dhcp-host=/' ${tmp} > ${check} && dnsmasq --test -C ${check}; then rc=0; else rc=$?; fi; rm -f ${check}; exit $rc)`;
+  return dnsmasqReservationsCheck(tmp);
 }
 
 const root = { owner: 'root', group: 'root', mode: '0644' } as const;

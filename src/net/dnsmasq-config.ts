@@ -1,4 +1,5 @@
 import { renderTemplate } from '../ops/template.js';
+import { sh, type Command } from '../shell/quote.js';
 import { contains, netmask, numberToV4, parseCidr, v4Bounds, v4ToNumber } from './address.js';
 import { DNS_LABEL, firstIn, isDnsName } from './lan.js';
 
@@ -268,4 +269,14 @@ export function renderDnsmasqDhcpHosts(config: DnsmasqConfig, options: Pick<Dnsm
 /** The DNS records file (`addn-hosts`). */
 export function renderDnsmasqHosts(config: DnsmasqConfig, options: Pick<DnsmasqRenderOptions, 'managedBy'> = {}): string {
   return renderTemplate(templates.hosts, { managedBy: options.managedBy ?? 'role dnsmasq', records: config.records });
+}
+
+/**
+ * dnsmasq's own parser checks a reservations file too: `dnsmasq --test` does
+ * not read a dhcp-hostsfile, so its lines are checked as `dhcp-host=` options
+ * of a throw-away config next to the temp file.
+ */
+export function dnsmasqReservationsCheck(tmp: string, dnsmasq = 'dnsmasq'): Command {
+  const check = `${tmp}.check`;
+  return sh`(if sed -e '/^#/d' -e '/^$/d' -e 's/^/dhcp-host=/' ${tmp} > ${check} && ${dnsmasq} --test -C ${check}; then rc=0; else rc=$?; fi; rm -f ${check}; exit $rc)`;
 }

@@ -345,6 +345,35 @@ describe('firewall ruleset', () => {
     expect(varsFor('SEED_004', 'worker0').pod_cidrs).toEqual(['192.168.0.0/16']); // nothing set: cluster's default
   });
 
+  it('home-lab site: the DHCP/DNS gateway gets DNS and DHCP, MetalLB nodes get memberlist, a DNS-only box is no cluster node', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lw-firewall-home-'));
+    writeFileSync(
+      join(dir, 'inv.yaml'),
+      `all:
+  vars:
+    cluster: { pod_subnet: 10.244.0.0/16 }
+  children:
+    gateways: { hosts: { gw1: { ansible_host: 192.168.50.2 } } }
+    dhcp_servers: { hosts: { gw1: , pi: { ansible_host: 192.168.50.5 } } }
+    k8s:
+      vars: { metallb: { pools: [{ name: lan, addresses: 192.168.50.200-192.168.50.230 }] } }
+      children:
+        control_plane: { hosts: { cp1: { ansible_host: 192.168.50.11 } } }
+        workers: { hosts: { w1: { ansible_host: 192.168.50.21 } } }
+`,
+    );
+    const inv = await loadInventory([join(dir, 'inv.yaml')]);
+    const resolved = (h: string) => resolve(resolveRoleVars(firewall, inv.hosts.get(h)!, inv) as FirewallVars, inv.hosts.get(h)!, inv);
+    const rules = (h: string) => chainRules(renderRuleset(resolved(h)));
+    expect(resolved('gw1').profiles).toEqual(['gateway', 'dns-dhcp']);
+    expect(rules('gw1')).toEqual(expect.arrayContaining(['meta l4proto { tcp, udp } th dport 53 accept comment "DNS"', 'udp dport 67 accept comment "DHCP"']));
+    expect(rules('gw1').join('\n')).not.toContain('MetalLB');
+    expect(rules('w1')).toContain('ip saddr @cluster_nodes_v4 meta l4proto { tcp, udp } th dport 7946 accept comment "MetalLB memberlist"');
+    expect(rules('w1').join('\n')).not.toContain('DHCP');
+    expect(resolved('w1').nodes.v4).toEqual(['192.168.50.2', '192.168.50.11', '192.168.50.21']); // not the DNS-only pi
+    expect(resolved('pi').profiles).toEqual(['dns-dhcp']);
+  });
+
   it('precedence: derived defaults < inventory (firewall: …) < play params', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lw-firewall-prec-'));
     writeFileSync(
@@ -421,7 +450,7 @@ describe.skipIf(!canUnshareNft)('rendered rulesets load in nft (throwaway networ
   it('every seed host ruleset passes nft -c, loads twice (replace is idempotent) and leaves a foreign table alone', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lw-firewall-nft-'));
     const cases: [string, string, Record<string, unknown>][] = [
-      ['SEED_000', 'node1', { log_dropped: true }],
+      ['SEED_000', 'node1', { log_dropped: true, metallb: true, profiles: ['control-plane', 'worker', 'dns-dhcp'] }],
       ['SEED_001', 'allyrion', {}],
       ['SEED_001', 'bettley', { wireguard: true }],
       ['SEED_001', 'velaryon', { custom_rules: [{ proto: 'tcp+udp', ports: [53], saddr: ['10.4.0.0/20', 'fd00::/8'] }, { raw: 'tcp dport 22 limit rate over 10/minute drop' }] }],

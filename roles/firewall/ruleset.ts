@@ -2,7 +2,7 @@ import type { Host, Inventory } from '../../src/index.js';
 import { renderTemplate } from '../../src/index.js';
 import { contains, isIp } from '../../src/net/address.js';
 import { addressesByFamily, nftPorts, nftReplaceTablePrelude, nftSetExpr, nftString, type AddressesByFamily } from '../../src/net/nft.js';
-import { PROFILES, type Cni, type CustomRule, type FirewallVars, type Profile } from './vars.js';
+import { NODE_PROFILES, PROFILES, type Cni, type CustomRule, type FirewallVars, type Profile } from './vars.js';
 
 export const TABLE = 'labwright';
 export const NODE_SETS = { v4: 'cluster_nodes_v4', v6: 'cluster_nodes_v6' } as const;
@@ -39,7 +39,14 @@ export const PROFILE_RULES: Record<Profile, Allow[]> = {
     // from any source: VRRP peers often advertise on a LAN interface whose addresses are not the cluster addresses (seed 003)
     { proto: 112, from: 'any', comment: 'VRRP (keepalived)' },
   ],
+  'dns-dhcp': [
+    { proto: 'tcp+udp', ports: [53], from: 'any', comment: 'DNS' },
+    // dnsmasq receives DHCP on an ordinary UDP socket, so netfilter sees (and would drop) the requests
+    { proto: 'udp', ports: [67], from: 'any', comment: 'DHCP' },
+  ],
 };
+
+export const METALLB_RULES: Allow[] = [{ proto: 'tcp+udp', ports: [7946], from: 'nodes', comment: 'MetalLB memberlist' }];
 
 /** Node-to-node ports of each CNI (Calico, Flannel and Cilium requirements pages). */
 export const CNI_RULES: Record<Cni, Allow[]> = {
@@ -72,6 +79,7 @@ export interface Resolved {
   profiles: Profile[];
   cni: Cni;
   wireguard: boolean;
+  metallb: boolean;
   nodes: AddressesByFamily;
   podCidrs: AddressesByFamily;
   sshPort: number;
@@ -99,9 +107,9 @@ export function nodeAddress(host: Host): string {
   return address;
 }
 
-/** Addresses of every host in any profile group, in inventory order. */
+/** Addresses of every host in the control-plane, worker and gateway groups, in inventory order. */
 export function clusterNodesFromInventory(inventory: Inventory, groups: FirewallVars['profile_groups']): string[] {
-  const names = new Set(PROFILES.flatMap((p) => groups[p]).flatMap((g) => inventory.groups.get(g)?.hosts ?? []));
+  const names = new Set(NODE_PROFILES.flatMap((p) => groups[p]).flatMap((g) => inventory.groups.get(g)?.hosts ?? []));
   return [...inventory.hosts.values()].filter((h) => names.has(h.name)).map(nodeAddress);
 }
 
@@ -110,7 +118,7 @@ export function clusterNodesFromInventory(inventory: Inventory, groups: Firewall
  * from the LAN (a pod CIDR left at a default that overlaps the home network).
  */
 function checkPodCidrs(podCidrs: string[], inventory: Inventory, groups: FirewallVars['profile_groups']): void {
-  const names = new Set(PROFILES.flatMap((p) => groups[p]).flatMap((g) => inventory.groups.get(g)?.hosts ?? []));
+  const names = new Set(NODE_PROFILES.flatMap((p) => groups[p]).flatMap((g) => inventory.groups.get(g)?.hosts ?? []));
   for (const h of [...inventory.hosts.values()].filter((x) => names.has(x.name))) {
     const address = typeof h.vars.node_ip === 'string' ? h.vars.node_ip : h.connection.address;
     const inside = isIp(address) ? podCidrs.find((c) => contains(c, address)) : undefined;
@@ -132,6 +140,7 @@ export function resolve(vars: FirewallVars, host: Host, inventory: Inventory): R
     profiles,
     cni: vars.cni,
     wireguard: vars.wireguard,
+    metallb: vars.metallb,
     nodes: addressesByFamily(vars.cluster_nodes ?? clusterNodesFromInventory(inventory, vars.profile_groups)),
     podCidrs: addressesByFamily(vars.pod_cidrs),
     sshPort: vars.ssh_port,
@@ -217,6 +226,7 @@ export function sections(r: Resolved): Section[] {
     const cniRules = [...CNI_RULES[r.cni], ...(r.wireguard ? WIREGUARD_RULES[r.cni] : [])];
     out.push({ title: `CNI ${r.cni} (cluster nodes only)`, rules: once(cniRules.flatMap((a) => allowLines(a, r.nodes))) });
   }
+  if (kubeNode && r.metallb) out.push({ title: 'MetalLB (cluster nodes only)', rules: once(METALLB_RULES.flatMap((a) => allowLines(a, r.nodes))) });
   if (kubeNode && r.podCidrs.v4.length + r.podCidrs.v6.length > 0) {
     out.push({ title: 'pod network', rules: withSources(r.podCidrs, (saddr) => rule([saddr, 'accept'], 'pod network')) });
   }

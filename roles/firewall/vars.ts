@@ -4,7 +4,9 @@ import { isCidr, isIp } from '../../src/net/address.js';
 import { clusterOf } from '../../src/net/cluster.js';
 import { nftPortProblem, nftStringProblem } from '../../src/net/nft.js';
 
-export const PROFILES = ['control-plane', 'worker', 'gateway'] as const;
+export const PROFILES = ['control-plane', 'worker', 'gateway', 'dns-dhcp'] as const;
+/** Profiles whose hosts are cluster nodes (the node-only ports accept them). */
+export const NODE_PROFILES = ['control-plane', 'worker', 'gateway'] as const;
 export type Profile = (typeof PROFILES)[number];
 
 export const CNIS = ['calico', 'flannel', 'cilium', 'none'] as const;
@@ -15,6 +17,7 @@ export const DEFAULT_PROFILE_GROUPS: Record<Profile, string[]> = {
   'control-plane': ['control_plane', 'kube_control_plane', 'masters', 'k8s_control_plane'],
   worker: ['workers', 'kube_node', 'k8s_workers'],
   gateway: ['gateways', 'loadbalancers', 'lb'],
+  'dns-dhcp': ['dhcp_servers', 'dns_servers'],
 };
 
 const port = z
@@ -89,21 +92,26 @@ export const firewallVars = z
     profiles: z
       .array(z.enum(PROFILES))
       .optional()
-      .describe('Port profiles for this host (control-plane, worker, gateway). Default: derived from the host\'s groups through profile_groups'),
+      .describe('Port profiles for this host (control-plane, worker, gateway, dns-dhcp). Default: derived from the host\'s groups through profile_groups'),
     profile_groups: z
       .object({
         'control-plane': z.array(z.string()).default(DEFAULT_PROFILE_GROUPS['control-plane']),
         worker: z.array(z.string()).default(DEFAULT_PROFILE_GROUPS.worker),
         gateway: z.array(z.string()).default(DEFAULT_PROFILE_GROUPS.gateway),
+        'dns-dhcp': z.array(z.string()).default(DEFAULT_PROFILE_GROUPS['dns-dhcp']),
       })
       .strict()
       .prefault({})
-      .describe('Inventory groups whose hosts get each profile (cluster.control_plane_group and cluster.worker_group come first); all of their hosts together are the cluster nodes'),
+      .describe('Inventory groups whose hosts get each profile (cluster.control_plane_group and cluster.worker_group come first); the hosts of the control-plane, worker and gateway groups are the cluster nodes'),
     cni: z
       .enum(CNIS)
       .default('calico')
       .describe('CNI whose node-to-node ports to open (limited to cluster nodes). Default: cluster.cni if set, else the host var cni or kube_network_plugin, else calico'),
     wireguard: z.boolean().default(false).describe('Also open the CNI\'s WireGuard ports between cluster nodes (51820-51821/udp; Cilium 51871/udp)'),
+    metallb: z
+      .boolean()
+      .default(false)
+      .describe('Open MetalLB\'s memberlist port (7946 tcp+udp) between cluster nodes on Kubernetes nodes. Default: true when the host has a metallb var'),
     cluster_nodes: z
       .array(address)
       .optional()
@@ -168,6 +176,7 @@ export function firewallDefaults(host: Host, _inventory: Inventory): Record<stri
   const first = (group: string, rest: string[]) => [group, ...rest.filter((g) => g !== group)];
   return {
     ssh_port: host.connection.port,
+    metallb: host.vars.metallb !== undefined,
     cni: explicit.cni !== undefined ? cluster.cni : (legacyCni ?? cluster.cni),
     pod_cidrs: explicit.pod_subnet !== undefined || !legacyPodVar ? [cluster.pod_subnet] : stringList(host.vars[legacyPodVar]),
     profile_groups: {

@@ -86,7 +86,8 @@ export function firstIn(addresses: readonly string[], subnet: string): string | 
 }
 
 function badMac(host: Host, value: unknown): Error {
-  return new Error(`host ${host.name}: mac: expected a MAC address such as aa:bb:cc:dd:ee:01, got ${JSON.stringify(value)}`);
+  const hint = typeof value === 'number' ? ' (YAML reads an unquoted MAC made of digits as a base-60 number, as Ansible does: quote it, "52:54:00:00:50:02")' : '';
+  return new Error(`host ${host.name}: mac: expected a MAC address such as aa:bb:cc:dd:ee:01, got ${JSON.stringify(value)}${hint}`);
 }
 
 /** The host's `mac` var, normalised; undefined when unset. Throws with the host's name when malformed. */

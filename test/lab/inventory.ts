@@ -37,5 +37,6 @@ export function inventoryYaml(hosts: InventoryHost[], options: InventoryOptions)
       children[group].hosts[host.name] = vars;
     }
   }
-  return stringify({ all: { children } }, { aliasDuplicateObjects: false, customTags: [secretTag] });
+  // YAML 1.1 as the loader reads it (like Ansible): strings such as 52:54:00:00:50:02 get quoted
+  return stringify({ all: { children } }, { aliasDuplicateObjects: false, customTags: [secretTag], version: '1.1' });
 }

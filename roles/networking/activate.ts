@@ -25,8 +25,8 @@ export interface ActivationArgs {
   reconfigure: readonly string[];
   /** Links whose networkd state is waited for and checked. */
   watch: readonly { name: string; networkFile?: string; addresses: readonly string[] }[];
-  /** NICs that, if networkd leaves them unmanaged, get this state back. */
-  restore: readonly { name: string; command: Command }[];
+  /** NICs that, if networkd leaves them unmanaged, get this state back (networkFile: ours, for networkd). */
+  restore: readonly { name: string; command: Command; networkFile?: string }[];
   settleTimeout: number;
 }
 
@@ -66,7 +66,10 @@ export function activationScript(a: ActivationArgs): Command {
       checks.push(sh`case "$(lw_state ${w.name})" in pending|initialized) return 1;; esac`);
     }
   }
-  for (const r of a.restore) checks.push(sh`case "$(lw_state ${r.name})" in pending|initialized|configuring) return 1;; esac`);
+  // a NIC whose file went away: wait until networkd has let go of it (it removes its addresses then)
+  for (const r of a.restore) {
+    if (r.networkFile) checks.push(sh`if [ ! -e ${r.networkFile} ] && ip link show dev ${r.name} >/dev/null 2>&1 && [ "$(lw_state ${r.name})" != unmanaged ]; then return 1; fi`);
+  }
   // a failed link will not get better by waiting
   const failedFirst = a.watch.map((w) => sh`[ "$(lw_state ${w.name})" = failed ] && return 0`.text);
   const settled = `lw_settled() { ${[...failedFirst, ...checks.map((c) => c.text), 'return 0'].join('; ')}; }`;

@@ -209,7 +209,11 @@ export function networkConfig(args: NetworkConfigArgs): Op {
     const restore = [...nics]
       .map((name) => live.find((l) => l.name === name))
       .filter((l): l is LinkState => l !== undefined)
-      .map((l) => ({ name: l.name, command: restoreLinkCommand(l, routes) }));
+      .map((l) => ({
+        name: l.name,
+        command: restoreLinkCommand(l, routes),
+        networkFile: args.renderer === 'networkd' ? networkdFile(l.name, 'network') : undefined,
+      }));
 
     const activate = activationScript({
       renderer: args.renderer,

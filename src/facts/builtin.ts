@@ -83,7 +83,8 @@ export const debPackages = defineFact('deb', (names: readonly string[]) => ({
     const installed = new Map<string, string>();
     for (const line of stdout.split('\n')) {
       const [pkg, status, version] = line.split('\t');
-      if (pkg && status?.startsWith('ii')) installed.set(pkg.split(':')[0], version);
+      // db:Status-Abbrev: wanted state, current state, error; "ii " and a held "hi " are both installed
+      if (pkg && status?.[1] === 'i') installed.set(pkg.split(':')[0], version);
     }
     return installed;
   },

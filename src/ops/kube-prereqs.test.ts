@@ -65,6 +65,14 @@ describe('pinnedPackages', () => {
     expect(member.shown).toEqual([]);
   });
 
+  it('counts a held package (dpkg status "hi") as installed, a removed one ("rc") not', () => {
+    const parsed = debPackages(names).parse({ stdout: 'kubeadm\thi \t1.32.2-1.1\nkubelet\tii \t1.32.2-1.1\nkubectl\trc \t1.31.0-1.1\n', code: 0 });
+    expect([...parsed]).toEqual([
+      ['kubeadm', '1.32.2-1.1'],
+      ['kubelet', '1.32.2-1.1'],
+    ]);
+  });
+
   it('refuses names that are not package names', () => {
     expect(() => pinnedPackages({ packages: { '-oAPT::x': '1' } })).toThrow(/not a Debian package name/);
     expect(() => pinnedPackages({ packages: { kubeadm: '1.32; reboot' } })).toThrow(/not a Debian package name/);

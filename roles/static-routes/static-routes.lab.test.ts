@@ -124,6 +124,7 @@ describe('static-routes on lab hosts', () => {
       const r = await apply(vars(routes()));
       expect(r.code, r.out).toBe(0);
       expect(r.out).toMatch(/r1\s+: ok=\d+\s+changed=0/);
+      expect(r.out).not.toContain('RUNNING HANDLER');
     });
 
     it('routes deleted by hand come back from the files when systemd-networkd restarts', async () => {
@@ -142,6 +143,7 @@ describe('static-routes on lab hosts', () => {
       expect(r.code, r.out).toBe(0);
       expect(r.out).toContain(`add route 198.18.11.0/24 via ${r2eth1} dev eth1`);
       expect(r.out).toMatch(/r1\s+: ok=\d+\s+changed=1/);
+      expect(r.out).not.toContain('RUNNING HANDLER'); // the files did not change: no networkd reload
       expect(has(await routesOf(r1), '198.18.11.0/24', r2eth1, 'eth1')).toBe(true);
     });
 
@@ -150,6 +152,7 @@ describe('static-routes on lab hosts', () => {
       const r = await apply(v);
       expect(r.code, r.out).toBe(0);
       expect(r.out).toContain(`delete route 198.51.100.0/24 via ${r2eth1} dev eth1`);
+      expect(r.out).toContain('RUNNING HANDLER [static-routes : reload systemd-networkd]');
       expect(has(await routesOf(r1), '198.51.100.0/24', r2eth1)).toBe(false);
       expect(await sh(r1, `cat ${DROP_IN}`)).not.toContain('198.51.100.0/24');
       await sh(r1, 'systemctl restart systemd-networkd');

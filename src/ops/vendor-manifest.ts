@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { sh } from '../shell/quote.js';
-import { command } from './command.js';
+import { pathExists } from '../facts/builtin.js';
 import { directory, file } from './file.js';
-import type { Op } from './op.js';
+import { change, ok, type Op } from './op.js';
 import { apt } from './packages.js';
 
 /**
@@ -12,9 +12,9 @@ import { apt } from './packages.js';
  * host that applies it. Two ways, chosen by the user:
  *
  * - `url`: fetched ON THE HOST at apply time (`curl`), once: the file name
- *   carries the version and a hash of the URL, and the fetch is guarded by
- *   `creates`, so a new version or URL fetches a new file and an unchanged one
- *   is never fetched again. `--check` cannot know the content of a file not
+ *   carries the version and a hash of the URL and is fetched only when it is
+ *   not there (like `creates`), so a new version or URL fetches a new file
+ *   and an unchanged one is never fetched again. `--check` cannot know the content of a file not
  *   fetched yet and says so.
  * - `file`: a copy the user keeps next to the playbook (air-gapped hosts,
  *   pinned reviews), copied from the controller like any file.
@@ -71,7 +71,18 @@ ${verify}
 chmod 0644 "$tmp"
 mv -f "$tmp" ${dest}
 trap - EXIT`;
-  return [apt({ packages: ['curl', 'ca-certificates'] }), dir, command({ run: fetch, creates: dest })];
+  const there = pathExists(dest);
+  const download: Op = {
+    label: `fetch ${args.url}`,
+    facts: [there],
+    async plan(ctx) {
+      if (await ctx.fact(there)) return ok(`${dest} was fetched already`);
+      return change({ summary: `fetch ${args.url} → ${dest} on the host${args.sha256 ? ' (sha256 checked)' : ''}` }, async (c) => {
+        await c.run(fetch);
+      });
+    },
+  };
+  return [apt({ packages: ['curl', 'ca-certificates'] }), dir, download];
 }
 
 /** The same op with diffs of big files replaced by their size. */

@@ -101,7 +101,7 @@ export const calico = defineRole({
               resource: 'tigerastatus/calico',
               condition: 'Available',
               timeoutSeconds: vars.wait_timeout,
-              what: 'Calico (the operator\'s tigerastatus/calico)',
+              what: 'Calico',
               hint: 'kubectl get tigerastatus; kubectl -n calico-system get pods; kubectl -n tigera-operator logs deploy/tigera-operator',
             })
           : kubectlWait({

@@ -54,20 +54,20 @@ export const bgpConfigurationVars = z.strictObject({
 
 export const calicoVars = z.strictObject({
   mode: z.enum(['operator', 'manifest']).default('operator').describe('`operator`: tigera-operator.yaml + an Installation (recommended). `manifest`: calico.yaml with the pool set through calico-node\'s CALICO_IPV4POOL_* variables (kustomize patch) and IPPool resources.'),
-  version: version.default('v3.29.3').describe('Pinned Calico release; selects the manifest URL.'),
+  version: version.default('v3.29.3').describe('Pinned Calico release (default v3.29.3); selects the manifest URL.'),
   manifest_url: z.url().optional().describe('Where the host fetches the manifest at apply time; default: the release\'s tigera-operator.yaml (operator) or calico.yaml (manifest) on raw.githubusercontent.com.'),
   manifest_file: z.string().min(1).optional().describe('A manifest file on the controller, copied to the host instead of fetching (air-gapped hosts).'),
   manifest_sha256: sha256.optional().describe('Expected sha256 of the manifest; checked before it is used.'),
   kubeconfig: z.string().startsWith('/').default('/etc/kubernetes/admin.conf').describe('Kubeconfig on the first control plane used by every kubectl call.'),
   state_dir: z.string().startsWith('/').default('/var/lib/labwright/calico').describe('Where manifests and the kustomization live on the first control plane.'),
-  ip_pools: z.array(ipPoolVars).min(1).max(25).prefault([{}]).describe('IPv4 pools; default: one pool over `cluster.pod_subnet` with Calico\'s defaults.'),
+  ip_pools: z.array(ipPoolVars).min(1).max(25).prefault([{}]).describe('IPv4 pools `{ name, cidr, encapsulation: IPIP, nat_outgoing: true, block_size: 26, node_selector: all() }` (IPIP, IPIPCrossSubnet, VXLAN, VXLANCrossSubnet or None); default: one pool over `cluster.pod_subnet` with Calico\'s defaults.'),
   bgp: z.enum(['Enabled', 'Disabled']).optional().describe('Calico BGP (BIRD); default: Disabled when every pool is VXLAN and no BGP peers or configuration are set, else Enabled.'),
   mtu: z.number().int().min(576).max(9000).optional().describe('Pod network MTU; default: Calico detects it.'),
   node_address_cidrs: z.array(ipv4CidrSchema).optional().describe('Nodes\' addresses are the ones inside these CIDRs (nodeAddressAutodetectionV4.cidrs); default: `lan.subnet` when set, so multi-homed nodes pick the LAN address.'),
   api_server: z.boolean().default(true).describe('Also create the operator\'s APIServer (serves projectcalico.org/v3 to kubectl), as Calico\'s own custom-resources.yaml does.'),
   resource_api: z.enum(RESOURCE_APIS).default('crd.projectcalico.org/v1').describe('API group of BGPConfiguration/BGPPeer/IPPool: the CRDs directly (default, no API server needed) or projectcalico.org/v3 through the Calico API server (operator mode, `api_server: true`).'),
   bgp_configuration: bgpConfigurationVars.optional().describe('The cluster-wide BGPConfiguration `default`.'),
-  bgp_peers: z.array(bgpPeerVars).default([]).describe('External BGP peers (BGPPeer), e.g. the router.'),
+  bgp_peers: z.array(bgpPeerVars).default([]).describe('External BGP peers (BGPPeer) `{ name, peer_ip, as_number, node? | node_selector? }`, e.g. the router.'),
   wait_timeout: z.number().int().min(10).max(3600).default(600).describe('Seconds to wait for the operator\'s CRDs, Calico and (v3) the API server to become available.'),
 });
 

@@ -61,7 +61,7 @@ export const metallb = defineRole({
           selector: 'app=metallb,component=controller',
           condition: 'Ready',
           timeoutSeconds: vars.wait_timeout,
-          what: 'the MetalLB controller (its webhook validates every pool)',
+          what: 'the MetalLB controller, whose webhook validates every pool',
           hint: `kubectl -n ${NAMESPACE} get pods; kubectl -n ${NAMESPACE} describe deployment controller`,
         }),
       { when: onFirstControlPlane, tags: ['metallb:install', 'metallb:pools', 'metallb:advertisement'] },

@@ -8,6 +8,10 @@ import { play, type RoleUse } from '../../src/engine/definitions.js';
 import { objectYaml } from '../../src/ops/kubectl.js';
 import { clusterInventory, firstHost, metallbVarsFor, renderMetallb, seed001, seed001Metallb } from '../../scripts/crd-check/cases.js';
 import { calico } from '../calico/index.js';
+import { staticRoutes } from '../static-routes/index.js';
+import type { StaticRoutesVars } from '../static-routes/vars.js';
+import { resolveRoleVars } from '../../src/engine/role-vars.js';
+import { loadInventory } from '../../src/inventory/index.js';
 import { loadBalancerCidrs, metallb } from './index.js';
 import { metallbClaims, poolCidrs } from './model.js';
 import { metallbVars } from './vars.js';
@@ -73,6 +77,33 @@ describe('pools for routes and for Calico', () => {
     ]);
     expect(loadBalancerCidrs(firstHost(inv({ metallb: { pools: [{ name: 'a', addresses: '10.4.11.0/24' }] } })))).toEqual(['10.4.11.0/24']);
     expect(loadBalancerCidrs(firstHost(inv({})))).toEqual([]);
+  });
+
+  it('feeds the static-routes role from the same inventory value (a YAML anchor: the pool is written once)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lw-metallb-routes-'));
+    const path = join(dir, 'inventory.yaml');
+    writeFileSync(
+      path,
+      `all:
+  vars:
+    metallb:
+      pools:
+        - name: goldentooth
+          addresses: &lb_pool "10.4.11.0 - 10.4.15.254"
+    static_routes:
+      routes:
+        - { to: *lb_pool, dev: eth0 }
+  children:
+    control_plane:
+      hosts:
+        cp1: { ansible_connection: local }
+`,
+    );
+    const inventory = await loadInventory([path]);
+    const host = inventory.hosts.get('cp1')!;
+    const routes = (resolveRoleVars(staticRoutes as RoleUse, host, inventory) as StaticRoutesVars).routes;
+    expect(routes.flatMap((r) => r.to)).toEqual(loadBalancerCidrs(host));
+    expect(loadBalancerCidrs(host)[0]).toBe('10.4.11.0/24');
   });
 
   it('declares each pool entry as a load balancer range for the plan check', () => {

@@ -55,20 +55,20 @@ export const metallbVars = z.strictObject({
     .regex(/^v?0\.1[3-9]\.\d+$/, 'expected a pinned MetalLB release >= v0.13 (CRD configuration) such as v0.14.9')
     .transform((v) => (v.startsWith('v') ? v : `v${v}`))
     .default('v0.14.9')
-    .describe('Pinned MetalLB release; selects the manifest URL.'),
+    .describe('Pinned MetalLB release (default v0.14.9); selects the manifest URL.'),
   manifest_url: z.url().optional().describe('Where the host fetches metallb-native.yaml at apply time; default: the release\'s config/manifests/metallb-native.yaml on raw.githubusercontent.com.'),
   manifest_file: z.string().min(1).optional().describe('A metallb-native.yaml on the controller, copied to the host instead of fetching.'),
   manifest_sha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected a sha256 in hex').optional().describe('Expected sha256 of the manifest.'),
   kubeconfig: z.string().startsWith('/').default('/etc/kubernetes/admin.conf').describe('Kubeconfig on the first control plane used by every kubectl call.'),
   state_dir: z.string().startsWith('/').default('/var/lib/labwright/metallb').describe('Where the manifest lives on the first control plane.'),
-  pools: z.array(poolVars).min(1, 'give at least one pool, e.g. { name: lan, addresses: 10.4.11.0/24 }').describe('Address pools for LoadBalancer services.'),
+  pools: z.array(poolVars).min(1, 'give at least one pool, e.g. { name: lan, addresses: 10.4.11.0/24 }').describe('Address pools for LoadBalancer services: `{ name, addresses, auto_assign: true, avoid_buggy_ips: false }`; `addresses` is a CIDR or range or a list of them (`10.4.11.0 - 10.4.15.254` accepted).'),
   advertisement: z
     .enum(['l2', 'bgp', 'none'])
     .optional()
     .describe('How the pools are announced: `l2` (ARP), `bgp` (to `bgp_peers`), `none` (MetalLB only allocates; e.g. Calico advertises them). Default: bgp when `bgp_peers` are set, else l2.'),
   l2_interfaces: z.array(z.string().regex(/^[A-Za-z0-9._-]+$/)).optional().describe('L2 mode: announce only from these interfaces.'),
   node_selector: z.record(z.string(), z.string()).optional().describe('Only nodes with these labels announce (L2Advertisement/BGPAdvertisement nodeSelectors).'),
-  bgp_peers: z.array(metallbPeerVars).default([]).describe('BGP routers (BGPPeer metallb.io/v1beta2).'),
+  bgp_peers: z.array(metallbPeerVars).default([]).describe('BGP routers (BGPPeer metallb.io/v1beta2): `{ name, my_asn, peer_asn, peer_address, peer_port?, source_address?, hold_time?, ebgp_multihop?, node_selector? }`.'),
   bgp_advertisement: z
     .strictObject({
       aggregation_length: z.number().int().min(0).max(32).optional().describe('Announce pools aggregated to this prefix length (default 32: one route per service IP).'),

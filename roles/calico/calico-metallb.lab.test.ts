@@ -10,13 +10,14 @@ import { resolveRoleVars } from '../../src/engine/role-vars.js';
 import { loadInventory } from '../../src/inventory/index.js';
 import { objectYaml, type K8sObject } from '../../src/ops/kubectl.js';
 import { startLab, type Lab, type LabHost } from '../../test/lab/index.js';
-import { fakeMetallbNative, fakeTigeraOperator } from '../../test/standins/kubectl/fake-manifests.js';
+import { fakeCalicoManifest, fakeMetallbNative, fakeTigeraOperator } from '../../test/standins/kubectl/fake-manifests.js';
 import { installKubectlStandin, invocations, storedObject, storeFingerprint, STANDIN_STORE, writes, type Invocation } from '../../test/standins/kubectl/index.js';
 import { expectNoChanges, runPlays, shell } from '../haproxy/lab-support.js';
 import { metallb } from '../metallb/index.js';
 import { metallbResources } from '../metallb/model.js';
 import type { MetallbVars } from '../metallb/vars.js';
 import { calico } from './index.js';
+import { calicoNodePatch } from './manifest-mode.js';
 import { calicoModel, calicoResources } from './model.js';
 import type { CalicoVars } from './vars.js';
 
@@ -77,6 +78,7 @@ const groupOf = (o: K8sObject) => (o.apiVersion.includes('/') ? o.apiVersion.spl
 function flow(calls: Invocation[]): string[] {
   return calls.flatMap((c) => {
     if (c.verb === 'apply' || c.verb === 'create') {
+      if (c.argv.includes('-k')) return [`${c.verb} -k ${c.argv[c.argv.indexOf('-k') + 1]}`];
       const f = c.argv[c.argv.indexOf('-f') + 1];
       return [`${c.verb} ${f === '-' ? c.objects.join(',') : f.split('/').at(-1)!.replace(/-[0-9a-f]{8}\.yaml$/, '.yaml')}`];
     }
@@ -98,6 +100,7 @@ beforeAll(async () => {
   await Promise.all([cp1, w1].map(installKubectlStandin));
   fixtures = mkdtempSync(join(tmpdir(), 'lw-calico-metallb-'));
   writeFileSync(join(fixtures, 'tigera-operator.yaml'), fakeTigeraOperator());
+  writeFileSync(join(fixtures, 'calico.yaml'), fakeCalicoManifest());
   await shell(cp1, `mkdir -p /srv/fake-manifests && echo ${Buffer.from(FAKE_METALLB).toString('base64')} | base64 -d > /srv/fake-manifests/metallb-native.yaml`);
   await shell(cp1, 'systemd-run --unit=fake-manifests python3 -m http.server 8099 --bind 127.0.0.1 --directory /srv/fake-manifests');
   await shell(cp1, 'for i in $(seq 50); do curl -fs -o /dev/null http://127.0.0.1:8099/metallb-native.yaml && exit 0; sleep 0.2; done; exit 1');
@@ -217,5 +220,59 @@ describe('calico + metallb on a lab control plane with the kubectl stand-in', ()
     // nothing after the failed wait ran on cp1
     expect(writes((await invocations(cp1)).slice(start))).toEqual([]);
     await shell(cp1, `rm -f ${STANDIN_STORE}/never-ready`);
+  });
+});
+
+describe('calico manifest mode (calico.yaml + kustomization) with the kubectl stand-in', () => {
+  const manifestVars = (podSubnet: string) => ({
+    ...vars,
+    cluster: { ...vars.cluster, pod_subnet: podSubnet },
+    calico: { mode: 'manifest', manifest_file: join(fixtures, 'calico.yaml'), ip_pools: [{ encapsulation: 'VXLANCrossSubnet' }], bgp_peers: vars.calico.bgp_peers },
+  });
+  const cni = (flags: string[] = []) => runPlays(lab, [play({ name: 'cni', hosts: 'all', roles: [calico] })], flags);
+
+  beforeAll(async () => {
+    await shell(cp1, `rm -rf ${STANDIN_STORE} /var/log/kubectl-standin.log /var/lib/labwright/calico`);
+    await setVars(manifestVars('10.244.0.0/16'));
+  });
+
+  it('applies calico.yaml through the kustomization, waits for calico-node, then keeps the pool as an IPPool; idempotent', async () => {
+    const { code, out } = await cni();
+    expect(code, out).toBe(0);
+    expect(flow(await invocations(cp1))).toEqual([
+      'apply -k /var/lib/labwright/calico',
+      'wait pod -l k8s-app=calico-node -n kube-system',
+      'apply ippool.crd.projectcalico.org/default-ipv4-ippool',
+      'apply bgppeer.crd.projectcalico.org/tor',
+    ]);
+    expect(await invocations(w1)).toEqual([]);
+    const inventory = await loadInventory([lab.inventoryPath]);
+    const host = inventory.hosts.get('cp1')!;
+    const c = resolveRoleVars(calico as RoleUse, host, inventory) as CalicoVars;
+    const model = calicoModel(c, host);
+    // the patch kubectl got is the rendered one: calico-node's pool variables for the first pool
+    expect(await shell(cp1, `cat ${STANDIN_STORE}/kustomize-patches/calico-node-ipv4pool.yaml`)).toBe(objectYaml(calicoNodePatch(model.pools[0])));
+    expect(await shell(cp1, `cat ${STANDIN_STORE}/kustomize-patches/calico-node-ipv4pool.yaml`)).toContain('value: CrossSubnet');
+    expect(await storedObject(cp1, { group: 'crd.projectcalico.org', kind: 'IPPool', name: 'default-ipv4-ippool' })).toBe(objectYaml(model.ipPools[0]));
+    expect(await storedObject(cp1, { group: 'apps', kind: 'DaemonSet', namespace: 'kube-system', name: 'calico-node' })).toBeDefined();
+
+    const start = (await invocations(cp1)).length;
+    const again = await cni();
+    expect(again.code, again.out).toBe(0);
+    expectNoChanges(again.out, ['cp1', 'w1']);
+    expect(writes((await invocations(cp1)).slice(start))).toEqual([]);
+  });
+
+  it('refuses to move the pool to another CIDR, in --check and apply, before anything is written', async () => {
+    await setVars(manifestVars('10.245.0.0/16'));
+    const before = await state(cp1);
+    const start = (await invocations(cp1)).length;
+    for (const flags of [['--check'], []]) {
+      const { code, out } = await cni(flags);
+      expect(code, out).toBe(2);
+      expect(out).toContain('IPPool default-ipv4-ippool: its CIDR is 10.244.0.0/16, the vars say 10.245.0.0/16: changing a pool\'s CIDR under running pods breaks their addresses');
+    }
+    expect(await state(cp1)).toBe(before);
+    expect(writes((await invocations(cp1)).slice(start))).toEqual([]);
   });
 });

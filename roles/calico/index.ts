@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import { defineRole, type TaskContext } from '../../src/engine/definitions.js';
 import { isFirstControlPlane } from '../../src/net/control-plane.js';
 import { file } from '../../src/ops/file.js';
-import { kubectlApply, kubectlApplyManifest, kubectlWait, objectYaml } from '../../src/ops/kubectl.js';
+import { kubectlApply, kubectlApplyManifest, kubectlGuard, kubectlWait, objectYaml, type K8sObject } from '../../src/ops/kubectl.js';
 import { vendorManifest, vendorManifestPath, type VendorManifestArgs } from '../../src/ops/vendor-manifest.js';
 import { calicoNodePatch, kustomization, PATCH_FILE } from './manifest-mode.js';
 import { calicoClaims, calicoModel } from './model.js';
@@ -23,6 +23,15 @@ export function manifestSource(vars: CalicoVars): VendorManifestArgs {
 }
 
 type Ctx = TaskContext<CalicoVars>;
+
+/** A pool in use keeps its CIDR: Calico cannot renumber running pods. */
+const keepsCidr = (live: Record<string, unknown> | undefined, want: K8sObject): string | undefined => {
+  const liveCidr = (live?.spec as { cidr?: string } | undefined)?.cidr;
+  const wantCidr = (want.spec as { cidr: string }).cidr;
+  return liveCidr && liveCidr !== wantCidr
+    ? `its CIDR is ${liveCidr}, the vars say ${wantCidr}: changing a pool's CIDR under running pods breaks their addresses; add a new pool, migrate, then delete the old one (Calico docs: "Migrate from one IP pool to another")`
+    : undefined;
+};
 const first = ({ host, inventory }: Ctx) => isFirstControlPlane(host, inventory);
 const operator = (ctx: Ctx) => first(ctx) && ctx.vars.mode === 'operator';
 const manifest = (ctx: Ctx) => first(ctx) && ctx.vars.mode === 'manifest';
@@ -49,6 +58,11 @@ export const calico = defineRole({
   // pools outside the pod network are refused by the plan check before any host is touched
   addressPlan: ({ vars, host }) => calicoClaims(vars, clusterOf(host)),
   tasks: ({ task }) => [
+    task(
+      'IP pools in the cluster keep their CIDR',
+      ({ vars, host }) => calicoModel(vars, host).ipPools.map((object) => kubectlGuard({ kubeconfig: vars.kubeconfig, object, refuse: keepsCidr })),
+      { when: first, tags: ['calico:install', 'calico:pools'] },
+    ),
     task('Calico manifest on the first control plane', ({ vars }) => vendorManifest(manifestSource(vars)), {
       when: first,
       tags: ['calico:install'],
@@ -123,12 +137,7 @@ export const calico = defineRole({
           kubectlApply({
             kubeconfig: vars.kubeconfig,
             object,
-            refuse: (live, want) => {
-              const liveCidr = (live?.spec as { cidr?: string } | undefined)?.cidr;
-              return liveCidr && liveCidr !== (want.spec as { cidr: string }).cidr
-                ? `its CIDR is ${liveCidr}: changing a pool's CIDR under running pods breaks their addresses; add a new pool, migrate, then delete the old one (Calico docs: "Migrate from one IP pool to another")`
-                : undefined;
-            },
+            refuse: keepsCidr,
           }),
         ),
       { when: manifest, tags: ['calico:pools'] },

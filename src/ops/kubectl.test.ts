@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FixtureContext } from '../../test/support/fixture-context.js';
 import { pathExists } from '../facts/builtin.js';
-import { diffedObjects, kubectlApply, kubectlApplyManifest, kubectlCondition, kubectlDiff, kubectlLive, kubectlWait, objectYaml, projectOnto, type K8sObject, type WaitArgs } from './kubectl.js';
+import { diffedObjects, kubectlApply, kubectlApplyManifest, kubectlGuard, kubectlCondition, kubectlDiff, kubectlLive, kubectlWait, objectYaml, projectOnto, type K8sObject, type WaitArgs } from './kubectl.js';
 
 const KC = '/etc/kubernetes/admin.conf';
 const pool: K8sObject = { apiVersion: 'metallb.io/v1beta1', kind: 'IPAddressPool', metadata: { name: 'lan', namespace: 'metallb-system' }, spec: { addresses: ['10.0.50.0/24'] } };
@@ -57,6 +57,13 @@ describe('kubectlApply', () => {
     const live = objectYaml({ ...pool, spec: { addresses: ['10.9.9.0/24'] } });
     const op = kubectlApply({ kubeconfig: KC, object: pool, refuse: (l) => ((l?.spec as { addresses: string[] }).addresses[0] === '10.9.9.0/24' ? 'no moving pools' : undefined) });
     await expect(op.plan(ctxFor({ code: 1, output: '' }, live))).rejects.toThrow('IPAddressPool metallb-system/lan: no moving pools');
+  });
+
+  it('kubectlGuard: the refusal alone, before anything else of the change runs', async () => {
+    const live = objectYaml({ ...pool, spec: { addresses: ['10.9.9.0/24'] } });
+    const refuse = (l: Record<string, unknown> | undefined) => (l ? 'no moving pools' : undefined);
+    await expect(kubectlGuard({ kubeconfig: KC, object: pool, refuse }).plan(ctxFor({ code: 1, output: '' }, live))).rejects.toThrow('IPAddressPool metallb-system/lan: no moving pools');
+    expect(await kubectlGuard({ kubeconfig: KC, object: pool, refuse }).plan(ctxFor({ code: 1, output: '' }))).toMatchObject({ kind: 'ok', reason: 'IPAddressPool metallb-system/lan: not in the cluster yet' });
   });
 
   it('projectOnto keeps only the wanted shape', () => {

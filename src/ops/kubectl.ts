@@ -175,6 +175,27 @@ export function kubectlApply(args: ApplyObjectArgs): Op {
   };
 }
 
+/**
+ * Only the refusal of kubectlApply, as an op of its own: fails (in check mode
+ * and apply alike) when the live object may not become `object`, before any
+ * earlier step of the same change touches the cluster; ok otherwise.
+ */
+export function kubectlGuard(args: Required<Pick<ApplyObjectArgs, 'refuse'>> & ApplyObjectArgs): Op {
+  const yaml = objectYaml(args.object);
+  const ref = objectRef(args.object);
+  const liveFact = kubectlLive(args.kubeconfig, yaml);
+  return {
+    label: `check ${ref}`,
+    facts: [liveFact],
+    async plan(ctx) {
+      const live = firstDocument(await ctx.fact(liveFact)) as Record<string, unknown> | undefined;
+      const refusal = args.refuse(live, args.object);
+      if (refusal) throw new Error(`${ref}: ${refusal}`);
+      return ok(`${ref}: ${live ? 'the change is allowed' : 'not in the cluster yet'}`);
+    },
+  };
+}
+
 export interface ApplyManifestArgs {
   kubeconfig: string;
   /** A manifest file or a kustomization directory on the host (put there by an earlier task). */

@@ -42,6 +42,8 @@ export function activationScript(a: ActivationArgs): Command {
     // socket, which would start it again), delete, start: it then reads every file afresh.
     steps.push(sh`systemctl stop systemd-networkd.socket systemd-networkd.service`);
     for (const l of a.recreate) steps.push(sh`if ip link show dev ${l} >/dev/null 2>&1; then ip link del dev ${l}; fi`);
+    // Netplan: networkd must start from the NEW generated files, or it re-creates the links as they were
+    if (a.renderer === 'netplan') steps.push(sh`netplan generate || { systemctl start systemd-networkd.socket systemd-networkd.service; exit 1; }`);
     steps.push(sh`systemctl start systemd-networkd.socket systemd-networkd.service || exit 1`);
     if (a.renderer === 'netplan') steps.push(sh`netplan apply || exit 1`);
   } else {

@@ -255,6 +255,13 @@ describe('activation script', () => {
     expect(text.indexOf('ip link del dev br0')).toBeLessThan(text.indexOf('systemctl start systemd-networkd.socket'));
     expect(text).not.toContain('networkctl reload');
     expect(cmd.shown).toBe('re-create br0 (networkd restarted); wait for br0');
+
+    // Netplan: generate before networkd starts, so it creates the links from the new definitions
+    const np = activationScript({ ...args, renderer: 'netplan', recreate: ['br0'], watch: [] }).text;
+    execFileSync('sh', ['-n', '-c', np]);
+    expect(np.indexOf('ip link del dev br0')).toBeLessThan(np.indexOf('netplan generate'));
+    expect(np.indexOf('netplan generate')).toBeLessThan(np.indexOf('systemctl start systemd-networkd.socket systemd-networkd.service || exit 1'));
+    expect(np.indexOf('systemctl start systemd-networkd.socket systemd-networkd.service || exit 1')).toBeLessThan(np.indexOf('netplan apply'));
   });
 
   it('runs: fails when networkd reports a watched link failed, restores an unmanaged NIC (networkctl faked)', () => {

@@ -1,0 +1,169 @@
+import { defineRole, type TaskContext } from '../../src/engine/definitions.js';
+import { apt, command, directory, file, kernelModule, service, sysctl } from '../../src/ops/index.js';
+import { factFile } from '../../src/ops/fact-file.js';
+import { fetchFile } from '../../src/ops/fetch.js';
+import { pinnedPackages } from '../../src/ops/pinned-packages.js';
+import { swapOff } from '../../src/ops/swap.js';
+import { clusterOf } from '../../src/net/cluster.js';
+import { controlPlaneEndpoint } from '../../src/net/control-plane-endpoint.js';
+import { sh } from '../../src/shell/quote.js';
+import { containerdVersion, renderContainerdConfig } from './containerd.js';
+import { ADMIN_CONF, KUBELET_CONF, kubeadmJoin } from './join.js';
+import { renderInitConfig, renderJoinConfig, type NodeConfigInput } from './kubeadm-config.js';
+import { firstControlPlane, nodePart } from './topology.js';
+import { kubeadmInitDefaults, kubeadmInitVars, type KubeadmInitVars } from './vars.js';
+
+type Ctx = TaskContext<KubeadmInitVars>;
+
+const CONTAINERD_CONFIG = '/etc/containerd/config.toml';
+const KUBE_PACKAGES = ['kubeadm', 'kubelet', 'kubectl'];
+
+/** Everything a node's kubeadm configuration is made of, from the inventory (`cluster`) and the role's vars. */
+export function nodeConfig({ host, inventory, vars }: Ctx): NodeConfigInput {
+  const cluster = clusterOf(host);
+  return {
+    kubernetesVersion: cluster.kubernetes_version,
+    clusterName: cluster.name,
+    endpoint: controlPlaneEndpoint(host, inventory).endpoint,
+    podSubnet: cluster.pod_subnet,
+    serviceSubnet: cluster.service_subnet,
+    nodeAddress: vars.node_address,
+    bindPort: vars.bind_port,
+    criSocket: vars.cri_socket,
+    ignorePreflightErrors: vars.ignore_preflight_errors,
+    kubelet: vars.kubelet_config,
+  };
+}
+
+/** The apt source line of the Kubernetes repository (a flat repository: suite "/"). */
+export function aptSource(vars: Pick<KubeadmInitVars, 'apt_repository' | 'keyring'>): string {
+  return `deb [signed-by=${vars.keyring}] ${vars.apt_repository} /\n`;
+}
+
+const isFirst = (ctx: Ctx) => nodePart(ctx.host, ctx.inventory) === 'first-control-plane';
+
+function join(ctx: Ctx, controlPlane: boolean) {
+  const config = nodeConfig(ctx);
+  return kubeadmJoin({
+    first: firstControlPlane(ctx.host, ctx.inventory),
+    controlPlane,
+    configPath: ctx.vars.join_config_path,
+    endpoint: config.endpoint,
+    render: (secrets) => renderJoinConfig(config, secrets, controlPlane),
+    tokenTtl: ctx.vars.join_token_ttl,
+    certificateKeyState: ctx.vars.certificate_key_state,
+    certificateKeyReuseSeconds: ctx.vars.certificate_key_reuse_minutes * 60,
+  });
+}
+
+/**
+ * A kubeadm cluster from the inventory: prerequisites on every node (swap
+ * off, br_netfilter/overlay, forwarding sysctls, containerd with the systemd
+ * cgroup driver, the pinned and held Kubernetes packages), `kubeadm init` once
+ * on the first control plane, then the other control planes join one after
+ * the other, then the workers, each with a token (and certificate key) made
+ * on the first control plane at apply time. Nodes that have joined are left
+ * alone; admin.conf is fetched to the controller.
+ */
+export const kubeadmInit = defineRole({
+  name: 'kubeadm-init',
+  vars: kubeadmInitVars,
+  defaults: kubeadmInitDefaults,
+  tasks: ({ task, flushHandlers }) => [
+    task('swap off, now and in /etc/fstab', () => swapOff(), { tags: ['kubeadm-init:prereq'] }),
+    task(
+      'kernel modules for the pod network',
+      ({ vars }) => vars.kernel_modules.map((m) => kernelModule({ name: m.name, presentIf: m.present_if, file: '/etc/modules-load.d/k8s.conf' })),
+      { tags: ['kubeadm-init:prereq'] },
+    ),
+    task(
+      'forwarding sysctls',
+      ({ vars }) => Object.entries(vars.sysctls).map(([name, value]) => sysctl({ name, value, file: '/etc/sysctl.d/k8s.conf' })),
+      { tags: ['kubeadm-init:prereq'] },
+    ),
+    task('install containerd', ({ vars }) => apt({ packages: [vars.containerd_package], updateCache: true }), { tags: ['kubeadm-init:containerd'] }),
+    task(
+      'containerd config: CRI on, systemd cgroups',
+      ({ vars }) => [
+        directory({ path: '/etc/containerd', mode: '0755' }),
+        factFile({
+          label: `template ${CONTAINERD_CONFIG}`,
+          path: CONTAINERD_CONFIG,
+          mode: '0644',
+          facts: [containerdVersion()],
+          render: (version) => renderContainerdConfig(version, vars.pause_image),
+          // containerd parses the file and prints the merged config, or fails
+          validate: (tmp) => sh`containerd --config ${tmp} config dump >/dev/null`,
+        }),
+      ],
+      { notify: ['restart containerd'], tags: ['kubeadm-init:containerd'] },
+    ),
+    task('containerd running and enabled', () => service({ name: 'containerd', state: 'started', enabled: true }), { tags: ['kubeadm-init:containerd'] }),
+    // kubeadm must find containerd with its new config
+    flushHandlers(),
+    task(
+      'Kubernetes apt signing key',
+      ({ vars }) => {
+        const dir = directory({ path: '/etc/apt/keyrings', mode: '0755' });
+        if (vars.apt_key) return [dir, file({ path: vars.keyring, content: vars.apt_key.trimEnd() + '\n', mode: '0644' })];
+        const url = vars.apt_key_url ?? `${vars.apt_repository}Release.key`;
+        const tmp = `${vars.keyring}.download`;
+        return [
+          dir,
+          command({
+            run: sh`curl -fsSL --proto =https ${url} -o ${tmp} && grep -q 'BEGIN PGP PUBLIC KEY BLOCK' ${tmp} && chmod 0644 ${tmp} && mv ${tmp} ${vars.keyring}`,
+            creates: vars.keyring,
+          }),
+        ];
+      },
+      { tags: ['kubeadm-init:packages'] },
+    ),
+    task('Kubernetes apt source', ({ vars }) => file({ path: '/etc/apt/sources.list.d/kubernetes.list', content: aptSource(vars), mode: '0644' }), {
+      tags: ['kubeadm-init:packages'],
+    }),
+    task(
+      'kubeadm, kubelet, kubectl pinned and held',
+      ({ vars }) =>
+        pinnedPackages({
+          packages: Object.fromEntries(KUBE_PACKAGES.map((p) => [p, vars.package_version])),
+          updateCache: true,
+          keepVersionWhile: { path: KUBELET_CONF, reason: 'this node is part of a cluster: upgrade it with kubeadm upgrade, not by installing another version' },
+        }),
+      { tags: ['kubeadm-init:packages'] },
+    ),
+    task('kubelet enabled', () => service({ name: 'kubelet', enabled: true }), { tags: ['kubeadm-init:packages'] }),
+    task(
+      'kubeadm init configuration',
+      (ctx) => [
+        directory({ path: '/etc/kubernetes', mode: '0755' }),
+        file({
+          path: ctx.vars.config_path,
+          content: renderInitConfig(nodeConfig(ctx)),
+          mode: '0600',
+          validate: (tmp) => sh`kubeadm config validate --config ${tmp}`,
+        }),
+      ],
+      { when: isFirst, tags: ['kubeadm-init:init'] },
+    ),
+    task(
+      'kubeadm init on the first control plane',
+      ({ vars }) => command({ run: sh`kubeadm init --config ${vars.config_path} --upload-certs`, creates: ADMIN_CONF }),
+      { when: isFirst, tags: ['kubeadm-init:init'] },
+    ),
+    task('admin.conf to the controller', ({ vars }) => fetchFile({ path: ADMIN_CONF, dest: vars.admin_conf_fetch_to as string, mode: 0o600 }), {
+      when: (ctx) => isFirst(ctx) && ctx.vars.admin_conf_fetch_to !== false,
+      tags: ['kubeadm-init:init'],
+    }),
+    task('join the other control planes, one at a time', (ctx) => join(ctx, true), {
+      when: (ctx) => nodePart(ctx.host, ctx.inventory) === 'control-plane',
+      tags: ['kubeadm-init:join'],
+    }),
+    task('join the workers', (ctx) => join(ctx, false), {
+      when: (ctx) => nodePart(ctx.host, ctx.inventory) === 'worker',
+      tags: ['kubeadm-init:join'],
+    }),
+  ],
+  handlers: ({ handler }) => [handler('restart containerd', () => service({ name: 'containerd', state: 'restarted' }))],
+});
+
+export default kubeadmInit;

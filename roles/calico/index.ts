@@ -1,12 +1,12 @@
 import { posix } from 'node:path';
 import { defineRole, type TaskContext } from '../../src/engine/definitions.js';
+import { clusterOf } from '../../src/net/cluster.js';
 import { isFirstControlPlane } from '../../src/net/control-plane.js';
 import { file } from '../../src/ops/file.js';
 import { kubectlApply, kubectlApplyManifest, kubectlGuard, kubectlWait, objectYaml, type K8sObject } from '../../src/ops/kubectl.js';
 import { vendorManifest, vendorManifestPath, type VendorManifestArgs } from '../../src/ops/vendor-manifest.js';
 import { calicoNodePatch, kustomization, PATCH_FILE } from './manifest-mode.js';
 import { calicoClaims, calicoModel } from './model.js';
-import { clusterOf } from '../../src/net/cluster.js';
 import { calicoDefaults, calicoVars, type CalicoVars } from './vars.js';
 
 /** The vendor manifest of the mode: tigera-operator.yaml or calico.yaml of the pinned release (or the user's). */
@@ -133,13 +133,7 @@ export const calico = defineRole({
     task(
       'IP pools (IPPool resources)',
       ({ vars, host }) =>
-        calicoModel(vars, host).ipPools.map((object) =>
-          kubectlApply({
-            kubeconfig: vars.kubeconfig,
-            object,
-            refuse: keepsCidr,
-          }),
-        ),
+        calicoModel(vars, host).ipPools.map((object) => kubectlApply({ kubeconfig: vars.kubeconfig, object })),
       { when: manifest, tags: ['calico:pools'] },
     ),
     task(

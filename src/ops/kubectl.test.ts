@@ -53,12 +53,6 @@ describe('kubectlApply', () => {
     expect(plan.changes[0].summary).toContain('cannot diff yet: error: resource mapping not found');
   });
 
-  it('refuse: the task fails in check and apply alike', async () => {
-    const live = objectYaml({ ...pool, spec: { addresses: ['10.9.9.0/24'] } });
-    const op = kubectlApply({ kubeconfig: KC, object: pool, refuse: (l) => ((l?.spec as { addresses: string[] }).addresses[0] === '10.9.9.0/24' ? 'no moving pools' : undefined) });
-    await expect(op.plan(ctxFor({ code: 1, output: '' }, live))).rejects.toThrow('IPAddressPool metallb-system/lan: no moving pools');
-  });
-
   it('kubectlGuard: the refusal alone, before anything else of the change runs', async () => {
     const live = objectYaml({ ...pool, spec: { addresses: ['10.9.9.0/24'] } });
     const refuse = (l: Record<string, unknown> | undefined) => (l ? 'no moving pools' : undefined);

@@ -134,12 +134,6 @@ export function diffedObjects(output: string): string[] {
 export interface ApplyObjectArgs {
   kubeconfig: string;
   object: K8sObject;
-  /**
-   * Refuses a change the API would accept but that breaks the cluster (an IP
-   * pool's CIDR changed under running pods): given the live object (if any),
-   * returns why, and the task fails in check mode and apply alike.
-   */
-  refuse?: (live: Record<string, unknown> | undefined, want: K8sObject) => string | undefined;
 }
 
 /** One object, server-side applied when the API server's diff says it differs. */
@@ -158,8 +152,6 @@ export function kubectlApply(args: ApplyObjectArgs): Op {
       const diff = await ctx.fact(diffFact);
       if (diff.code === 0) return ok(`${ref}: no differences (kubectl diff --server-side)`);
       const live = firstDocument(await ctx.fact(liveFact)) as Record<string, unknown> | undefined;
-      const refusal = args.refuse?.(live, args.object);
-      if (refusal) throw new Error(`${ref}: ${refusal}`);
       const before = live ? objectYaml(projectOnto(live, args.object) as object) : null;
       const shown: Change = {
         summary: `server-side apply ${ref}${live ? '' : ' (new)'}${before === yaml ? ' (differences outside the fields set here)' : ''}`,
@@ -175,12 +167,21 @@ export function kubectlApply(args: ApplyObjectArgs): Op {
   };
 }
 
+export interface GuardArgs extends ApplyObjectArgs {
+  /**
+   * Why the live object (if any) may not become `want` — a change the API
+   * would accept but that breaks the cluster, such as an IP pool's CIDR
+   * changed under running pods — or undefined when it may.
+   */
+  refuse: (live: Record<string, unknown> | undefined, want: K8sObject) => string | undefined;
+}
+
 /**
- * Only the refusal of kubectlApply, as an op of its own: fails (in check mode
- * and apply alike) when the live object may not become `object`, before any
- * earlier step of the same change touches the cluster; ok otherwise.
+ * A refusal as an op of its own, placed before the steps of a change: fails
+ * (in check mode and apply alike) when the live object may not become
+ * `object`, so nothing of the change is written; ok otherwise.
  */
-export function kubectlGuard(args: Required<Pick<ApplyObjectArgs, 'refuse'>> & ApplyObjectArgs): Op {
+export function kubectlGuard(args: GuardArgs): Op {
   const yaml = objectYaml(args.object);
   const ref = objectRef(args.object);
   const liveFact = kubectlLive(args.kubeconfig, yaml);

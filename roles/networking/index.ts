@@ -2,7 +2,7 @@ import { defineRole } from '../../src/engine/definitions.js';
 import { apt, service } from '../../src/ops/index.js';
 import { networkConfig } from './config-op.js';
 import { buildModel } from './model.js';
-import { networkingVars } from './vars.js';
+import { networkingVars, type NetworkingVars } from './vars.js';
 
 /**
  * Bridges, bonds, VLANs, dummies and NIC addresses through systemd-networkd
@@ -19,8 +19,12 @@ export const networking = defineRole({
       when: ({ vars }) => vars.renderer === 'netplan',
       tags: ['networking:packages'],
     }),
-    // networkd must run for `networkctl reload`; it manages only links a .network file matches
+    // networkd must run for `networkctl reload`; it manages only links a .network file matches.
+    // Not enabled on a host with no links in the vars: systemd-networkd-wait-online would then wait
+    // its full 2 minutes for links it does not manage, delaying every unit ordered after
+    // network-online.target (haproxy's start took 2 minutes in the site lab test).
     task('systemd-networkd enabled and running', () => service({ name: 'systemd-networkd', enabled: true, state: 'started' }), {
+      when: ({ vars }) => managesLinks(vars),
       tags: ['networking:service'],
     }),
     task(
@@ -37,5 +41,10 @@ export const networking = defineRole({
     ),
   ],
 });
+
+/** Whether the vars name any link (a host with none keeps its network untouched). */
+function managesLinks(vars: NetworkingVars): boolean {
+  return [vars.interfaces, vars.bridges, vars.bonds, vars.vlans, vars.dummies].some((links) => Object.keys(links).length > 0);
+}
 
 export { networkingVars } from './vars.js';

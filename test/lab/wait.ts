@@ -12,7 +12,7 @@ const POLL_MS = 200;
 /** Resolves true once `ip:22` answers with an SSH banner. */
 function sshBanner(ip: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect({ host: ip, port: 22, timeout: 2_000 });
+    const socket = connect({ host: ip, port: 22, timeout: 5_000 });
     const done = (ok: boolean) => {
       socket.destroy();
       resolve(ok);
@@ -30,7 +30,7 @@ async function bootState(host: Bootable): Promise<string> {
 }
 
 /** Waits until systemd has finished booting the host and its sshd accepts connections. */
-export async function waitUntilReady(host: Bootable, timeoutMs = 60_000): Promise<void> {
+export async function waitUntilReady(host: Bootable, timeoutMs = 180_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let state = 'not started';
   while (!['running', 'degraded'].includes(state)) {

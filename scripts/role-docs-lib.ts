@@ -44,18 +44,25 @@ function typeOf(s: JsonSchema): string {
   return s.type ?? 'any';
 }
 
-function rows(schema: JsonSchema, prefix: string): string[] {
+/** The object schemas whose fields are documented under a var: the var itself, list items, map values, union members. */
+function nested(s: JsonSchema, path: string): [JsonSchema, string][] {
+  if (s.properties) return [[s, path]];
+  if (s.type === 'array' && s.items) return nested(s.items, `${path}[]`);
+  if (typeof s.additionalProperties === 'object') return nested(s.additionalProperties, `${path}.<name>`);
+  return (s.anyOf ?? s.oneOf ?? []).flatMap((alt) => nested(alt, path));
+}
+
+function rows(schema: JsonSchema, prefix: string, seen = new Set<string>()): string[] {
   const out: string[] = [];
   for (const [key, s] of Object.entries(schema.properties ?? {})) {
     const path = prefix ? `${prefix}.${key}` : key;
+    if (seen.has(path)) continue;
+    seen.add(path);
     const def = s.default === undefined ? '' : `\`${JSON.stringify(s.default)}\``;
     const desc = (s.description ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
-    if (s.type === 'object' && s.properties) {
-      out.push(`| \`${path}\` | object | ${def} | ${desc} |`);
-      out.push(...rows(s, path));
-    } else {
-      out.push(`| \`${path}\` | ${typeOf(s)} | ${def} | ${desc} |`);
-    }
+    const inner = nested(s, path);
+    out.push(`| \`${path}\` | ${inner.length > 0 && !s.enum ? (s.type === 'array' ? 'list' : s.anyOf || s.oneOf ? typeOf(s) : s.properties ? 'object' : 'map') : typeOf(s)} | ${def} | ${desc} |`);
+    for (const [obj, at] of inner) out.push(...rows(obj, at, seen));
   }
   return out;
 }

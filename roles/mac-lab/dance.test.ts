@@ -221,8 +221,6 @@ describe('the dance on a scripted Mac', () => {
       ['handler: restart dnsmasq', 'change', '/opt/homebrew/bin/brew services restart dnsmasq'],
       ['dnsmasq serves the bridge', 'change', `dnsmasq does not hold ${GW}:53 or UDP 67 (dnsmasq is not loaded): /opt/homebrew/bin/brew services restart dnsmasq`],
     ]);
-    // vmnet's DHCP on macOS 15: the plan says it cannot be turned off
-    expect(reports.find((r) => r.step === 'bridge daemon')!.text[1]).toContain("WARNING: vmnet's DHCP server (bootpd) also answers on the bridge (macOS 15.5 cannot turn vmnet's DHCP off (macOS 26+))");
   });
 
   it('down: socket_vmnet booted out and waited for; dnsmasq left alone by the dance', async () => {

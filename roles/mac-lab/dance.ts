@@ -181,7 +181,6 @@ export function vmnetServiceOp(p: Platform, spec: DanceSpec, ioFor: IoFor): Op {
       const sha = sha256(def.content);
       const load = p.vmnetLoad(paths);
       const record = writeStamp(stampFile, sha);
-      const notes = def.notes.map((summary) => ({ summary }));
       let planned: Plan;
       if (state.loaded && loadedSha === sha) {
         if (state.running) return ok(`${describeDaemon(p.vmnetName, state)} from the current definition`);
@@ -193,7 +192,6 @@ export function vmnetServiceOp(p: Platform, spec: DanceSpec, ioFor: IoFor): Op {
           [
             { summary: `${p.vmnetName} was loaded from ${loadedSha ? 'an older definition' : 'a definition labwright did not write'}: ${unload.shown}` },
             { summary: `wait until ${p.vmnetName} is unloaded, then ${load.shown}` },
-            ...notes,
           ],
           async (c) => {
             const io = ioFor(c);
@@ -205,7 +203,7 @@ export function vmnetServiceOp(p: Platform, spec: DanceSpec, ioFor: IoFor): Op {
           },
         );
       } else {
-        planned = change([{ summary: `load ${p.vmnetName}: ${load.shown}` }, ...notes], async (c) => {
+        planned = change([{ summary: `load ${p.vmnetName}: ${load.shown}` }], async (c) => {
           const io = ioFor(c);
           await io.run(load);
           await io.run(record);

@@ -75,7 +75,8 @@ export function renderRecords(lab: MacLab): string {
 /** `dnsmasq --test` of the fragment together with the user's main config (dnsmasq has one configuration). */
 export function checkFragment(paths: LabPaths, tmp: string): Command {
   const wrapper = `${tmp}.check`;
-  return sh`(if [ -e ${paths.mainConf} ]; then printf 'conf-file=%s\n' ${paths.mainConf} ${tmp}; else printf 'conf-file=%s\n' ${tmp}; fi > ${wrapper} && ${paths.dnsmasq} --test -C ${wrapper}; rc=$?; rm -f ${wrapper}; exit $rc)`;
+  // if/else, not `&&`: the atomic write runs this under `set -e`, and the wrapper must go either way
+  return sh`(if [ -e ${paths.mainConf} ]; then printf 'conf-file=%s\\n' ${paths.mainConf} ${tmp}; else printf 'conf-file=%s\\n' ${tmp}; fi > ${wrapper}; if ${paths.dnsmasq} --test -C ${wrapper}; then rc=0; else rc=$?; fi; rm -f ${wrapper}; exit $rc)`;
 }
 
 /** Homebrew formulae present (their `opt/` links), installed as the connecting user: Homebrew refuses to run as root. */

@@ -3,9 +3,10 @@
  * `--tags dnsmasq` or `--tags haproxy,keepalived` runs part of it.
  *
  *   all            base, networking, static-routes
- *   gateways, control_plane, workers   firewall
+ *   gateways, control_plane, workers   firewall (profiles from those groups)
  *   dhcp_servers   dnsmasq
- *   gateways       haproxy, keepalived
+ *   load_balancers haproxy
+ *   vrrp           keepalived
  *   control_plane, workers   kubeadm-init
  *   control_plane  calico, metallb (they act once, on the first control plane)
  */
@@ -25,7 +26,8 @@ export const site = [
   play({ name: 'host network', hosts: 'all', roles: [base, networking, staticRoutes] }),
   play({ name: 'firewall', hosts: 'gateways:control_plane:workers', roles: [firewall] }),
   play({ name: 'DHCP and DNS', hosts: 'dhcp_servers', roles: [dnsmasq] }),
-  play({ name: 'Kubernetes API load balancer', hosts: 'gateways', roles: [haproxy, keepalived] }),
+  play({ name: 'Kubernetes API load balancer', hosts: 'load_balancers', roles: [haproxy] }),
+  play({ name: 'virtual IP', hosts: 'vrrp', roles: [keepalived] }),
   play({ name: 'Kubernetes nodes', hosts: 'control_plane:workers', roles: [kubeadmInit] }),
   play({ name: 'cluster networking', hosts: 'control_plane', roles: [calico, metallb] }),
 ];

@@ -32,7 +32,8 @@ const keepsCidr = (live: Record<string, unknown> | undefined, want: K8sObject): 
     ? `its CIDR is ${liveCidr}, the vars say ${wantCidr}: changing a pool's CIDR under running pods breaks their addresses; add a new pool, migrate, then delete the old one (Calico docs: "Migrate from one IP pool to another")`
     : undefined;
 };
-const first = ({ host, inventory }: Ctx) => isFirstControlPlane(host, inventory);
+/** Calico is installed from the first control plane, and only where the cluster's CNI is Calico. */
+const first = ({ host, inventory }: Ctx) => isFirstControlPlane(host, inventory) && clusterOf(host).cni === 'calico';
 const operator = (ctx: Ctx) => first(ctx) && ctx.vars.mode === 'operator';
 const manifest = (ctx: Ctx) => first(ctx) && ctx.vars.mode === 'manifest';
 
@@ -56,7 +57,7 @@ export const calico = defineRole({
     return derived;
   },
   // pools outside the pod network are refused by the plan check before any host is touched
-  addressPlan: ({ vars, host }) => calicoClaims(vars, clusterOf(host)),
+  addressPlan: ({ vars, host }) => (clusterOf(host).cni === 'calico' ? calicoClaims(vars, clusterOf(host)) : []),
   tasks: ({ task }) => [
     task(
       'IP pools in the cluster keep their CIDR',

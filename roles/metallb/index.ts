@@ -20,7 +20,9 @@ export function manifestSource(vars: MetallbVars): VendorManifestArgs {
   };
 }
 
-const onFirstControlPlane = ({ host, inventory }: { host: Host; inventory: Inventory }) => isFirstControlPlane(host, inventory);
+/** MetalLB is installed from the first control plane, and only when the vars give it pools. */
+const onFirstControlPlane = ({ host, inventory, vars }: { host: Host; inventory: Inventory; vars: MetallbVars }) =>
+  vars.pools.length > 0 && isFirstControlPlane(host, inventory);
 
 /**
  * MetalLB (>= 0.13, CRD configuration) on a kubeadm cluster, from the first

@@ -26,10 +26,10 @@ describe('metallb vars', () => {
     expect(v.pools[1].addresses).toEqual(['10.0.50.0/24', '10.0.51.1-10.0.51.9']);
   });
 
-  it('refuses reversed ranges, garbage and an empty pool list with the field named', () => {
+  it('refuses reversed ranges and garbage with the field named; no pools means no MetalLB', () => {
     expect(() => metallbVars.parse({ pools: [{ name: 'a', addresses: '10.4.15.254 - 10.4.11.0' }] })).toThrow(/not an IPv4 range .*first-last.* with first <= last/);
     expect(() => metallbVars.parse({ pools: [{ name: 'a', addresses: 'lan' }] })).toThrow(/neither an IPv4 CIDR/);
-    expect(() => metallbVars.parse({ pools: [] })).toThrow(/at least one pool/);
+    expect(metallbVars.parse({}).pools).toEqual([]);
     expect(() => metallbVars.parse({ pools: [{ name: 'Bad_Name', addresses: '10.0.0.0/24' }] })).toThrow(/Kubernetes name/);
   });
 

@@ -61,7 +61,7 @@ export const metallbVars = z.strictObject({
   manifest_sha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected a sha256 in hex').optional().describe('Expected sha256 of the manifest.'),
   kubeconfig: z.string().startsWith('/').default('/etc/kubernetes/admin.conf').describe('Kubeconfig on the first control plane used by every kubectl call.'),
   state_dir: z.string().startsWith('/').default('/var/lib/labwright/metallb').describe('Where the manifest lives on the first control plane.'),
-  pools: z.array(poolVars).min(1, 'give at least one pool, e.g. { name: lan, addresses: 10.4.11.0/24 }').describe('Address pools for LoadBalancer services: `{ name, addresses, auto_assign: true, avoid_buggy_ips: false }`; `addresses` is a CIDR or range or a list of them (`10.4.11.0 - 10.4.15.254` accepted).'),
+  pools: z.array(poolVars).default([]).describe('Address pools for LoadBalancer services: `{ name, addresses, auto_assign: true, avoid_buggy_ips: false }`; `addresses` is a CIDR or range or a list of them (`10.4.11.0 - 10.4.15.254` accepted). No pools: MetalLB is not installed.'),
   advertisement: z
     .enum(['l2', 'bgp', 'none'])
     .optional()

@@ -49,7 +49,7 @@ describe('site playbook on a lab laid out from inventory/home.yaml', () => {
     const io = capture();
     expect(await main(site, ['-i', lab.inventoryPath, '--check'], io)).toBe(0);
     const plays = [...io.stdout.matchAll(/^PLAY \[(.+?)\]/gm)].map((m) => m[1]);
-    expect(plays).toEqual(['host network', 'firewall', 'DHCP and DNS', 'Kubernetes API load balancer', 'Kubernetes nodes', 'cluster networking']);
+    expect(plays).toEqual(['host network', 'firewall', 'DHCP and DNS', 'Kubernetes API load balancer', 'virtual IP', 'Kubernetes nodes', 'cluster networking']);
     const roles = [...new Set([...io.stdout.matchAll(/^TASK \[([a-z-]+) : /gm)].map((m) => m[1]))];
     expect(roles).toEqual(['base', 'networking', 'static-routes', 'firewall', 'dnsmasq', 'haproxy', 'keepalived', 'kubeadm-init', 'calico', 'metallb']);
     // init happens once, on the first control plane; the others join

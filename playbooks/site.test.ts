@@ -69,6 +69,11 @@ describe('site --plan', () => {
       ),
       'VRRP router id 51 is used twice on 192.168.50.0/24: VIP 192.168.50.10 (keepalived on gw1) and VIP 192.168.50.20 (keepalived on gw2)',
     ],
+    [
+      'MTUs differing on one network',
+      readFileSync(join(INVENTORY, 'examples/debvisor.yaml'), 'utf8').replace('mtu: 1500, addresses: [10.10.20.11/24]', 'mtu: 9000, addresses: [10.10.20.11/24]'),
+      'MTU differs across 10.10.20.0/24: monitor 1500, node1 1500, node2 9000',
+    ],
   ])('refuses %s', async (_name, inventory, message) => {
     const { code, out } = await planText(inventory);
     expect(out).toContain(message);

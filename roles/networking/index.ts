@@ -1,4 +1,5 @@
 import { defineRole } from '../../src/engine/definitions.js';
+import { parseCidr } from '../../src/net/address.js';
 import { apt, service } from '../../src/ops/index.js';
 import { networkConfig } from './config-op.js';
 import { buildModel } from './model.js';
@@ -14,6 +15,14 @@ import { networkingVars, type NetworkingVars } from './vars.js';
 export const networking = defineRole({
   name: 'networking',
   vars: networkingVars,
+  // For the plan check: the MTU of every configured link on each network it has an address in
+  // (unset = Linux's 1500), so one node at 9000 on a 1500 network is refused before anything runs.
+  addressPlan: ({ host, vars }) =>
+    [vars.interfaces, vars.bridges, vars.bonds, vars.vlans, vars.dummies].flatMap((links) =>
+      Object.values(links).flatMap((link) =>
+        link.addresses.map((address) => ({ kind: 'mtu' as const, by: `networking on ${host.name}`, network: parseCidr(address).text, mtu: link.mtu ?? 1500, host: host.name })),
+      ),
+    ),
   tasks: ({ task }) => [
     task('netplan installed', () => apt({ packages: ['netplan.io'] }), {
       when: ({ vars }) => vars.renderer === 'netplan',

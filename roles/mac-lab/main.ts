@@ -42,7 +42,8 @@ export async function macLabMain(argv: readonly string[], io?: Io): Promise<numb
     }
     const lab = resolveRoleVars(macLab, hosts[0]!, inventory) as MacLab;
     out(`# The lab's VMs, derived from mac_lab.subnet ${lab.plan.subnet} of ${hosts[0]!.name} (labwright role mac-lab).\n`);
-    out(stringify(vmLabInventory(lab.plan, { domain: lab.domain, ...(lab.vmUser ? { user: lab.vmUser } : {}) })));
+    // YAML 1.1 quoting, as the inventory loader (like Ansible) reads it: an all-digit MAC stays a string
+    out(stringify(vmLabInventory(lab.plan, { domain: lab.domain, ...(lab.vmUser ? { user: lab.vmUser } : {}) }), { version: '1.1' }));
     return 0;
   } catch (e) {
     if (!(e instanceof UserError)) throw e;

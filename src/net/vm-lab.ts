@@ -175,15 +175,19 @@ function firstFree(candidates: readonly string[], taken: readonly string[]): str
  * network 192.168.0.0/16 would contain seed 004's 192.168.200.0/24).
  */
 export function vmLabInventory(plan: VmLabPlan, options: LabInventoryOptions = {}): Record<string, unknown> {
-  const children: Record<string, { hosts: Record<string, Record<string, unknown>>; vars?: Record<string, unknown> }> = {};
+  const children: Record<string, { hosts?: Record<string, Record<string, unknown>>; vars?: Record<string, unknown>; children?: Record<string, null> }> = {};
   for (const vm of plan.vms) {
     const vars = { ansible_host: vm.ip, ip: vm.ip, mac: vm.mac, ...(options.user ? { ansible_user: options.user } : {}) };
     for (const group of vm.groups.length > 0 ? vm.groups : ['ungrouped']) {
       children[group] ??= { hosts: {} };
-      children[group].hosts[vm.name] = vars;
+      children[group].hosts![vm.name] = vars;
     }
   }
-  if (children.gateways) children.gateways.vars = { keepalived: { vip: plan.vip } };
+  if (children.gateways) {
+    children.gateways.vars = { keepalived: { vip: plan.vip } };
+    // the site playbook's groups: haproxy on load_balancers, keepalived on vrrp
+    Object.assign(children, { load_balancers: { children: { gateways: null } }, vrrp: { children: { gateways: null } } });
+  }
   const pods = options.podSubnet ?? firstFree(['10.244.0.0/16', '172.30.0.0/16', '192.168.0.0/16'], [plan.subnet]);
   const services = options.serviceSubnet ?? firstFree(['10.96.0.0/12', '172.20.0.0/16'], [plan.subnet, pods]);
   return {

@@ -1,0 +1,30 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseCliOptions, parseExtraVars } from './options.js';
+
+describe('command-line options', () => {
+  it('reads Ansible-style flags, repeatable and comma lists', () => {
+    const o = parseCliOptions(['-i', 'a.yaml', '-i', 'b.yaml', '-C', '-D', '-t', 'dnsmasq,haproxy', '--tags', 'keepalived', '--skip-tags', 'never', '-l', 'gateways:!gw2', '-f', '20', '-vv', '--json']);
+    expect(o).toMatchObject({
+      inventory: ['a.yaml', 'b.yaml'], check: true, diff: true, tags: ['dnsmasq', 'haproxy', 'keepalived'], skipTags: ['never'], limit: 'gateways:!gw2', forks: 20, verbose: 2, json: true,
+    });
+  });
+
+  it('refuses what it cannot use, naming the flag (exit 5)', () => {
+    expect(() => parseCliOptions([])).toThrow(expect.objectContaining({ exitCode: 5, message: expect.stringContaining('-i/--inventory: at least one') }));
+    expect(() => parseCliOptions(['-i', 'x', '-f', '0'])).toThrow(/-f\/--forks/);
+    expect(() => parseCliOptions(['-i', 'x', '--nope'])).toThrow(expect.objectContaining({ exitCode: 5 }));
+  });
+
+  it('extra vars: k=v typed as YAML scalars, quoted strings stay strings, mappings, @file', () => {
+    expect(parseExtraVars('replicas=3 debug=true name=gw1 empty= quoted="a b" on=on')).toEqual({ replicas: 3, debug: true, name: 'gw1', empty: '', quoted: 'a b', on: 'on' });
+    expect(parseExtraVars('{dnsmasq: {domain: lab.example}}')).toEqual({ dnsmasq: { domain: 'lab.example' } });
+    const file = join(mkdtempSync(join(tmpdir(), 'lw-ev-')), 'vars.yaml');
+    writeFileSync(file, 'keepalived:\n  vip: 10.0.0.10\n');
+    expect(parseExtraVars(`@${file}`)).toEqual({ keepalived: { vip: '10.0.0.10' } });
+    expect(() => parseExtraVars('@/nonexistent.yaml')).toThrow(/cannot read \/nonexistent.yaml/);
+    expect(() => parseExtraVars('not a pair')).toThrow(/expected key=value pairs/);
+  });
+});

@@ -2,6 +2,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createNetwork, startHostContainer, type LabNetwork } from './containers.js';
 import { findLabelled, LAB_LABEL, removeLabelled } from './docker.js';
+import { ensureInotifyFor } from './host-limits.js';
 import { ensureImage } from './image.js';
 import { inventoryYaml } from './inventory.js';
 import { labWorkdir } from './paths.js';
@@ -75,6 +76,7 @@ export async function startLab(opts: {
   const existing = await findLabelled(`${LAB_LABEL}=${name}`);
   if (existing.containers.length + existing.networks.length > 0) throw new Error(`Lab "${name}" already exists: stop it first (npm run lab:down removes every lab)`);
   const image = await ensureImage();
+  await ensureInotifyFor(specs.length);
 
   const workdir = labWorkdir(name);
   await rm(workdir, { recursive: true, force: true });

@@ -51,7 +51,7 @@ export class HostRun implements OpContext {
     this.#earlierRoundTrips += old.roundTrips;
     await old.close().catch(() => undefined);
     this.conn = this.connect(this.host);
-    this.facts = new FactCache(this.conn, this.host.connection.become);
+    this.facts = this.facts.renewedFor(this.conn, this.host.connection.become);
     this.#opened = this.conn.open();
     await this.#opened;
   }

@@ -21,6 +21,13 @@ export class FactCache {
     this.#upcoming = upcoming;
   }
 
+  /** A cache for a new connection that batches the same upcoming facts as this one. */
+  renewedFor(conn: Connection, become: boolean): FactCache {
+    const next = new FactCache(conn, become);
+    next.expect(this.#upcoming);
+    return next;
+  }
+
   async get<T>(fact: Fact<T>): Promise<T> {
     if (!this.#values.has(fact.id)) {
       const wanted = new Map<string, Fact<unknown>>([[fact.id, fact]]);

@@ -194,6 +194,16 @@ describe('user', () => {
   });
 });
 
+describe('apt pins and architectures', () => {
+  it('a pinned package at another version is installed at the pinned one; :arch names match', async () => {
+    const ctx = new FixtureContext([[debPackages(['kubeadm', 'libc6:amd64']), new Map([['kubeadm', '1.31.0-1.1'], ['libc6', '2.36']])]]);
+    const plan = await ctx.planAndApply(apt({ packages: ['kubeadm=1.32.2-1.1', 'libc6:amd64'] }));
+    expect(plan.kind === 'change' && plan.changes[0].summary).toBe('install kubeadm=1.32.2-1.1');
+    const same = new FixtureContext([[debPackages(['kubeadm']), new Map([['kubeadm', '1.32.2-1.1']])]]);
+    expect((await apt({ packages: ['kubeadm=1.32.2-1.1'] }).plan(same)).kind).toBe('ok');
+  });
+});
+
 describe('apt package names', () => {
   it('refuses anything apt-get could read as an option or a path', () => {
     expect(() => apt({ packages: ['-o', 'Dpkg::Pre-Invoke=touch /x'] })).toThrow(/not a Debian package name: "-o"/);

@@ -7,10 +7,20 @@ export interface PackagesArgs {
   state?: 'present' | 'absent';
 }
 
+/** "kubeadm=1.32.2-1.1" → name kubeadm, version 1.32.2-1.1; "libc6:amd64" → name libc6. */
+function packageSpec(p: string): { name: string; version?: string } {
+  const [nameArch, version] = p.split('=');
+  return { name: nameArch.split(':')[0], version };
+}
+
+/** Packages still to install (absent, or another version than pinned), or to remove. */
 function missingOrPresent(installed: Map<string, string>, args: PackagesArgs): string[] {
   return (args.state ?? 'present') === 'present'
-    ? args.packages.filter((p) => !installed.has(p.split('=')[0]))
-    : args.packages.filter((p) => installed.has(p.split('=')[0]));
+    ? args.packages.filter((p) => {
+        const { name, version } = packageSpec(p);
+        return !installed.has(name) || (version !== undefined && installed.get(name) !== version);
+      })
+    : args.packages.filter((p) => installed.has(packageSpec(p).name));
 }
 
 /** Debian package names (policy §5.6.1), optionally `:arch` and `=version`: nothing an option parser could take. */
@@ -34,7 +44,7 @@ export function apt(args: PackagesArgs & { updateCache?: boolean }): Op {
         if (present && args.updateCache) await c.run(sh`${env} apt-get update -q`);
         await c.run(
           present
-            ? sh`${env} apt-get install -y -q --no-install-recommends -o Dpkg::Options::=--force-confold ${todo}`
+            ? sh`${env} apt-get install -y -q --no-install-recommends --allow-downgrades -o Dpkg::Options::=--force-confold ${todo}`
             : sh`${env} apt-get remove -y -q ${todo}`,
         );
       });

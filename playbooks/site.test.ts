@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { main, type Io } from '../src/cli/main.js';
+import { main } from '../src/cli/main.js';
 import { site } from './site.js';
+import { captureIo } from '../test/support/io.js';
 
 /**
  * The site playbook's address-plan check (`--plan`), offline: every example
@@ -14,13 +15,8 @@ import { site } from './site.js';
 const INVENTORY = fileURLToPath(new URL('../inventory/', import.meta.url));
 const home = readFileSync(join(INVENTORY, 'home.yaml'), 'utf8');
 
-function capture(): Io & { stdout: string; stderr: string } {
-  const io = { stdout: '', stderr: '', isTTY: false, out: (s: string) => void (io.stdout += s), err: (s: string) => void (io.stderr += s) };
-  return io;
-}
-
 async function plan(file: string) {
-  const io = capture();
+  const io = captureIo();
   const code = await main(site, ['-i', file, '--plan'], io);
   return { code, out: io.stdout + io.stderr };
 }

@@ -12,7 +12,7 @@ import { objectYaml, type K8sObject } from '../../src/ops/kubectl.js';
 import { startLab, type Lab, type LabHost } from '../../test/lab/index.js';
 import { fakeCalicoManifest, fakeMetallbNative, fakeTigeraOperator } from '../../test/standins/kubectl/fake-manifests.js';
 import { installKubectlStandin, invocations, storedObject, storeFingerprint, STANDIN_STORE, writes, type Invocation } from '../../test/standins/kubectl/index.js';
-import { expectNoChanges, runPlays, shell } from '../haproxy/lab-support.js';
+import { expectNoChanges, runPlays } from '../haproxy/lab-support.js';
 import { metallb } from '../metallb/index.js';
 import { metallbResources } from '../metallb/model.js';
 import type { MetallbVars } from '../metallb/vars.js';
@@ -20,6 +20,7 @@ import { calico } from './index.js';
 import { calicoNodePatch } from './manifest-mode.js';
 import { calicoModel, calicoResources } from './model.js';
 import type { CalicoVars } from './vars.js';
+import { shOn } from '../../test/support/lab-shell.js';
 
 /**
  * Both roles on two lab hosts (cp1 control plane, w1 worker) with the kubectl
@@ -101,9 +102,9 @@ beforeAll(async () => {
   fixtures = mkdtempSync(join(tmpdir(), 'lw-calico-metallb-'));
   writeFileSync(join(fixtures, 'tigera-operator.yaml'), fakeTigeraOperator());
   writeFileSync(join(fixtures, 'calico.yaml'), fakeCalicoManifest());
-  await shell(cp1, `mkdir -p /srv/fake-manifests && echo ${Buffer.from(FAKE_METALLB).toString('base64')} | base64 -d > /srv/fake-manifests/metallb-native.yaml`);
-  await shell(cp1, 'systemd-run --unit=fake-manifests python3 -m http.server 8099 --bind 127.0.0.1 --directory /srv/fake-manifests');
-  await shell(cp1, 'for i in $(seq 50); do curl -fs -o /dev/null http://127.0.0.1:8099/metallb-native.yaml && exit 0; sleep 0.2; done; exit 1');
+  await shOn(cp1, `mkdir -p /srv/fake-manifests && echo ${Buffer.from(FAKE_METALLB).toString('base64')} | base64 -d > /srv/fake-manifests/metallb-native.yaml`);
+  await shOn(cp1, 'systemd-run --unit=fake-manifests python3 -m http.server 8099 --bind 127.0.0.1 --directory /srv/fake-manifests');
+  await shOn(cp1, 'for i in $(seq 50); do curl -fs -o /dev/null http://127.0.0.1:8099/metallb-native.yaml && exit 0; sleep 0.2; done; exit 1');
   await setVars({ ...vars, calico: { ...vars.calico, manifest_file: join(fixtures, 'tigera-operator.yaml') } });
 });
 
@@ -114,7 +115,7 @@ afterAll(async () => {
 });
 
 async function state(h: LabHost): Promise<string> {
-  return (await storeFingerprint(h)) + (await shell(h, 'find /etc /var/lib/labwright -xdev -type f -print0 2>/dev/null | sort -z | xargs -0 sha256sum | sha256sum'));
+  return (await storeFingerprint(h)) + (await shOn(h, 'find /etc /var/lib/labwright -xdev -type f -print0 2>/dev/null | sort -z | xargs -0 sha256sum | sha256sum'));
 }
 
 describe('calico + metallb on a lab control plane with the kubectl stand-in', () => {
@@ -164,7 +165,7 @@ describe('calico + metallb on a lab control plane with the kubectl stand-in', ()
       expect(await storedObject(cp1, { group: groupOf(o), kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name }), `${o.kind} ${o.metadata.name}`).toBe(objectYaml(o));
     }
     // the fetched manifest is the one served, under a versioned name
-    expect(await shell(cp1, 'cat /var/lib/labwright/metallb/metallb-native-v0.14.9-*.yaml')).toBe(FAKE_METALLB);
+    expect(await shOn(cp1, 'cat /var/lib/labwright/metallb/metallb-native-v0.14.9-*.yaml')).toBe(FAKE_METALLB);
     expect(out).toMatch(/w1\s+: ok=0\s+changed=0\s+unreachable=0\s+failed=0\s+skipped=\d+/);
   });
 
@@ -209,7 +210,7 @@ describe('calico + metallb on a lab control plane with the kubectl stand-in', ()
 
   it('a controller that never becomes ready: the bounded wait fails with what, where to look, and stops the play', async () => {
     await setVars({ ...vars, calico: { ...vars.calico, manifest_file: join(fixtures, 'tigera-operator.yaml') } });
-    await shell(cp1, `rm -f ${STANDIN_STORE}/ready.json && touch ${STANDIN_STORE}/never-ready`);
+    await shOn(cp1, `rm -f ${STANDIN_STORE}/ready.json && touch ${STANDIN_STORE}/never-ready`);
     const start = (await invocations(cp1)).length;
     const t0 = Date.now();
     const { code, out } = await runPlays(lab, both({ calico: { wait_timeout: 10 } }));
@@ -219,7 +220,7 @@ describe('calico + metallb on a lab control plane with the kubectl stand-in', ()
     expect(out).toContain('look at: kubectl get crd installations.operator.tigera.io');
     // nothing after the failed wait ran on cp1
     expect(writes((await invocations(cp1)).slice(start))).toEqual([]);
-    await shell(cp1, `rm -f ${STANDIN_STORE}/never-ready`);
+    await shOn(cp1, `rm -f ${STANDIN_STORE}/never-ready`);
   });
 });
 
@@ -232,7 +233,7 @@ describe('calico manifest mode (calico.yaml + kustomization) with the kubectl st
   const cni = (flags: string[] = []) => runPlays(lab, [play({ name: 'cni', hosts: 'all', roles: [calico] })], flags);
 
   beforeAll(async () => {
-    await shell(cp1, `rm -rf ${STANDIN_STORE} /var/log/kubectl-standin.log /var/lib/labwright/calico`);
+    await shOn(cp1, `rm -rf ${STANDIN_STORE} /var/log/kubectl-standin.log /var/lib/labwright/calico`);
     await setVars(manifestVars('10.244.0.0/16'));
   });
 
@@ -251,8 +252,8 @@ describe('calico manifest mode (calico.yaml + kustomization) with the kubectl st
     const c = resolveRoleVars(calico as RoleUse, host, inventory) as CalicoVars;
     const model = calicoModel(c, host);
     // the patch kubectl got is the rendered one: calico-node's pool variables for the first pool
-    expect(await shell(cp1, `cat ${STANDIN_STORE}/kustomize-patches/calico-node-ipv4pool.yaml`)).toBe(objectYaml(calicoNodePatch(model.pools[0])));
-    expect(await shell(cp1, `cat ${STANDIN_STORE}/kustomize-patches/calico-node-ipv4pool.yaml`)).toContain('value: CrossSubnet');
+    expect(await shOn(cp1, `cat ${STANDIN_STORE}/kustomize-patches/calico-node-ipv4pool.yaml`)).toBe(objectYaml(calicoNodePatch(model.pools[0])));
+    expect(await shOn(cp1, `cat ${STANDIN_STORE}/kustomize-patches/calico-node-ipv4pool.yaml`)).toContain('value: CrossSubnet');
     expect(await storedObject(cp1, { group: 'crd.projectcalico.org', kind: 'IPPool', name: 'default-ipv4-ippool' })).toBe(objectYaml(model.ipPools[0]));
     expect(await storedObject(cp1, { group: 'apps', kind: 'DaemonSet', namespace: 'kube-system', name: 'calico-node' })).toBeDefined();
 

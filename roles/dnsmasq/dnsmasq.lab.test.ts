@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { main, type Io } from '../../src/cli/main.js';
+import { main } from '../../src/cli/main.js';
 import { play } from '../../src/engine/definitions.js';
 import { contains, nthHost, parseCidr, v4ToNumber } from '../../src/net/address.js';
 import { isIpv4 } from '../../src/net/host-address.js';
@@ -13,6 +13,8 @@ import { startLab, type Lab, type LabHost } from '../../test/lab/index.js';
 import { checkReservations, dnsmasq } from './index.js';
 import { leasesCli } from './leases-cli.js';
 import type { LeaseFile } from './leases.js';
+import { captureIo } from '../../test/support/io.js';
+import { shOn, shResult } from '../../test/support/lab-shell.js';
 
 /**
  * dnsmasq on real containers: a DHCP segment of the test's own (a Docker
@@ -30,17 +32,6 @@ const LAB = `dnsmasq-${process.pid}`;
 const SEGMENT = `labwright-${LAB}-dhcp-${randomBytes(3).toString('hex')}`;
 const NODE1_MAC = '02:1a:b0:00:00:50';
 
-function capture(): Io & { stdout: string; stderr: string } {
-  const io = { stdout: '', stderr: '', isTTY: false, out: (s: string) => void (io.stdout += s), err: (s: string) => void (io.stderr += s) };
-  return io;
-}
-
-async function sh(host: LabHost, script: string): Promise<string> {
-  const { output, exitCode } = await host.exec(['sh', '-c', script]);
-  if (exitCode !== 0) throw new Error(`${host.name}: exit ${exitCode}: ${script}\n${output}`);
-  return output;
-}
-
 let lab: Lab;
 let subnet: string;
 let serverIp: string;
@@ -52,20 +43,20 @@ let node2: LabHost;
 
 /** The whole of /etc and dnsmasq's unit state, to prove --check touched nothing. */
 const stateOf = (host: LabHost) =>
-  sh(host, "find /etc -xdev -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum; systemctl is-active dnsmasq; systemctl is-enabled dnsmasq; ls /var/lib/misc");
-const mainPid = async () => (await sh(dns1, 'systemctl show -p MainPID --value dnsmasq')).trim();
-const journal = () => sh(dns1, 'journalctl -u dnsmasq -o cat --no-pager');
+  shOn(host, "find /etc -xdev -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum; systemctl is-active dnsmasq; systemctl is-enabled dnsmasq; ls /var/lib/misc");
+const mainPid = async () => (await shOn(dns1, 'systemctl show -p MainPID --value dnsmasq')).trim();
+const journal = () => shOn(dns1, 'journalctl -u dnsmasq -o cat --no-pager');
 const count = (text: string, needle: string) => text.split(needle).length - 1;
 
 function apply(params: Record<string, unknown> = {}, flags: string[] = [], inv = inventory) {
-  const io = capture();
+  const io = captureIo();
   const plays = [play({ name: 'dhcp', hosts: 'dhcp_servers', roles: [dnsmasq.with({ router: serverIp, ...params })] })];
   return main(plays, ['-i', inv, ...flags], io).then((code) => ({ code, out: io.stdout + io.stderr }));
 }
 
 /** The segment's interface of a container (the one holding an address of the segment, or named by MAC after a flush). */
 async function segmentInterface(host: LabHost): Promise<string> {
-  const links = JSON.parse(await sh(host, 'ip -j addr show')) as { ifname: string; addr_info: { local: string }[] }[];
+  const links = JSON.parse(await shOn(host, 'ip -j addr show')) as { ifname: string; addr_info: { local: string }[] }[];
   const hit = links.find((l) => l.addr_info.some((a) => subnetContains(a.local)));
   if (!hit) throw new Error(`${host.name} has no address on ${subnet}`);
   return hit.ifname;
@@ -74,8 +65,8 @@ const subnetContains = (ip: string) => isIpv4(ip) && contains(subnet, ip);
 
 /** Runs dhclient once on the segment interface (own pid and lease file) and returns the address it got. */
 async function dhcp(host: LabHost, iface: string): Promise<string> {
-  await sh(host, `timeout 60 dhclient -v -1 -pf /run/dhclient.lw.pid -lf /var/lib/dhcp/dhclient.lw.leases ${iface} 2>&1`);
-  const out = await sh(host, `ip -4 -o addr show dev ${iface}`);
+  await shOn(host, `timeout 60 dhclient -v -1 -pf /run/dhclient.lw.pid -lf /var/lib/dhcp/dhclient.lw.leases ${iface} 2>&1`);
+  const out = await shOn(host, `ip -4 -o addr show dev ${iface}`);
   const m = /inet (\d+\.\d+\.\d+\.\d+)\//.exec(out);
   if (!m) throw new Error(`${host.name}: no address on ${iface} after dhclient:\n${out}`);
   return m[1]!;
@@ -107,12 +98,12 @@ describe('dnsmasq role on lab hosts', () => {
     inventory = lab.inventoryPath;
     [dns1, node1, node2] = [lab.host('dns1'), lab.host('node1'), lab.host('node2')];
     for (const h of lab.hosts) await run('docker', ['network', 'connect', SEGMENT, h.containerId]);
-    serverIp = (await sh(dns1, `ip -4 -o addr show | awk '{print $4}'`)).split('\n').map((a) => a.split('/')[0]!).find(subnetContains)!;
+    serverIp = (await shOn(dns1, `ip -4 -o addr show | awk '{print $4}'`)).split('\n').map((a) => a.split('/')[0]!).find(subnetContains)!;
     node1If = await segmentInterface(node1);
     node2If = await segmentInterface(node2);
     // The clients give up Docker's static address on the segment; node1 takes the reserved MAC.
-    await sh(node1, `ip addr flush dev ${node1If} && ip link set dev ${node1If} down && ip link set dev ${node1If} address ${NODE1_MAC} && ip link set dev ${node1If} up`);
-    await sh(node2, `ip addr flush dev ${node2If}`);
+    await shOn(node1, `ip addr flush dev ${node1If} && ip link set dev ${node1If} down && ip link set dev ${node1If} address ${NODE1_MAC} && ip link set dev ${node1If} up`);
+    await shOn(node2, `ip addr flush dev ${node2If}`);
   });
 
   afterAll(async () => {
@@ -138,9 +129,9 @@ describe('dnsmasq role on lab hosts', () => {
   it('applies: dnsmasq runs bound to the segment; a second apply changes nothing', async () => {
     const first = await apply();
     expect(first.code, first.out).toBe(0);
-    expect((await sh(dns1, 'systemctl is-active dnsmasq; systemctl is-enabled dnsmasq')).split('\n').slice(0, 2)).toEqual(['active', 'enabled']);
+    expect((await shOn(dns1, 'systemctl is-active dnsmasq; systemctl is-enabled dnsmasq')).split('\n').slice(0, 2)).toEqual(['active', 'enabled']);
     // bound to addresses (bind-dynamic), never the wildcard
-    const sockets = await sh(dns1, "ss -Hlntu 'sport = :53' | awk '{print $1, $5}'");
+    const sockets = await shOn(dns1, "ss -Hlntu 'sport = :53' | awk '{print $1, $5}'");
     expect(sockets).toContain(`udp ${serverIp}:53`);
     expect(sockets).toContain(`tcp ${serverIp}:53`);
     expect(sockets).toContain('udp 127.0.0.1:53');
@@ -158,13 +149,13 @@ describe('dnsmasq role on lab hosts', () => {
     expect(v4ToNumber(dynamic)).toBeGreaterThanOrEqual(v4ToNumber(nthHost(subnet, 100)));
     expect(v4ToNumber(dynamic)).toBeLessThanOrEqual(v4ToNumber(nthHost(subnet, 199)));
 
-    expect((await sh(node2, `dig +short +time=3 @${serverIp} node1.lab.example`)).trim()).toBe(reserved);
+    expect((await shOn(node2, `dig +short +time=3 @${serverIp} node1.lab.example`)).trim()).toBe(reserved);
     // node2's own DHCP name (sent by dhclient) is in the local zone too
-    expect((await sh(node1, `dig +short +time=3 @${serverIp} node2.lab.example`)).trim()).toBe(dynamic);
+    expect((await shOn(node1, `dig +short +time=3 @${serverIp} node2.lab.example`)).trim()).toBe(dynamic);
     // the local zone is never forwarded: an unknown name is NXDOMAIN at once
-    expect(await sh(node1, `dig +time=3 @${serverIp} nothere.lab.example`)).toContain('status: NXDOMAIN');
+    expect(await shOn(node1, `dig +time=3 @${serverIp} nothere.lab.example`)).toContain('status: NXDOMAIN');
 
-    const io = capture();
+    const io = captureIo();
     expect(await leasesCli(['-i', inventory, '-l', 'dhcp_servers'], io.out, io.err), io.stderr).toBe(0);
     const report = JSON.parse(io.stdout) as Record<string, LeaseFile>;
     const leases = report.dns1!.leases;
@@ -193,10 +184,10 @@ describe('dnsmasq role on lab hosts', () => {
     expect(await mainPid()).toBe(pid);
     // dnsmasq logs each read of the hosts file: one more read, same process
     await expect.poll(async () => count(await journal(), 'read /etc/dnsmasq.labwright/dhcp-hosts'), { timeout: 10_000 }).toBe(reads + 1);
-    expect((await sh(node2, `dig +short +time=3 @${serverIp} node1.lab.example`)).trim()).toBe(moved);
+    expect((await shOn(node2, `dig +short +time=3 @${serverIp} node1.lab.example`)).trim()).toBe(moved);
 
     // node1's client restarts and asks for its old address (from its lease file): NAK, then the new reservation
-    await sh(node1, `dhclient -x -pf /run/dhclient.lw.pid ${node1If} 2>&1 || true`);
+    await shOn(node1, `dhclient -x -pf /run/dhclient.lw.pid ${node1If} 2>&1 || true`);
     expect(await dhcp(node1, node1If)).toBe(moved);
     // (dnsmasq's reason: "address not available"; the client then takes the offered new reservation)
     expect(await journal()).toContain(`DHCPNAK(eth1) ${reserved} ${NODE1_MAC} `);
@@ -211,25 +202,25 @@ describe('dnsmasq role on lab hosts', () => {
     expect(out).toContain('RUNNING HANDLER [dnsmasq : restart dnsmasq]');
     expect(out).not.toContain('reload dnsmasq');
     expect(await mainPid()).not.toBe(pid);
-    expect(await sh(dns1, 'cat /etc/dnsmasq.d/labwright.conf')).toContain(',2h\n');
+    expect(await shOn(dns1, 'cat /etc/dnsmasq.d/labwright.conf')).toContain(',2h\n');
   });
 
   it('a config dnsmasq --test refuses never goes live; the running one stays', async () => {
-    const conf = await sh(dns1, 'sha256sum /etc/dnsmasq.d/labwright.conf');
+    const conf = await shOn(dns1, 'sha256sum /etc/dnsmasq.d/labwright.conf');
     const pid = await mainPid();
     const { code, out } = await apply({ lease_time: '2h', extra_options: ['no-such-option=1'] });
     expect(code, out).toBe(2);
     expect(out).toMatch(/bad option at line \d+ of \/etc\/dnsmasq\.d\/\.labwright\.conf\.lwtmp\./);
     expect(out).not.toContain('RUNNING HANDLER');
-    expect(await sh(dns1, 'sha256sum /etc/dnsmasq.d/labwright.conf')).toBe(conf);
-    expect(await sh(dns1, 'ls -a /etc/dnsmasq.d')).not.toContain('lwtmp');
+    expect(await shOn(dns1, 'sha256sum /etc/dnsmasq.d/labwright.conf')).toBe(conf);
+    expect(await shOn(dns1, 'ls -a /etc/dnsmasq.d')).not.toContain('lwtmp');
     expect(await mainPid()).toBe(pid);
-    expect((await sh(node2, `dig +short +time=3 @${serverIp} node1.lab.example`)).trim()).toBe(nthHost(subnet, 51));
+    expect((await shOn(node2, `dig +short +time=3 @${serverIp} node1.lab.example`)).trim()).toBe(nthHost(subnet, 51));
   });
 
   it('reservations are checked by dnsmasq\'s own parser before they go live', async () => {
     // `dnsmasq --test` never reads a dhcp-hostsfile: the role checks the lines as dhcp-host= options
-    const check = (lines: string) => dns1.exec(['sh', '-c', `printf '%s\\n' '# comment' ${lines} > /tmp/res && ${checkReservations('/tmp/res').text}; echo "rc=$?"; ls /tmp`]);
+    const check = (lines: string) => shResult(dns1, `printf '%s\\n' '# comment' ${lines} > /tmp/res && ${checkReservations('/tmp/res').text}; echo "rc=$?"; ls /tmp`);
     const good = await check(`'${NODE1_MAC},${reserved},node1'`);
     expect(good.output).toContain('rc=0');
     const bad = await check(`'${NODE1_MAC},${reserved},node1' 'zz:00:00:00:00:01,${nthHost(subnet, 60)},bad'`);

@@ -5,6 +5,9 @@ import { main, play } from '../../src/index.js';
 import { v4ToNumber } from '../../src/net/address.js';
 import { startLab, type Lab, type LabHost } from '../../test/lab/index.js';
 import { firewall, UNIT } from './index.js';
+import { captureIo } from '../../test/support/io.js';
+import { sshAnswers } from '../../test/support/lab-ssh.js';
+import { shOn, shResult } from '../../test/support/lab-shell.js';
 
 /**
  * The firewall on real hosts with real packets. Three containers on the lab's
@@ -22,24 +25,13 @@ let a: LabHost;
 let b: LabHost;
 let c: LabHost;
 
-function capture() {
-  const io = { stdout: '', stderr: '', isTTY: false, out: (s: string) => void (io.stdout += s), err: (s: string) => void (io.stderr += s) };
-  return io;
-}
-
 /** Runs the role on host a through the real CLI entry. */
 async function apply(flags: string[] = [], firewallVars: Record<string, unknown> = {}, hosts = 'a') {
-  const io = capture();
+  const io = captureIo();
   const plays = [play({ name: 'firewall', hosts, roles: [firewall.with({ rollback_after_sec: ROLLBACK_SEC })] })];
   const extra = Object.keys(firewallVars).length ? ['-e', JSON.stringify({ firewall: firewallVars })] : [];
   const code = await main(plays, ['-i', lab.inventoryPath, '--diff', ...extra, ...flags], io);
   return { code, out: io.stdout + io.stderr };
-}
-
-async function sh(host: LabHost, script: string): Promise<string> {
-  const r = await host.exec(['sh', '-c', script]);
-  if (r.exitCode !== 0) throw new Error(`${host.name}: ${script} exited ${r.exitCode}: ${r.output}`);
-  return r.output;
 }
 
 /** Whether `from` can open a TCP connection to a's port (nc -z with a 2 s timeout). */
@@ -47,20 +39,11 @@ async function reaches(from: LabHost, port: number): Promise<boolean> {
   return (await from.exec(['nc', '-z', '-w', '2', a.ip, String(port)])).exitCode === 0;
 }
 
-const ruleset = () => sh(a, 'nft list ruleset 2>/dev/null');
-const ourTable = () => sh(a, 'nft -a list table inet labwright 2>/dev/null');
+const ruleset = () => shOn(a, 'nft list ruleset 2>/dev/null');
+const ourTable = () => shOn(a, 'nft -a list table inet labwright 2>/dev/null');
 /** Everything under /etc plus the state of every unit: what --check must not change. */
-const hostState = () => sh(a, 'find /etc /var/lib/labwright -xdev -type f -exec sha256sum {} + 2>/dev/null | sort | sha256sum; systemctl list-units --all --no-legend --plain | sort | sha256sum');
-const pendingRollback = () => sh(a, 'systemctl list-timers --all --no-legend --plain | grep labwright-rollback || true');
-
-/** An OpenSSH client making a NEW connection to a, host key checked against the lab's known_hosts. */
-async function sshAnswers(): Promise<boolean> {
-  const args = ['-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5', '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${lab.knownHostsPath}`, '-i', lab.keyPath, `lab@${a.ip}`, 'true'];
-  return run('ssh', args, { timeout: 15_000 }).then(
-    () => true,
-    () => false,
-  );
-}
+const hostState = () => shOn(a, 'find /etc /var/lib/labwright -xdev -type f -exec sha256sum {} + 2>/dev/null | sort | sha256sum; systemctl list-units --all --no-legend --plain | sort | sha256sum');
+const pendingRollback = () => shOn(a, 'systemctl list-timers --all --no-legend --plain | grep labwright-rollback || true');
 
 describe('firewall role on lab hosts', () => {
   beforeAll(async () => {
@@ -76,10 +59,10 @@ describe('firewall role on lab hosts', () => {
     [a, b, c] = ['a', 'b', 'c'].map((n) => lab.host(n));
     // listeners on a: a NodePort (open to all), the kubelet port (cluster nodes only), a port no profile opens
     for (const port of [30080, 10250, 8080]) {
-      await sh(a, `systemd-run --unit=lw-listen-${port} socat TCP-LISTEN:${port},fork,reuseaddr SYSTEM:true`);
+      await shOn(a, `systemd-run --unit=lw-listen-${port} socat TCP-LISTEN:${port},fork,reuseaddr SYSTEM:true`);
     }
     // tables of others that must survive: kube-proxy-like, and a docker-like nat table with a rule
-    await sh(
+    await shOn(
       a,
       [
         'nft add table ip kube-proxy-test',
@@ -135,9 +118,9 @@ describe('firewall role on lab hosts', () => {
     expect(await reaches(c, 10250)).toBe(false); // ... but not outsider c
     expect(await reaches(b, 8080)).toBe(false); // no profile opens 8080
     expect(await reaches(c, 8080)).toBe(false);
-    expect(await sshAnswers()).toBe(true);
+    expect(await sshAnswers(lab, a)).toBe(true);
     expect(await pendingRollback()).toBe('');
-    expect((await sh(a, `systemctl is-enabled ${UNIT}; systemctl is-active ${UNIT}`)).split('\n').slice(0, 2)).toEqual(['enabled', 'active']);
+    expect((await shOn(a, `systemctl is-enabled ${UNIT}; systemctl is-active ${UNIT}`)).split('\n').slice(0, 2)).toEqual(['enabled', 'active']);
   });
 
   it('second apply: changed=0, and the table was not even reloaded (rule handles unchanged)', async () => {
@@ -171,7 +154,7 @@ describe('firewall role on lab hosts', () => {
   });
 
   it('drift: a table changed by hand is reported by --check (with its diff) and reloaded by apply', async () => {
-    await sh(a, 'nft insert rule inet labwright input tcp dport 8080 accept');
+    await shOn(a, 'nft insert rule inet labwright input tcp dport 8080 accept');
     expect(await reaches(c, 8080)).toBe(true);
     const check = await apply(['--check']);
     expect(check.out).toContain('live table inet labwright differs from what was loaded from /etc/nftables.d/labwright.nft');
@@ -183,7 +166,7 @@ describe('firewall role on lab hosts', () => {
   });
 
   it('a broken custom rule is refused by nft -c, in --check too, before it goes live: previous ruleset and file stay, no rollback left armed', async () => {
-    const [tableBefore, fileBefore] = [await ourTable(), await sh(a, `cat ${RULES}`)];
+    const [tableBefore, fileBefore] = [await ourTable(), await shOn(a, `cat ${RULES}`)];
     const broken = { custom_rules: [{ raw: 'tcp dport 8080 acept', comment: 'typo' }] };
     const check = await apply(['--check'], broken);
     expect(check.code, check.out).toBe(2);
@@ -196,7 +179,7 @@ describe('firewall role on lab hosts', () => {
     expect(out).toMatch(/Error: syntax error/);
     console.log(out.split('\n').filter((l) => /refuses|Error:/.test(l)).join('\n'));
     expect(await ourTable()).toBe(tableBefore);
-    expect(await sh(a, `cat ${RULES}`)).toBe(fileBefore);
+    expect(await shOn(a, `cat ${RULES}`)).toBe(fileBefore);
     expect(await pendingRollback()).toBe('');
     expect(await reaches(b, 30080)).toBe(true);
   });
@@ -206,7 +189,7 @@ describe('firewall role on lab hosts', () => {
     ['a custom drop rule for the controller', () => ({ custom_rules: [{ proto: 'tcp', ports: [22], saddr: [lab.network.gateway], action: 'drop', comment: 'locks the controller out' }] })],
   ] as const) {
     it(`lock-out (${what}) is rolled back automatically: the run fails saying so, SSH answers again, the previous table is live`, async () => {
-      const [tableBefore, fileBefore] = [await ourTable(), await sh(a, `cat ${RULES}`)];
+      const [tableBefore, fileBefore] = [await ourTable(), await shOn(a, `cat ${RULES}`)];
       const started = Date.now();
       const { code, out } = await apply([], vars());
       const seconds = (Date.now() - started) / 1000;
@@ -216,8 +199,8 @@ describe('firewall role on lab hosts', () => {
       expect(out).toMatch(/rolled back/);
       expect(out).toMatch(/previous configuration is live again/);
       console.log(out.split('\n').filter((l) => /rolled back/.test(l)).join('\n'));
-      expect(await sshAnswers()).toBe(true);
-      expect(await sh(a, `cat ${RULES}`)).toBe(fileBefore);
+      expect(await sshAnswers(lab, a)).toBe(true);
+      expect(await shOn(a, `cat ${RULES}`)).toBe(fileBefore);
       // same table definition; rule handles differ because the rollback reloaded it
       const strip = (s: string) => s.replace(/ # handle \d+/g, '');
       expect(strip(await ourTable())).toBe(strip(tableBefore));
@@ -231,11 +214,11 @@ describe('firewall role on lab hosts', () => {
   }
 
   it('a lock-out on the very FIRST apply (host c, no table before) is rolled back to no table at all', async () => {
-    expect((await c.exec(['sh', '-c', 'nft list table inet labwright 2>/dev/null'])).exitCode).not.toBe(0);
+    expect((await shResult(c, 'nft list table inet labwright 2>/dev/null')).exitCode).not.toBe(0);
     const { code, out } = await apply([], { ssh_allowed: false }, 'c');
     expect(code, out).toBe(2);
     expect(out).toMatch(/rolled back by labwright-rollback-\w+\.timer, the previous configuration is live again/);
-    expect((await c.exec(['sh', '-c', 'nft list table inet labwright 2>/dev/null'])).exitCode).not.toBe(0);
+    expect((await shResult(c, 'nft list table inet labwright 2>/dev/null')).exitCode).not.toBe(0);
     expect((await c.exec(['test', '-e', RULES])).exitCode).not.toBe(0);
     expect((await c.exec(['nc', '-z', '-w', '2', b.ip, '22'])).exitCode).toBe(0);
     expect((await b.exec(['nc', '-z', '-w', '2', c.ip, '22'])).exitCode).toBe(0);
@@ -251,7 +234,7 @@ describe('firewall role on lab hosts', () => {
     }
     expect(state).toMatch(/^(running|degraded)$/);
     expect((await ourTable()).replace(/ # handle \d+/g, '')).toBe(table);
-    expect((await sh(a, `systemctl is-active ${UNIT}`)).trim()).toBe('active');
+    expect((await shOn(a, `systemctl is-active ${UNIT}`)).trim()).toBe('active');
     // a reboot empties the kernel's other tables (theirs to restore); ours came from the file alone
     expect(await ruleset()).not.toContain('kube-proxy-test');
   }, 120_000);

@@ -4,7 +4,8 @@ import { startLab, type Lab, type LabHost } from '../../test/lab/index.js';
 import { haproxy, renderHaproxyConfig } from './index.js';
 import { haproxyModel } from './model.js';
 import { haproxyVars } from './vars.js';
-import { expectNoChanges, hostFingerprint, mainProcess, putFile, runPlays, shell, startAnswerServer, tcpRead, waitFor } from './lab-support.js';
+import { expectNoChanges, hostFingerprint, mainProcess, putFile, runPlays, startAnswerServer, tcpRead, waitFor } from './lab-support.js';
+import { shOn } from '../../test/support/lab-shell.js';
 
 /**
  * One haproxy host (lb) in front of two fake API servers (cp1, cp2: socat
@@ -20,7 +21,7 @@ const run = (flags: string[] = [], params: Parameters<typeof haproxy.with>[0] = 
 
 /** Server states of a backend from the admin socket: { cp1: 'UP', cp2: 'DOWN' }. */
 async function serverStates(backend: string): Promise<Record<string, string>> {
-  const csv = await shell(lb, `echo 'show stat' | socat stdio UNIX-CONNECT:/run/haproxy/admin.sock`);
+  const csv = await shOn(lb, `echo 'show stat' | socat stdio UNIX-CONNECT:/run/haproxy/admin.sock`);
   const [header, ...rows] = csv.trim().split('\n');
   const cols = header!.replace(/^# /, '').split(',');
   const status = cols.indexOf('status');
@@ -74,10 +75,10 @@ describe('haproxy on lab hosts', () => {
   it('applies: haproxy runs the validated config, backends from the control_plane group', async () => {
     const { code, out } = await run();
     expect(code, out).toBe(0);
-    expect((await shell(lb, 'systemctl is-active haproxy; systemctl is-enabled haproxy')).trim()).toBe('active\nenabled');
-    const cfg = await shell(lb, 'cat /etc/haproxy/haproxy.cfg');
+    expect((await shOn(lb, 'systemctl is-active haproxy; systemctl is-enabled haproxy')).trim()).toBe('active\nenabled');
+    const cfg = await shOn(lb, 'cat /etc/haproxy/haproxy.cfg');
     expect(cfg).toContain(`server cp1 ${lab.host('cp1').ip}:6443 check inter 2s fall 3 rise 2`);
-    expect((await shell(lb, 'haproxy -vv')).toLowerCase()).toContain('prometheus exporter');
+    expect((await shOn(lb, 'haproxy -vv')).toLowerCase()).toContain('prometheus exporter');
   });
 
   it('a second apply changes nothing', async () => {
@@ -103,7 +104,7 @@ describe('haproxy on lab hosts', () => {
   it('a stopped backend is marked DOWN by the health check, then every connection goes to the other', async () => {
     const cp2 = lab.host('cp2');
     const t0 = Date.now();
-    await shell(cp2, 'systemctl stop fake-apiserver');
+    await shOn(cp2, 'systemctl stop fake-apiserver');
     await waitFor('cp2 DOWN', async () => ((await serverStates('k8s-api')).cp2?.startsWith('DOWN') ? true : undefined), 30_000);
     const ms = Date.now() - t0;
     console.log(`haproxy: cp2 marked DOWN ${(ms / 1000).toFixed(1)} s after its server stopped (inter 2s, fall 3)`);
@@ -127,7 +128,7 @@ describe('haproxy on lab hosts', () => {
 
   it('a config change reloads haproxy (same master PID, new worker) and does not restart it', async () => {
     const before = await mainProcess(lb, 'haproxy');
-    const workerBefore = (await shell(lb, `pgrep -P ${before.pid} haproxy`)).trim();
+    const workerBefore = (await shOn(lb, `pgrep -P ${before.pid} haproxy`)).trim();
     const { code, out } = await run([], { metrics: { stats_page: true } });
     expect(code, out).toBe(0);
     expect(out).toContain('RUNNING HANDLER [haproxy : reload haproxy]');
@@ -135,7 +136,7 @@ describe('haproxy on lab hosts', () => {
     const after = await mainProcess(lb, 'haproxy');
     expect(after).toEqual(before);
     const { value: workerAfter } = await waitFor('a new worker', async () => {
-      const w = (await shell(lb, `pgrep -P ${after.pid} haproxy || true`)).trim();
+      const w = (await shOn(lb, `pgrep -P ${after.pid} haproxy || true`)).trim();
       return w && w !== workerBefore ? w : undefined;
     }, 10_000);
     expect(workerAfter).not.toBe(workerBefore);
@@ -147,15 +148,15 @@ describe('haproxy on lab hosts', () => {
   });
 
   it('a broken config is refused by haproxy -c before it goes live; the old one keeps serving', async () => {
-    const cfgBefore = await shell(lb, 'sha256sum /etc/haproxy/haproxy.cfg');
+    const cfgBefore = await shOn(lb, 'sha256sum /etc/haproxy/haproxy.cfg');
     const before = await mainProcess(lb, 'haproxy');
     const { code, out } = await run([], { metrics: { stats_page: true }, extra_config: 'listen typo\n    bind :9999\n    mode tcpp' });
     expect(code).toBe(2);
     expect(out).toContain('haproxy -c -f');
     expect(out).toMatch(/unknown proxy mode 'tcpp'|tcpp/);
     expect(out).not.toContain('RUNNING HANDLER');
-    expect(await shell(lb, 'sha256sum /etc/haproxy/haproxy.cfg')).toBe(cfgBefore);
-    expect(await shell(lb, 'ls -a /etc/haproxy')).not.toContain('lwtmp');
+    expect(await shOn(lb, 'sha256sum /etc/haproxy/haproxy.cfg')).toBe(cfgBefore);
+    expect(await shOn(lb, 'ls -a /etc/haproxy')).not.toContain('lwtmp');
     expect(await mainProcess(lb, 'haproxy')).toEqual(before);
     expect(Object.keys(count(await connections(4))).sort()).toEqual(['cp1', 'cp2']);
   });

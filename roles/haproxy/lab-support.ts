@@ -5,33 +5,23 @@
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'vitest';
-import { main, type Io } from '../../src/cli/main.js';
+import { main } from '../../src/cli/main.js';
 import type { PlayDef } from '../../src/engine/definitions.js';
 import type { Lab, LabHost } from '../../test/lab/index.js';
-
-export function capture(): Io & { stdout: string; stderr: string } {
-  const io = { stdout: '', stderr: '', isTTY: false, out: (s: string) => void (io.stdout += s), err: (s: string) => void (io.stderr += s) };
-  return io;
-}
+import { captureIo } from '../../test/support/io.js';
+import { shOn } from '../../test/support/lab-shell.js';
 
 /** Runs plays through the real CLI entry against the lab's inventory. */
 export async function runPlays(lab: Lab, plays: PlayDef[], flags: string[] = []): Promise<{ code: number; out: string }> {
-  const io = capture();
+  const io = captureIo();
   const code = await main(plays, ['-i', lab.inventoryPath, ...flags], io);
   return { code, out: io.stdout + io.stderr };
-}
-
-/** Runs a shell script in a lab container (setup and observation); throws on a non-zero exit. */
-export async function shell(host: LabHost, script: string): Promise<string> {
-  const { output, exitCode } = await host.exec(['sh', '-c', script]);
-  if (exitCode !== 0) throw new Error(`${host.name}: exit ${exitCode}: ${script}\n${output}`);
-  return output;
 }
 
 /** A fingerprint of every file under /etc and of the given units' states: equal before/after = nothing changed. */
 export async function hostFingerprint(host: LabHost, units: string[]): Promise<string> {
   const states = units.map((u) => `systemctl is-active ${u}; systemctl is-enabled ${u}; systemctl show -p MainPID --value ${u}`).join('; ');
-  return shell(host, `find /etc -xdev -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum; (${states}) 2>&1; true`);
+  return shOn(host, `find /etc -xdev -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum; (${states}) 2>&1; true`);
 }
 
 /** Polls `probe` until it returns a value other than undefined; resolves with it and the time it took. */
@@ -63,13 +53,13 @@ export function tcpRead(ip: string, port: number, timeoutMs = 5000): Promise<str
 
 /** A tiny TCP server in a container answering every connection with `answer`, as a transient systemd unit. */
 export async function startAnswerServer(host: LabHost, unit: string, port: number, answer: string): Promise<void> {
-  await shell(host, `systemctl stop ${unit} 2>/dev/null; systemctl reset-failed ${unit} 2>/dev/null; systemd-run --unit=${unit} socat TCP-LISTEN:${port},fork,reuseaddr SYSTEM:'echo ${answer}'`);
+  await shOn(host, `systemctl stop ${unit} 2>/dev/null; systemctl reset-failed ${unit} 2>/dev/null; systemd-run --unit=${unit} socat TCP-LISTEN:${port},fork,reuseaddr SYSTEM:'echo ${answer}'`);
   await waitFor(`${unit} on ${host.name}:${port}`, async () => ((await tcpRead(host.ip, port, 1000)) === answer ? true : undefined), 10_000);
 }
 
 /** MainPID and start time of a unit: equal after a reload, different after a restart. */
 export async function mainProcess(host: LabHost, unit: string): Promise<{ pid: string; started: string; restarts: string }> {
-  const [pid, started, restarts] = (await shell(host, `systemctl show -p MainPID -p ExecMainStartTimestampMonotonic -p NRestarts --value ${unit}`)).trim().split('\n');
+  const [pid, started, restarts] = (await shOn(host, `systemctl show -p MainPID -p ExecMainStartTimestampMonotonic -p NRestarts --value ${unit}`)).trim().split('\n');
   return { pid: pid!, started: started!, restarts: restarts! };
 }
 
@@ -80,5 +70,5 @@ export function expectNoChanges(out: string, hosts: string[]): void {
 
 /** Writes `content` to `path` in a container (base64 through argv: no quoting issues). */
 export async function putFile(host: LabHost, path: string, content: string): Promise<void> {
-  await shell(host, `echo ${Buffer.from(content).toString('base64')} | base64 -d > ${path}`);
+  await shOn(host, `echo ${Buffer.from(content).toString('base64')} | base64 -d > ${path}`);
 }

@@ -6,12 +6,13 @@ import { nthHost } from '../../src/net/address.js';
 import { secret } from '../../src/secret.js';
 import { startLab, type Lab, type LabHost } from '../../test/lab/index.js';
 import { haproxy } from '../haproxy/index.js';
-import { expectNoChanges, hostFingerprint, mainProcess, putFile, runPlays, shell, startAnswerServer, tcpRead, waitFor } from '../haproxy/lab-support.js';
+import { expectNoChanges, hostFingerprint, mainProcess, putFile, runPlays, startAnswerServer, tcpRead, waitFor } from '../haproxy/lab-support.js';
 import { interfaces } from '../../src/facts/builtin.js';
 import { loadInventory } from '../../src/inventory/index.js';
 import { keepalived, renderKeepalivedConfig } from './index.js';
 import { keepalivedModel } from './model.js';
 import { keepalivedVars } from './vars.js';
+import { shOn } from '../../test/support/lab-shell.js';
 
 /**
  * Two gateways (seed 003) sharing one VIP: haproxy + keepalived on both, the
@@ -42,7 +43,7 @@ const run = (flags: string[] = [], params: Partial<KeepalivedParams> = {}) =>
   );
 
 async function holdsVip(host: LabHost): Promise<boolean> {
-  return (await shell(host, 'ip -4 -o addr show dev eth0')).includes(` ${vip}/`);
+  return (await shOn(host, 'ip -4 -o addr show dev eth0')).includes(` ${vip}/`);
 }
 
 /** Which gateways hold the VIP right now. */
@@ -114,7 +115,7 @@ describe('keepalived on two lab gateways', () => {
     const { code, out } = await run();
     expect(code, out).toBe(0);
     for (const h of [gw1, gw2]) {
-      expect((await shell(h, 'systemctl is-active keepalived haproxy; systemctl is-enabled keepalived haproxy')).trim().split('\n')).toEqual([
+      expect((await shOn(h, 'systemctl is-active keepalived haproxy; systemctl is-enabled keepalived haproxy')).trim().split('\n')).toEqual([
         'active', 'active', 'enabled', 'enabled',
       ]);
     }
@@ -130,20 +131,20 @@ describe('keepalived on two lab gateways', () => {
 
   it('stopping keepalived on the first host moves the VIP to the second; starting it brings the VIP back (preempt)', async () => {
     let t0 = Date.now();
-    await shell(gw1, 'systemctl stop keepalived');
+    await shOn(gw1, 'systemctl stop keepalived');
     figures.push(`keepalived stopped on gw1 → VIP on gw2 after ${seconds(await vipSettlesOn('gw2', 'keepalived stopped on gw1', t0))}`);
     t0 = Date.now();
-    await shell(gw1, 'systemctl start keepalived');
+    await shOn(gw1, 'systemctl start keepalived');
     figures.push(`keepalived started on gw1 → VIP back on gw1 after ${seconds(await vipSettlesOn('gw1', 'keepalived back on gw1', t0))}`);
   });
 
   it('stopping haproxy on the first host (track script) moves the VIP; starting it brings the VIP back', async () => {
     let t0 = Date.now();
-    await shell(gw1, 'systemctl stop haproxy');
+    await shOn(gw1, 'systemctl stop haproxy');
     figures.push(`haproxy stopped on gw1 → VIP on gw2 after ${seconds(await vipSettlesOn('gw2', 'haproxy stopped on gw1', t0))} (check every 2 s, fall 2)`);
-    expect((await shell(gw1, 'systemctl is-active keepalived')).trim()).toBe('active');
+    expect((await shOn(gw1, 'systemctl is-active keepalived')).trim()).toBe('active');
     t0 = Date.now();
-    await shell(gw1, 'systemctl start haproxy');
+    await shOn(gw1, 'systemctl start haproxy');
     figures.push(`haproxy started on gw1 → VIP back on gw1 after ${seconds(await vipSettlesOn('gw1', 'haproxy back on gw1', t0))} (rise 2)`);
   });
 
@@ -165,7 +166,7 @@ describe('keepalived on two lab gateways', () => {
     expect(out).toContain('RUNNING HANDLER [keepalived : reload keepalived]');
     expect(out).not.toContain('RUNNING HANDLER [haproxy');
     expect(await Promise.all([gw1, gw2].map((h) => mainProcess(h, 'keepalived')))).toEqual(before);
-    expect(await shell(gw1, 'cat /etc/keepalived/keepalived.conf')).toContain('    interval 1\n');
+    expect(await shOn(gw1, 'cat /etc/keepalived/keepalived.conf')).toContain('    interval 1\n');
     expect(await holders()).toEqual(['gw1']);
     expect(await tcpRead(vip, WHOAMI)).toBe('gw1');
   });
@@ -176,51 +177,51 @@ describe('keepalived on two lab gateways', () => {
     expect(code, out).toBe(0);
     expect(out).toContain('+        auth_pass ********');
     expect(out).not.toContain('s3cr3tpw');
-    const conf1 = await shell(gw1, 'cat /etc/keepalived/keepalived.conf');
+    const conf1 = await shOn(gw1, 'cat /etc/keepalived/keepalived.conf');
     expect(conf1).toContain(`    unicast_src_ip ${gw1.ip}\n    unicast_peer {\n        ${gw2.ip}\n    }\n`);
     expect(conf1).toContain('        auth_type PASS\n        auth_pass s3cr3tpw\n');
-    expect(await shell(gw2, 'cat /etc/keepalived/keepalived.conf')).toContain(`    unicast_src_ip ${gw2.ip}\n    unicast_peer {\n        ${gw1.ip}\n    }\n`);
+    expect(await shOn(gw2, 'cat /etc/keepalived/keepalived.conf')).toContain(`    unicast_src_ip ${gw2.ip}\n    unicast_peer {\n        ${gw1.ip}\n    }\n`);
     // what was written passed the validator; check it again on the live file
     for (const h of [gw1, gw2]) expect((await h.exec(['keepalived', '-t', '-f', '/etc/keepalived/keepalived.conf'])).exitCode).toBe(0);
-    expect((await shell(gw1, 'stat -c %a /etc/keepalived/keepalived.conf')).trim()).toBe('600');
+    expect((await shOn(gw1, 'stat -c %a /etc/keepalived/keepalived.conf')).trim()).toBe('600');
 
     await vipSettlesOn('gw1', 'after switching to unicast');
     let t0 = Date.now();
-    await shell(gw1, 'systemctl stop keepalived');
+    await shOn(gw1, 'systemctl stop keepalived');
     figures.push(`unicast+auth: keepalived stopped on gw1 → VIP on gw2 after ${seconds(await vipSettlesOn('gw2', 'unicast, keepalived stopped on gw1', t0))}`);
     t0 = Date.now();
-    await shell(gw1, 'systemctl start keepalived');
+    await shOn(gw1, 'systemctl start keepalived');
     figures.push(`unicast+auth: keepalived started on gw1 → VIP back on gw1 after ${seconds(await vipSettlesOn('gw1', 'unicast, keepalived back', t0))}`);
     expectNoChanges((await run([], params)).out, ['gw1', 'gw2']);
   });
 
   it('a broken config is refused by keepalived -t before it goes live; the old one keeps running', async () => {
     const params = { unicast: true, auth_pass: secret('s3cr3tpw') };
-    const sums = await Promise.all([gw1, gw2].map((h) => shell(h, 'sha256sum /etc/keepalived/keepalived.conf')));
+    const sums = await Promise.all([gw1, gw2].map((h) => shOn(h, 'sha256sum /etc/keepalived/keepalived.conf')));
     const before = await Promise.all([gw1, gw2].map((h) => mainProcess(h, 'keepalived')));
     const { code, out } = await run([], { ...params, extra_config: 'vrrp_instance VI_TYPO {\n    virtual_router_idd 7\n}' });
     expect(code).toBe(2);
     expect(out).toContain('keepalived -t -f');
     expect(out).toContain("Unknown keyword 'virtual_router_idd'");
     expect(out).not.toContain('RUNNING HANDLER [keepalived');
-    expect(await Promise.all([gw1, gw2].map((h) => shell(h, 'sha256sum /etc/keepalived/keepalived.conf')))).toEqual(sums);
+    expect(await Promise.all([gw1, gw2].map((h) => shOn(h, 'sha256sum /etc/keepalived/keepalived.conf')))).toEqual(sums);
     expect(await Promise.all([gw1, gw2].map((h) => mainProcess(h, 'keepalived')))).toEqual(before);
     expect(await holders()).toEqual(['gw1']);
   });
 
   it('refuses an auth_pass longer than 8 characters before touching any host', async () => {
-    const sums = await Promise.all([gw1, gw2].map((h) => shell(h, 'sha256sum /etc/keepalived/keepalived.conf')));
+    const sums = await Promise.all([gw1, gw2].map((h) => shOn(h, 'sha256sum /etc/keepalived/keepalived.conf')));
     const { code, out } = await run([], { unicast: true, auth_pass: secret('s3cr3tpw9') });
     expect(code).toBe(4);
     expect(out).toContain('keepalived.auth_pass: keepalived uses only the first 8 characters');
     expect(out).not.toContain('s3cr3tpw9');
-    expect(await Promise.all([gw1, gw2].map((h) => shell(h, 'sha256sum /etc/keepalived/keepalived.conf')))).toEqual(sums);
+    expect(await Promise.all([gw1, gw2].map((h) => shOn(h, 'sha256sum /etc/keepalived/keepalived.conf')))).toEqual(sums);
   });
 
   it('every variant of the template passes keepalived -t', async () => {
     const inventory = await loadInventory([lab.inventoryPath]);
     const host = inventory.hosts.get('gw1')!;
-    const ifaces = interfaces().parse({ stdout: await shell(gw1, 'ip -j addr show'), code: 0 });
+    const ifaces = interfaces().parse({ stdout: await shOn(gw1, 'ip -j addr show'), code: 0 });
     const third = nthHost(lab.network.subnet, -2);
     const variants: Record<string, unknown> = {
       defaults: {},

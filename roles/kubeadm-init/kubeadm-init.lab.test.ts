@@ -4,8 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { play } from '../../src/engine/definitions.js';
 import { startLab, type Lab, type LabHost } from '../../test/lab/index.js';
-import { expectNoChanges, hostFingerprint, mainProcess, runPlays, shell } from '../haproxy/lab-support.js';
+import { expectNoChanges, hostFingerprint, mainProcess, runPlays } from '../haproxy/lab-support.js';
 import { kubeadmInit } from './index.js';
+import { shOn } from '../../test/support/lab-shell.js';
 
 /**
  * Three lab containers (cp1, cp2 in control_plane; w1 in workers) brought up
@@ -47,7 +48,7 @@ async function timed<T>(what: string, f: () => Promise<T>): Promise<T> {
 /** Copies a file of this repository into a container (base64 through argv: the lab's exec has no stdin). */
 async function put(host: LabHost, source: URL, path: string, mode: string): Promise<void> {
   const b64 = (await readFile(source)).toString('base64');
-  await shell(host, `echo '${b64}' | base64 -d > ${path} && chmod ${mode} ${path}`);
+  await shOn(host, `echo '${b64}' | base64 -d > ${path} && chmod ${mode} ${path}`);
 }
 
 interface StandinCall {
@@ -60,7 +61,7 @@ interface StandinCall {
 
 /** The stand-in's log on a host: one call per line. */
 async function calls(host: LabHost): Promise<StandinCall[]> {
-  const text = await shell(host, 'cat /var/log/kubeadm-standin.log 2>/dev/null || true');
+  const text = await shOn(host, 'cat /var/log/kubeadm-standin.log 2>/dev/null || true');
   return text
     .split('\n')
     .filter(Boolean)
@@ -105,16 +106,16 @@ beforeAll(async () => {
     all.map(async (h) => {
       // Safety net for the network rule: should anything ask apt (or curl) for the Kubernetes
       // repository, it reaches a closed port on the container itself, never the internet.
-      await shell(h, "echo '127.0.0.1 pkgs.k8s.io # labwright lab test: never fetched' >> /etc/hosts");
+      await shOn(h, "echo '127.0.0.1 pkgs.k8s.io # labwright lab test: never fetched' >> /etc/hosts");
       // python3-yaml for the stand-in's YAML parsing (from Debian, like containerd)
-      await shell(h, 'apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3-yaml >/dev/null');
+      await shOn(h, 'apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3-yaml >/dev/null');
       await put(h, STANDIN, '/usr/local/bin/kubeadm', '0755');
       await put(h, MAKE_DEBS, '/tmp/make-debs.sh', '0755');
-      await shell(h, `/tmp/make-debs.sh ${VERSION}`);
+      await shOn(h, `/tmp/make-debs.sh ${VERSION}`);
     }),
   );
   // a swap line the role must comment out (the container has no swap to turn off)
-  await shell(w1, "echo '/swapfile none swap sw 0 0' >> /etc/fstab");
+  await shOn(w1, "echo '/swapfile none swap sw 0 0' >> /etc/fstab");
 });
 
 afterAll(async () => {
@@ -158,29 +159,29 @@ describe('kubeadm-init on three lab hosts (kubeadm and the Kubernetes packages a
 
     // prerequisites on every host
     for (const h of all) {
-      expect(await shell(h, 'cat /etc/modules-load.d/k8s.conf')).toBe('br_netfilter\noverlay\n');
-      expect(await shell(h, 'cat /etc/sysctl.d/k8s.conf')).toBe(
+      expect(await shOn(h, 'cat /etc/modules-load.d/k8s.conf')).toBe('br_netfilter\noverlay\n');
+      expect(await shOn(h, 'cat /etc/sysctl.d/k8s.conf')).toBe(
         'net.ipv4.ip_forward = 1\nnet.bridge.bridge-nf-call-iptables = 1\nnet.bridge.bridge-nf-call-ip6tables = 1\n',
       );
-      expect(await shell(h, 'cat /proc/sys/net/ipv4/ip_forward /proc/sys/net/bridge/bridge-nf-call-iptables /proc/sys/net/bridge/bridge-nf-call-ip6tables')).toBe('1\n1\n1\n');
-      expect(await shell(h, "dpkg-query -W -f='${db:Status-Abbrev}' containerd")).toMatch(/^ii/);
-      const toml = await shell(h, 'cat /etc/containerd/config.toml');
+      expect(await shOn(h, 'cat /proc/sys/net/ipv4/ip_forward /proc/sys/net/bridge/bridge-nf-call-iptables /proc/sys/net/bridge/bridge-nf-call-ip6tables')).toBe('1\n1\n1\n');
+      expect(await shOn(h, "dpkg-query -W -f='${db:Status-Abbrev}' containerd")).toMatch(/^ii/);
+      const toml = await shOn(h, 'cat /etc/containerd/config.toml');
       expect(toml).toContain('version = 2\n');
       expect(toml).toContain('[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]\n  SystemdCgroup = true\n');
-      expect((await shell(h, 'systemctl is-active containerd; systemctl is-enabled containerd kubelet')).split('\n')).toEqual(['active', 'enabled', 'enabled', '']);
+      expect((await shOn(h, 'systemctl is-active containerd; systemctl is-enabled containerd kubelet')).split('\n')).toEqual(['active', 'enabled', 'enabled', '']);
       // the CRI plugin loaded with this config
-      expect(await shell(h, 'ctr plugins ls')).toMatch(/io\.containerd\.grpc\.v1\s+cri\s+\S+\s+ok/);
-      expect(await shell(h, 'containerd config dump')).toMatch(/SystemdCgroup = true/);
-      expect(await shell(h, 'cat /etc/apt/sources.list.d/kubernetes.list')).toBe(
+      expect(await shOn(h, 'ctr plugins ls')).toMatch(/io\.containerd\.grpc\.v1\s+cri\s+\S+\s+ok/);
+      expect(await shOn(h, 'containerd config dump')).toMatch(/SystemdCgroup = true/);
+      expect(await shOn(h, 'cat /etc/apt/sources.list.d/kubernetes.list')).toBe(
         'deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.asc] https://pkgs.k8s.io/core:/stable:/v1.32/deb/ /\n',
       );
-      expect(await shell(h, 'cat /etc/apt/keyrings/kubernetes-apt-keyring.asc')).toBe(TEST_KEY);
+      expect(await shOn(h, 'cat /etc/apt/keyrings/kubernetes-apt-keyring.asc')).toBe(TEST_KEY);
       // apt never fetched the Kubernetes repository's indexes
-      expect(await shell(h, 'ls /var/lib/apt/lists /var/lib/apt/lists/partial | grep -c pkgs.k8s.io || true')).toBe('0\n');
-      expect((await shell(h, 'apt-mark showhold')).split('\n').filter(Boolean).sort()).toEqual(['kubeadm', 'kubectl', 'kubelet']);
-      expect(await shell(h, "dpkg-query -W -f='${Package} ${Version}\\n' kubeadm kubelet kubectl")).toBe(`kubeadm ${VERSION}\nkubectl ${VERSION}\nkubelet ${VERSION}\n`);
+      expect(await shOn(h, 'ls /var/lib/apt/lists /var/lib/apt/lists/partial | grep -c pkgs.k8s.io || true')).toBe('0\n');
+      expect((await shOn(h, 'apt-mark showhold')).split('\n').filter(Boolean).sort()).toEqual(['kubeadm', 'kubectl', 'kubelet']);
+      expect(await shOn(h, "dpkg-query -W -f='${Package} ${Version}\\n' kubeadm kubelet kubectl")).toBe(`kubeadm ${VERSION}\nkubectl ${VERSION}\nkubelet ${VERSION}\n`);
     }
-    expect(await shell(w1, 'grep swapfile /etc/fstab')).toBe('#/swapfile none swap sw 0 0\n');
+    expect(await shOn(w1, 'grep swapfile /etc/fstab')).toBe('#/swapfile none swap sw 0 0\n');
     // containerd was restarted with its new config before kubeadm ran
     expect(out.indexOf('RUNNING HANDLER [kubeadm-init : restart containerd]')).toBeGreaterThan(-1);
     expect(out.indexOf('RUNNING HANDLER [kubeadm-init : restart containerd]')).toBeLessThan(out.indexOf(`TASK [kubeadm-init : ${INIT}]`));
@@ -210,7 +211,7 @@ describe('kubeadm-init on three lab hosts (kubeadm and the Kubernetes packages a
     });
     const token = (timeline.find((c) => verb(c) === 'token create')!.config as { token: string }).token;
     const certificateKey = (timeline.find((c) => verb(c) === 'init phase upload-certs')!.config as { certificateKey: string }).certificateKey;
-    const caCertHash = JSON.parse(await shell(cp1, 'cat /var/lib/kubeadm-standin/cluster.json')).caCertHash as string;
+    const caCertHash = JSON.parse(await shOn(cp1, 'cat /var/lib/kubeadm-standin/cluster.json')).caCertHash as string;
     const cpJoin = timeline.find((c) => c.host === 'cp2' && verb(c) === 'join')!;
     expect(cpJoin.argv).toEqual(['join', '--config', '/etc/kubernetes/kubeadm-join.yaml']);
     expect(cpJoin.config).toEqual({
@@ -232,21 +233,21 @@ describe('kubeadm-init on three lab hosts (kubeadm and the Kubernetes packages a
     // secrets never reach the output; the join configuration does not stay on the nodes
     expect(out).not.toContain(token);
     expect(out).not.toContain(certificateKey);
-    for (const h of [cp2, w1]) expect(await shell(h, 'test -e /etc/kubernetes/kubeadm-join.yaml && echo kept || echo removed')).toBe('removed\n');
+    for (const h of [cp2, w1]) expect(await shOn(h, 'test -e /etc/kubernetes/kubeadm-join.yaml && echo kept || echo removed')).toBe('removed\n');
     // the certificate key's issue time is kept on cp1, readable by root only
-    expect(await shell(cp1, 'stat -c %a /var/lib/labwright/kubeadm-certificate-key; cut -d" " -f2 /var/lib/labwright/kubeadm-certificate-key')).toBe(`600\n${certificateKey}\n`);
+    expect(await shOn(cp1, 'stat -c %a /var/lib/labwright/kubeadm-certificate-key; cut -d" " -f2 /var/lib/labwright/kubeadm-certificate-key')).toBe(`600\n${certificateKey}\n`);
 
     // what kubeadm made on each node
-    expect(await shell(cp1, 'ls /etc/kubernetes')).toMatch(/admin\.conf\n[\s\S]*kubelet\.conf/);
-    expect(await shell(cp2, 'test -e /etc/kubernetes/admin.conf && test -e /etc/kubernetes/kubelet.conf && echo cp')).toBe('cp\n');
-    expect(await shell(w1, 'test -e /etc/kubernetes/kubelet.conf && test ! -e /etc/kubernetes/admin.conf && echo worker')).toBe('worker\n');
+    expect(await shOn(cp1, 'ls /etc/kubernetes')).toMatch(/admin\.conf\n[\s\S]*kubelet\.conf/);
+    expect(await shOn(cp2, 'test -e /etc/kubernetes/admin.conf && test -e /etc/kubernetes/kubelet.conf && echo cp')).toBe('cp\n');
+    expect(await shOn(w1, 'test -e /etc/kubernetes/kubelet.conf && test ! -e /etc/kubernetes/admin.conf && echo worker')).toBe('worker\n');
     // admin.conf on the controller: cp1's, 0600
-    expect(await readFile(adminConfCopy, 'utf8')).toBe(await shell(cp1, 'cat /etc/kubernetes/admin.conf'));
+    expect(await readFile(adminConfCopy, 'utf8')).toBe(await shOn(cp1, 'cat /etc/kubernetes/admin.conf'));
     expect((await stat(adminConfCopy)).mode & 0o777).toBe(0o600);
   });
 
   it('a second apply makes no kubeadm call and changes nothing; --check agrees', async () => {
-    const logs = await Promise.all(all.map((h) => shell(h, 'sha256sum /var/log/kubeadm-standin.log')));
+    const logs = await Promise.all(all.map((h) => shOn(h, 'sha256sum /var/log/kubeadm-standin.log')));
     const { code, out } = await timed('second apply', () => run());
     expect(code, out).toBe(0);
     expectNoChanges(out, ['cp1', 'cp2', 'w1']);
@@ -256,25 +257,25 @@ describe('kubeadm-init on three lab hosts (kubeadm and the Kubernetes packages a
     // what the container offers: br_netfilter is built into this kernel (no /sys/module entry), found through /proc/sys/net/bridge
     expect(section(out, 'kernel modules for the pod network')).toContain('ok: [cp1] module br_netfilter is in the kernel');
     expect(out).not.toContain('RUNNING HANDLER');
-    expect(await Promise.all(all.map((h) => shell(h, 'sha256sum /var/log/kubeadm-standin.log')))).toEqual(logs);
+    expect(await Promise.all(all.map((h) => shOn(h, 'sha256sum /var/log/kubeadm-standin.log')))).toEqual(logs);
 
     const check = await timed('--check after apply', () => run(['--check']));
     expect(check.code, check.out).toBe(0);
     expectNoChanges(check.out, ['cp1', 'cp2', 'w1']);
     expect(check.out).not.toContain('would');
-    expect(await Promise.all(all.map((h) => shell(h, 'sha256sum /var/log/kubeadm-standin.log')))).toEqual(logs);
+    expect(await Promise.all(all.map((h) => shOn(h, 'sha256sum /var/log/kubeadm-standin.log')))).toEqual(logs);
   });
 
   it('a containerd config change restarts containerd through the handler, and nothing else', async () => {
-    const logs = await Promise.all(all.map((h) => shell(h, 'sha256sum /var/log/kubeadm-standin.log')));
+    const logs = await Promise.all(all.map((h) => shOn(h, 'sha256sum /var/log/kubeadm-standin.log')));
     const before = await Promise.all(all.map((h) => mainProcess(h, 'containerd')));
     const { code, out } = await run([], { pause_image: 'registry.k8s.io/pause:3.9' });
     expect(code, out).toBe(0);
     expect(out).toContain('RUNNING HANDLER [kubeadm-init : restart containerd]');
     const after = await Promise.all(all.map((h) => mainProcess(h, 'containerd')));
     after.forEach((a, i) => expect(a.pid).not.toBe(before[i]!.pid));
-    for (const h of all) expect(await shell(h, 'grep sandbox_image /etc/containerd/config.toml')).toBe('  sandbox_image = "registry.k8s.io/pause:3.9"\n');
-    expect(await Promise.all(all.map((h) => shell(h, 'sha256sum /var/log/kubeadm-standin.log')))).toEqual(logs);
+    for (const h of all) expect(await shOn(h, 'grep sandbox_image /etc/containerd/config.toml')).toBe('  sandbox_image = "registry.k8s.io/pause:3.9"\n');
+    expect(await Promise.all(all.map((h) => shOn(h, 'sha256sum /var/log/kubeadm-standin.log')))).toEqual(logs);
     // back to the default, then quiet again
     expect((await run()).code).toBe(0);
     const again = await run();
@@ -282,41 +283,41 @@ describe('kubeadm-init on three lab hosts (kubeadm and the Kubernetes packages a
   });
 
   it('kubeadm config validate refuses a configuration before it goes live (a kubeadm 1.30 does not know v1beta4); the old one stays', async () => {
-    await shell(cp1, 'echo v1.30.0 > /etc/kubeadm-standin-version');
+    await shOn(cp1, 'echo v1.30.0 > /etc/kubeadm-standin-version');
     try {
-      const sum = await shell(cp1, 'sha256sum /etc/kubernetes/kubeadm-config.yaml');
+      const sum = await shOn(cp1, 'sha256sum /etc/kubernetes/kubeadm-config.yaml');
       const { code, out } = await run([], { kubelet_config: { maxPods: 50 } });
       expect(code).toBe(2);
       expect(out).toContain('kubeadm config validate --config /etc/kubernetes/.kubeadm-config.yaml.lwtmp.');
       expect(out).toContain('no kind "InitConfiguration" is registered for version "kubeadm.k8s.io/v1beta4"');
-      expect(await shell(cp1, 'sha256sum /etc/kubernetes/kubeadm-config.yaml')).toBe(sum);
+      expect(await shOn(cp1, 'sha256sum /etc/kubernetes/kubeadm-config.yaml')).toBe(sum);
       expect((await calls(cp1)).filter((c) => verb(c) === 'init')).toHaveLength(1);
     } finally {
-      await shell(cp1, 'rm -f /etc/kubeadm-standin-version');
+      await shOn(cp1, 'rm -f /etc/kubeadm-standin-version');
     }
     expectNoChanges((await run()).out, ['cp1', 'cp2', 'w1']);
   });
 
   it('what a container does not allow fails with a clear message, and changes nothing', async () => {
-    const modules = await shell(cp1, 'cat /etc/modules-load.d/k8s.conf');
+    const modules = await shOn(cp1, 'cat /etc/modules-load.d/k8s.conf');
     const withMissing = await run(['--tags', 'kubeadm-init:prereq'], {
       kernel_modules: [{ name: 'br_netfilter', present_if: '/proc/sys/net/bridge' }, { name: 'overlay' }, { name: 'lw_absent_module' }],
     });
     expect(withMissing.code).toBe(2);
     expect(withMissing.out).toMatch(/stderr: kernel module lw_absent_module is not in the kernel and cannot be loaded here \(modprobe: FATAL: Module lw_absent_module not found in directory \/lib\/modules\/\S+\); in a container, load it on the host's kernel/);
-    expect(await shell(cp1, 'cat /etc/modules-load.d/k8s.conf')).toBe(modules);
+    expect(await shOn(cp1, 'cat /etc/modules-load.d/k8s.conf')).toBe(modules);
 
     // /proc/sys is read-only in the lab's containers: a value that differs cannot be set
-    const sysctls = await shell(cp1, 'cat /etc/sysctl.d/k8s.conf');
+    const sysctls = await shOn(cp1, 'cat /etc/sysctl.d/k8s.conf');
     const readOnly = await run(['--tags', 'kubeadm-init:prereq'], { sysctls: { 'net.ipv4.ip_forward': 1, 'net.ipv4.tcp_syncookies': 0 } });
     expect(readOnly.code).toBe(2);
     expect(readOnly.out).toContain('sysctl: permission denied on key "net.ipv4.tcp_syncookies"');
-    expect(await shell(cp1, 'cat /etc/sysctl.d/k8s.conf')).toBe(sysctls);
+    expect(await shOn(cp1, 'cat /etc/sysctl.d/k8s.conf')).toBe(sysctls);
   });
 
   it('over all these runs apt never fetched the Kubernetes repository', async () => {
     for (const h of all) {
-      expect(await shell(h, 'ls /var/lib/apt/lists /var/lib/apt/lists/partial | grep -c pkgs.k8s.io || true')).toBe('0\n');
+      expect(await shOn(h, 'ls /var/lib/apt/lists /var/lib/apt/lists/partial | grep -c pkgs.k8s.io || true')).toBe('0\n');
     }
   });
 

@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main, type Io } from '../../src/cli/main.js';
+import { main } from '../../src/cli/main.js';
 import { play } from '../../src/engine/definitions.js';
 import { cidrsOverlap } from '../../src/net/address.js';
 import { startLab, type Lab, type LabHost } from '../../test/lab/index.js';
 import { macLab } from './index.js';
 import { macLabMain } from './main.js';
 import { macLabSchema } from './vars.js';
+import { captureIo } from '../../test/support/io.js';
+import { shOn } from '../../test/support/lab-shell.js';
 
 /**
  * The dance's ORDERING for real, on a Linux lab host: the same role and dance
@@ -22,40 +24,29 @@ const VARS = { platform: 'linux', subnet: SUBNET, bridge_wait_seconds: 10, dnsma
 const plan = macLabSchema.parse(VARS).plan;
 const control0 = plan.vms.find((v) => v.name === 'control0')!;
 
-function capture(): Io & { text: () => string } {
-  let text = '';
-  return { isTTY: false, out: (s) => void (text += s), err: (s) => void (text += s), text: () => text };
-}
-
-async function sh(host: LabHost, script: string): Promise<string> {
-  const { output, exitCode } = await host.exec(['sh', '-c', script]);
-  if (exitCode !== 0) throw new Error(`${host.name}: exit ${exitCode}: ${script}\n${output}`);
-  return output;
-}
-
 let lab: Lab;
 let mac: LabHost;
 
 async function apply(params: Record<string, unknown> = {}, flags: string[] = []) {
-  const io = capture();
+  const io = captureIo();
   const code = await main([play({ name: 'mac lab network', hosts: 'vm_hosts', roles: [macLab.with(params)] })], ['-i', lab.inventoryPath, ...flags], io);
   return { code, out: io.text() };
 }
 
 /** /etc (files, checksums), the units, the bridge: what --check must leave alone. */
 const stateOf = () =>
-  sh(
+  shOn(
     mac,
     "find /etc -xdev -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum; systemctl is-active dnsmasq labwright-lab-bridge.service || true; ip -br link show type bridge; ls /var/lib/labwright 2>&1 || true",
   );
 /** The user's dnsmasq configuration: every file (content, mode, owner) of /etc/dnsmasq.conf and /etc/dnsmasq.d. */
-const userConfig = () => sh(mac, "find /etc/dnsmasq.conf /etc/dnsmasq.d -type f -printf '%p %m %u:%g ' -exec sha256sum {} \\; | sort");
-const mainPid = async () => (await sh(mac, 'systemctl show -p MainPID --value dnsmasq')).trim();
-const bridgeIndex = async () => (JSON.parse(await sh(mac, 'ip -j link show br-lab')) as { ifindex: number }[])[0]!.ifindex;
+const userConfig = () => shOn(mac, "find /etc/dnsmasq.conf /etc/dnsmasq.d -type f -printf '%p %m %u:%g ' -exec sha256sum {} \\; | sort");
+const mainPid = async () => (await shOn(mac, 'systemctl show -p MainPID --value dnsmasq')).trim();
+const bridgeIndex = async () => (JSON.parse(await shOn(mac, 'ip -j link show br-lab')) as { ifindex: number }[])[0]!.ifindex;
 
 /** The VM: a veth port of br-lab whose other end, in netns vm0, carries `mac`; attach again after the bridge was recreated. */
 async function plugVm(mac_: string): Promise<void> {
-  await sh(
+  await shOn(
     mac,
     `ip netns list | grep -qw vm0 || { ip netns add vm0 && ip link add vm0 type veth peer name vm0-br && ip link set vm0 netns vm0 && ip netns exec vm0 ip link set lo up; }
      ip netns exec vm0 ip link set vm0 down && ip netns exec vm0 ip link set vm0 address ${mac_} && ip netns exec vm0 ip addr flush dev vm0 && ip netns exec vm0 ip link set vm0 up
@@ -81,7 +72,7 @@ describe('mac-lab dance on a Linux lab host (systemd bridge unit + Debian dnsmas
     mac = lab.host('mac');
     if (cidrsOverlap(lab.network.subnet, SUBNET) || cidrsOverlap(lab.network.subnet, MOVED)) throw new Error(`the lab network ${lab.network.subnet} overlaps the test's bridge subnets`);
     // the user's own dnsmasq config, with a setting of theirs and no newline at its end: what `down` must leave byte for byte
-    await sh(mac, "printf '\\n# set by the user\\nlog-queries' >> /etc/dnsmasq.conf");
+    await shOn(mac, "printf '\\n# set by the user\\nlog-queries' >> /etc/dnsmasq.conf");
     pristine = await userConfig();
   });
 
@@ -115,8 +106,8 @@ describe('mac-lab dance on a Linux lab host (systemd bridge unit + Debian dnsmas
     // and by hand, the same: the unit cannot start
     const { exitCode } = await mac.exec(['systemctl', 'restart', 'dnsmasq']);
     expect(exitCode).not.toBe(0);
-    expect(await sh(mac, 'systemctl is-active dnsmasq || true')).toMatch(/failed|inactive/);
-    expect(await sh(mac, 'journalctl -u dnsmasq -o cat --no-pager')).toContain('unknown interface br-lab');
+    expect(await shOn(mac, 'systemctl is-active dnsmasq || true')).toMatch(/failed|inactive/);
+    expect(await shOn(mac, 'journalctl -u dnsmasq -o cat --no-pager')).toContain('unknown interface br-lab');
   });
 
   it('the dance: bridge unit up, bounded wait for the gateway, dnsmasq restarted after it; the VM gets its reservation', async () => {
@@ -128,7 +119,7 @@ describe('mac-lab dance on a Linux lab host (systemd bridge unit + Debian dnsmas
     expect(out).toContain('RUNNING HANDLER [mac-lab : restart dnsmasq]');
     expect(out).toMatch(/ok: \[mac\] dnsmasq holds 10\.213\.77\.1:53 and UDP 67 on br-lab/);
     // dnsmasq bound to the bridge, never the wildcard DNS socket
-    const sockets = await sh(mac, "ss -Hlun '( sport = :53 or sport = :67 )' | awk '{print $4}'");
+    const sockets = await shOn(mac, "ss -Hlun '( sport = :53 or sport = :67 )' | awk '{print $4}'");
     expect(sockets).toContain(`${plan.gateway}:53`);
     expect(sockets).toContain('%br-lab:67');
     expect(sockets).not.toMatch(/^(0\.0\.0\.0|\*):53$/m);
@@ -136,7 +127,7 @@ describe('mac-lab dance on a Linux lab host (systemd bridge unit + Debian dnsmas
     await plugVm(control0.mac);
     expect(await dhcp()).toBe(control0.ip);
     // DNS on the gateway answers the VMs' names and the VIP's
-    expect((await sh(mac, `ip netns exec vm0 ip addr add ${control0.ip}/24 dev vm0 && ip netns exec vm0 dig +short +time=3 @${plan.gateway} worker2.home.arpa api.home.arpa; ip netns exec vm0 ip addr flush dev vm0`)).trim().split('\n')).toEqual([
+    expect((await shOn(mac, `ip netns exec vm0 ip addr add ${control0.ip}/24 dev vm0 && ip netns exec vm0 dig +short +time=3 @${plan.gateway} worker2.home.arpa api.home.arpa; ip netns exec vm0 ip addr flush dev vm0`)).trim().split('\n')).toEqual([
       plan.vms.find((v) => v.name === 'worker2')!.ip,
       plan.vip,
     ]);
@@ -154,7 +145,7 @@ describe('mac-lab dance on a Linux lab host (systemd bridge unit + Debian dnsmas
   it('the bridge recreated behind the role: the identity step notices the new ifindex, the handler restarts dnsmasq, the VM is served', async () => {
     const pid = await mainPid();
     const index = await bridgeIndex();
-    await sh(mac, 'systemctl restart labwright-lab-bridge.service'); // ExecStop deletes br-lab, ExecStart makes a new one
+    await shOn(mac, 'systemctl restart labwright-lab-bridge.service'); // ExecStop deletes br-lab, ExecStart makes a new one
     const newIndex = await bridgeIndex();
     expect(newIndex).not.toBe(index);
     await plugVm(control0.mac);
@@ -172,14 +163,14 @@ describe('mac-lab dance on a Linux lab host (systemd bridge unit + Debian dnsmas
   });
 
   it("a fragment dnsmasq --test refuses (with the user's dnsmasq.conf) never goes live; dnsmasq keeps running", async () => {
-    const fragment = await sh(mac, 'sha256sum /etc/dnsmasq.d/labwright-mac-lab.conf');
+    const fragment = await shOn(mac, 'sha256sum /etc/dnsmasq.d/labwright-mac-lab.conf');
     const pid = await mainPid();
     const { code, out } = await apply({ extra_options: ['dhcp-range=not-an-address'] });
     expect(code, out).toBe(2);
     expect(out).toMatch(/bad dhcp-range at line \d+ of \/etc\/dnsmasq\.d\/\.labwright-mac-lab\.conf\.lwtmp\./);
     expect(out).not.toContain('RUNNING HANDLER');
-    expect(await sh(mac, 'sha256sum /etc/dnsmasq.d/labwright-mac-lab.conf')).toBe(fragment);
-    expect(await sh(mac, 'ls -a /etc/dnsmasq.d')).not.toContain('lwtmp');
+    expect(await shOn(mac, 'sha256sum /etc/dnsmasq.d/labwright-mac-lab.conf')).toBe(fragment);
+    expect(await shOn(mac, 'ls -a /etc/dnsmasq.d')).not.toContain('lwtmp');
     expect(await mainPid()).toBe(pid);
   });
 
@@ -189,8 +180,8 @@ describe('mac-lab dance on a Linux lab host (systemd bridge unit + Debian dnsmas
     expect(code, out).toBe(0);
     expect(out).toContain('- labwright-lab-bridge.service was loaded from an older definition: systemctl disable --now labwright-lab-bridge.service');
     expect(out).toMatch(/ok: \[mac\] dnsmasq holds 10\.213\.78\.1:53 and UDP 67 on br-lab/);
-    expect(await sh(mac, 'ip -4 -br addr show br-lab')).toContain(`${moved.gateway}/24`);
-    expect(await sh(mac, 'ip -4 -br addr show br-lab')).not.toContain(plan.gateway);
+    expect(await shOn(mac, 'ip -4 -br addr show br-lab')).toContain(`${moved.gateway}/24`);
+    expect(await shOn(mac, 'ip -4 -br addr show br-lab')).not.toContain(plan.gateway);
     await plugVm(control0.mac);
     expect(await dhcp()).toBe(moved.vms.find((v) => v.name === 'control0')!.ip);
     // back to the inventory's subnet for the last test
@@ -199,16 +190,16 @@ describe('mac-lab dance on a Linux lab host (systemd bridge unit + Debian dnsmas
   });
 
   it('down (playbook --down): bridge and unit gone, fragment and data gone, the user\'s dnsmasq config byte for byte as before', async () => {
-    const io = capture();
+    const io = captureIo();
     const code = await macLabMain(['-i', lab.inventoryPath, '--down'], io);
     expect(code, io.text()).toBe(0);
     expect(io.text()).toContain('- unload labwright-lab-bridge.service: systemctl disable --now labwright-lab-bridge.service');
-    expect(await sh(mac, 'ip -br link show type bridge')).not.toContain('br-lab');
-    expect(await sh(mac, 'ls /etc/systemd/system /var/lib/labwright/mac-lab 2>&1 || true')).not.toMatch(/labwright-lab-bridge|vmnet-definition|^bridge$/m);
-    expect(await sh(mac, 'ls /etc | grep -c labwright-mac-lab || true')).toBe('0\n');
+    expect(await shOn(mac, 'ip -br link show type bridge')).not.toContain('br-lab');
+    expect(await shOn(mac, 'ls /etc/systemd/system /var/lib/labwright/mac-lab 2>&1 || true')).not.toMatch(/labwright-lab-bridge|vmnet-definition|^bridge$/m);
+    expect(await shOn(mac, 'ls /etc | grep -c labwright-mac-lab || true')).toBe('0\n');
     expect(await userConfig()).toBe(pristine);
     // down twice: nothing left to do
-    const again = capture();
+    const again = captureIo();
     expect(await macLabMain(['-i', lab.inventoryPath, '--down'], again), again.text()).toBe(0);
     expect(again.text()).toMatch(/mac\s+: ok=\d+\s+changed=0/);
   });

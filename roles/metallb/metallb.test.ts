@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { main, type Io } from '../../src/cli/main.js';
+import { main } from '../../src/cli/main.js';
 import { play, type RoleUse } from '../../src/engine/definitions.js';
 import { objectYaml } from '../../src/ops/kubectl.js';
 import { clusterInventory, firstHost, metallbVarsFor, renderMetallb, seed001, seed001Metallb } from '../../scripts/crd-check/cases.js';
@@ -15,6 +15,7 @@ import { loadInventory } from '../../src/inventory/index.js';
 import { loadBalancerCidrs, metallb } from './index.js';
 import { metallbClaims, poolCidrs } from './model.js';
 import { metallbVars } from './vars.js';
+import { captureIo } from '../../test/support/io.js';
 
 const groups = { control_plane: ['cp1'], workers: ['w1'] };
 const inv = (all: Record<string, unknown>) => clusterInventory({ all, groups });
@@ -114,17 +115,12 @@ describe('pools for routes and for Calico', () => {
 });
 
 describe('refusals', () => {
-  function capture(): Io & { text: () => string } {
-    let out = '';
-    return { isTTY: false, out: (s: string) => void (out += s), err: (s: string) => void (out += s), text: () => out };
-  }
-
   /** The real CLI on an inventory of local hosts: the plan check refuses before any host is touched. */
   async function runCheck(all: Record<string, unknown>, roles: RoleUse[] = [metallb]): Promise<{ code: number; out: string }> {
     const dir = mkdtempSync(join(tmpdir(), 'lw-metallb-'));
     const path = join(dir, 'inventory.yaml');
     writeFileSync(path, stringify({ all: { vars: { ansible_connection: 'local', ...all }, children: { control_plane: { hosts: { cp1: { ip: '10.0.0.11' } } }, workers: { hosts: { w1: { ip: '10.0.0.21' } } } } } }));
-    const io = capture();
+    const io = captureIo();
     const code = await main([play({ name: 'addons', hosts: 'all', roles })], ['-i', path, '--check'], io);
     return { code, out: io.text() };
   }

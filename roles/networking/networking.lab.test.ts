@@ -1,10 +1,11 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main, play } from '../../src/index.js';
 import { numberToV4, parseCidr, v4Bounds, v4ToNumber } from '../../src/net/address.js';
 import { startLab, type Lab, type LabHost } from '../../test/lab/index.js';
 import { networking } from './index.js';
+import { captureIo } from '../../test/support/io.js';
+import { sshAnswers } from '../../test/support/lab-ssh.js';
+import { shOn } from '../../test/support/lab-shell.js';
 
 /**
  * The networking role (systemd-networkd renderer) on a real host: a bridge
@@ -14,7 +15,6 @@ import { networking } from './index.js';
  * br0 are from 192.0.2.0/24 (TEST-NET-1) inside the container; the only
  * packets that leave a container go to the lab's own network.
  */
-const run = promisify(execFile);
 const LAB = `net-${process.pid}`;
 const ROLLBACK = 30;
 
@@ -22,22 +22,11 @@ let lab: Lab;
 let h: LabHost;
 let vlanSupported = false;
 
-function capture() {
-  const io = { stdout: '', stderr: '', isTTY: false, out: (s: string) => void (io.stdout += s), err: (s: string) => void (io.stderr += s) };
-  return io;
-}
-
 async function apply(vars: Record<string, unknown>, flags: string[] = []) {
-  const io = capture();
+  const io = captureIo();
   const plays = [play({ name: 'networking', hosts: 'h1', roles: [networking.with({ rollback_after: ROLLBACK, settle_timeout: 15 })] })];
   const code = await main(plays, ['-i', lab.inventoryPath, '--diff', '-e', JSON.stringify({ networking: vars }), ...flags], io);
   return { code, out: io.stdout + io.stderr };
-}
-
-async function sh(script: string): Promise<string> {
-  const r = await h.exec(['sh', '-c', script]);
-  if (r.exitCode !== 0) throw new Error(`${script} exited ${r.exitCode}: ${r.output}`);
-  return r.output;
 }
 
 interface IpLink {
@@ -69,16 +58,8 @@ const hasAddr = (l: IpLink | undefined, a: string) => (l?.addr_info ?? []).some(
 
 /** /etc, /var/lib/labwright, every unit's state and the links: what --check must not change. */
 const hostState = () =>
-  sh('find /etc /var/lib/labwright -xdev -type f -exec sha256sum {} + 2>/dev/null | sort | sha256sum; systemctl list-units --all --no-legend --plain | sort | sha256sum; ip -br addr | sort');
-const networkdFiles = () => sh('cd /etc/systemd/network && for f in $(ls -A); do echo "== $f"; cat "$f"; done');
-
-async function sshAnswers(): Promise<boolean> {
-  const args = ['-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5', '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${lab.knownHostsPath}`, '-i', lab.keyPath, `lab@${h.ip}`, 'true'];
-  return run('ssh', args, { timeout: 15_000 }).then(
-    () => true,
-    () => false,
-  );
-}
+  shOn(h, 'find /etc /var/lib/labwright -xdev -type f -exec sha256sum {} + 2>/dev/null | sort | sha256sum; systemctl list-units --all --no-legend --plain | sort | sha256sum; ip -br addr | sort');
+const networkdFiles = () => shOn(h, 'cd /etc/systemd/network && for f in $(ls -A); do echo "== $f"; cat "$f"; done');
 
 const BRIDGE = {
   bridges: {
@@ -91,9 +72,9 @@ describe('networking role (systemd-networkd) on a lab host', () => {
     lab = await startLab({ name: LAB, hosts: [{ name: 'h1', groups: ['net'] }] });
     h = lab.host('h1');
     // the port: one end of a veth pair (this kernel has no dummy links); the peer up gives it carrier
-    await sh('ip link add lwport0 type veth peer name lwpeer0 && ip link set lwpeer0 up');
+    await shOn(h, 'ip link add lwport0 type veth peer name lwpeer0 && ip link set lwpeer0 up');
     vlanSupported = (await h.exec(['ip', 'link', 'add', 'link', 'lwpeer0', 'name', 'lwprobe.5', 'type', 'vlan', 'id', '5'])).exitCode === 0;
-    if (vlanSupported) await sh('ip link del lwprobe.5');
+    if (vlanSupported) await shOn(h, 'ip link del lwprobe.5');
   });
 
   afterAll(async () => {
@@ -128,11 +109,11 @@ describe('networking role (systemd-networkd) on a lab host', () => {
     expect(port!.master).toBe('br0');
     expect(port!.mtu).toBe(1400);
 
-    expect((await sh('systemctl is-enabled systemd-networkd; systemctl is-active systemd-networkd')).split('\n').slice(0, 2)).toEqual(['enabled', 'active']);
-    expect(await sh('networkctl list --no-legend eth0')).toMatch(/unmanaged/);
+    expect((await shOn(h, 'systemctl is-enabled systemd-networkd; systemctl is-active systemd-networkd')).split('\n').slice(0, 2)).toEqual(['enabled', 'active']);
+    expect(await shOn(h, 'networkctl list --no-legend eth0')).toMatch(/unmanaged/);
     expect(hasAddr(await link('eth0'), `${h.ip}/${parseCidr(lab.network.subnet).prefix}`)).toBe(true);
-    expect(await sh('ls /etc/systemd/network')).not.toContain('eth0');
-    expect(await sshAnswers()).toBe(true);
+    expect(await shOn(h, 'ls /etc/systemd/network')).not.toContain('eth0');
+    expect(await sshAnswers(lab, h)).toBe(true);
   });
 
   it('a second apply changes nothing', async () => {
@@ -160,7 +141,7 @@ describe('networking role (systemd-networkd) on a lab host', () => {
       expect(await networkdFiles()).toBe(filesBefore);
       const br = await waitFor('br0 address back', () => link('br0'), (l) => hasAddr(l, '192.0.2.1/24'), 30);
       expect(br!.mtu).toBe(1400);
-      expect(await sh('systemctl list-timers --all --no-legend --plain | grep labwright-rollback || true')).toBe('');
+      expect(await shOn(h, 'systemctl list-timers --all --no-legend --plain | grep labwright-rollback || true')).toBe('');
     }
   });
 
@@ -194,9 +175,9 @@ describe('networking role (systemd-networkd) on a lab host', () => {
     const eth0 = await link('eth0');
     expect(hasAddr(eth0, `${h.ip}/${prefix}`)).toBe(true);
     expect(hasAddr(eth0, wrong)).toBe(false);
-    expect(await sh('ip -j route show default')).toContain(lab.network.gateway);
+    expect(await shOn(h, 'ip -j route show default')).toContain(lab.network.gateway);
     expect(await networkdFiles()).toBe(filesBefore);
-    expect(await sshAnswers()).toBe(true);
+    expect(await sshAnswers(lab, h)).toBe(true);
     // and the engine's own new connection agrees: the previous state is intact
     expect((await apply({ bridges: { br0: { ...BRIDGE.bridges.br0, stp: false } } })).out).toMatch(/h1\s+: ok=\d+\s+changed=0/);
   });
@@ -205,7 +186,7 @@ describe('networking role (systemd-networkd) on a lab host', () => {
     const r = await apply({});
     expect(r.code, r.out).toBe(0);
     expect(await link('br0')).toBeUndefined();
-    expect(await sh('ls -A /etc/systemd/network')).toBe('');
+    expect(await shOn(h, 'ls -A /etc/systemd/network')).toBe('');
     expect((await link('lwport0'))!.master).toBeUndefined();
     expect((await apply({})).out).toMatch(/h1\s+: ok=\d+\s+changed=0/);
   });

@@ -6,6 +6,8 @@ import { main, play } from '../../src/index.js';
 import { startLab, type Lab, type LabHost } from '../../test/lab/index.js';
 import { networking } from '../networking/index.js';
 import { staticRoutes } from './index.js';
+import { captureIo } from '../../test/support/io.js';
+import { shOn } from '../../test/support/lab-shell.js';
 
 /**
  * Static routes on real hosts. r1: a second lab segment (an internal Docker
@@ -26,17 +28,6 @@ let r2: LabHost;
 let r1eth1: { ip: string; prefix: number };
 let r2eth1: string;
 
-function capture() {
-  const io = { stdout: '', stderr: '', isTTY: false, out: (s: string) => void (io.stdout += s), err: (s: string) => void (io.stderr += s) };
-  return io;
-}
-
-async function sh(h: LabHost, script: string): Promise<string> {
-  const r = await h.exec(['sh', '-c', script]);
-  if (r.exitCode !== 0) throw new Error(`${h.name}: ${script} exited ${r.exitCode}: ${r.output}`);
-  return r.output;
-}
-
 interface R {
   dst: string;
   gateway?: string;
@@ -44,7 +35,7 @@ interface R {
   metric?: number;
   protocol?: string;
 }
-const routesOf = async (h: LabHost): Promise<R[]> => JSON.parse(await sh(h, 'ip -j route show table main')) as R[];
+const routesOf = async (h: LabHost): Promise<R[]> => JSON.parse(await shOn(h, 'ip -j route show table main')) as R[];
 const has = (rs: R[], dst: string, gateway?: string, dev?: string) => rs.some((r) => r.dst === dst && r.gateway === gateway && (!dev || r.dev === dev));
 
 async function waitFor(what: string, check: () => Promise<boolean>, seconds = 20): Promise<void> {
@@ -56,7 +47,7 @@ async function waitFor(what: string, check: () => Promise<boolean>, seconds = 20
 }
 
 const hostState = (h: LabHost) =>
-  sh(h, 'find /etc /var/lib/labwright -xdev -type f -exec sha256sum {} + 2>/dev/null | sort | sha256sum; systemctl list-units --all --no-legend --plain | sort | sha256sum; ip route show table all | sort');
+  shOn(h, 'find /etc /var/lib/labwright -xdev -type f -exec sha256sum {} + 2>/dev/null | sort | sha256sum; systemctl list-units --all --no-legend --plain | sort | sha256sum; ip route show table all | sort');
 
 describe('static-routes on lab hosts', () => {
   beforeAll(async () => {
@@ -65,7 +56,7 @@ describe('static-routes on lab hosts', () => {
     await run('docker', ['network', 'create', '--internal', '--label', `labwright.test=${LAB}`, SEGMENT]);
     for (const h of [r1, r2]) await run('docker', ['network', 'connect', SEGMENT, h.containerId]);
     const eth1 = async (h: LabHost) => {
-      const [l] = JSON.parse(await sh(h, 'ip -j addr show dev eth1')) as { addr_info: { family: string; local: string; prefixlen: number }[] }[];
+      const [l] = JSON.parse(await shOn(h, 'ip -j addr show dev eth1')) as { addr_info: { family: string; local: string; prefixlen: number }[] }[];
       const a = l.addr_info.find((x) => x.family === 'inet')!;
       return { ip: a.local, prefix: a.prefixlen };
     };
@@ -90,7 +81,7 @@ describe('static-routes on lab hosts', () => {
       { to: '198.18.11.0 - 198.18.15.255', via: r2eth1 },
     ];
     async function apply(v: object, flags: string[] = []) {
-      const io = capture();
+      const io = captureIo();
       const plays = [play({ name: 'routes', hosts: 'r1', roles: [networking, staticRoutes] })];
       const code = await main(plays, ['-i', lab.inventoryPath, '--diff', '-e', JSON.stringify(v), ...flags], io);
       return { code, out: io.stdout + io.stderr };
@@ -114,7 +105,7 @@ describe('static-routes on lab hosts', () => {
       expect(rs.find((x) => x.dst === '203.0.113.0/25')).toMatchObject({ gateway: r2eth1, dev: 'eth1', metric: 50 });
       expect(has(rs, '198.18.11.0/24', r2eth1, 'eth1')).toBe(true);
       expect(has(rs, '198.18.12.0/22', r2eth1, 'eth1')).toBe(true);
-      const dropIn = await sh(r1, `cat ${DROP_IN}`);
+      const dropIn = await shOn(r1, `cat ${DROP_IN}`);
       expect(dropIn).toContain(`[Route]\nDestination=198.51.100.0/24\nGateway=${r2eth1}\n`);
       expect(dropIn).toContain(`[Route]\nDestination=203.0.113.0/25\nGateway=${r2eth1}\nMetric=50\n`);
       expect(r.out).toContain('RUNNING HANDLER [static-routes : reload systemd-networkd]');
@@ -128,9 +119,9 @@ describe('static-routes on lab hosts', () => {
     });
 
     it('routes deleted by hand come back from the files when systemd-networkd restarts', async () => {
-      await sh(r1, 'ip route del 198.51.100.0/24; ip route del 203.0.113.0/25 metric 50');
+      await shOn(r1, 'ip route del 198.51.100.0/24; ip route del 203.0.113.0/25 metric 50');
       expect(has(await routesOf(r1), '198.51.100.0/24', r2eth1)).toBe(false);
-      await sh(r1, 'systemctl restart systemd-networkd');
+      await shOn(r1, 'systemctl restart systemd-networkd');
       await waitFor('routes back after networkd restart', async () => {
         const rs = await routesOf(r1);
         return has(rs, '198.51.100.0/24', r2eth1, 'eth1') && has(rs, '203.0.113.0/25', r2eth1, 'eth1') && has(rs, '198.18.12.0/22', r2eth1, 'eth1');
@@ -138,7 +129,7 @@ describe('static-routes on lab hosts', () => {
     });
 
     it('drift: a route deleted by hand is planned and put back', async () => {
-      await sh(r1, 'ip route del 198.18.11.0/24');
+      await shOn(r1, 'ip route del 198.18.11.0/24');
       const r = await apply(vars(routes()));
       expect(r.code, r.out).toBe(0);
       expect(r.out).toContain(`add route 198.18.11.0/24 via ${r2eth1} dev eth1`);
@@ -154,8 +145,8 @@ describe('static-routes on lab hosts', () => {
       expect(r.out).toContain(`delete route 198.51.100.0/24 via ${r2eth1} dev eth1`);
       expect(r.out).toContain('RUNNING HANDLER [static-routes : reload systemd-networkd]');
       expect(has(await routesOf(r1), '198.51.100.0/24', r2eth1)).toBe(false);
-      expect(await sh(r1, `cat ${DROP_IN}`)).not.toContain('198.51.100.0/24');
-      await sh(r1, 'systemctl restart systemd-networkd');
+      expect(await shOn(r1, `cat ${DROP_IN}`)).not.toContain('198.51.100.0/24');
+      await shOn(r1, 'systemctl restart systemd-networkd');
       await waitFor('networkd back', async () => has(await routesOf(r1), '203.0.113.0/25', r2eth1, 'eth1'));
       expect(has(await routesOf(r1), '198.51.100.0/24', r2eth1)).toBe(false);
       expect((await apply(v)).out).toMatch(/r1\s+: ok=\d+\s+changed=0/);
@@ -166,7 +157,7 @@ describe('static-routes on lab hosts', () => {
     const HOOK_UP = '/etc/network/if-up.d/labwright-routes';
     const routes = [{ to: '198.51.100.0/24', via: '192.0.2.254', dev: 'lwv0' }, { to: '203.0.113.128/25', dev: 'lwv0', metric: 20 }];
     async function apply(rs: object[], flags: string[] = []) {
-      const io = capture();
+      const io = captureIo();
       const plays = [play({ name: 'routes', hosts: 'r2', roles: [staticRoutes] })];
       const code = await main(plays, ['-i', lab.inventoryPath, '--diff', '-e', JSON.stringify({ static_routes: { routes: rs } }), ...flags], io);
       return { code, out: io.stdout + io.stderr };
@@ -174,7 +165,7 @@ describe('static-routes on lab hosts', () => {
 
     beforeAll(async () => {
       // an interface ifupdown manages: one end of a veth pair (this kernel has no dummy links), TEST-NET-1 address
-      await sh(
+      await shOn(
         r2,
         `printf 'iface lwv0 inet static\\n    address 192.0.2.1/24\\n    pre-up ip link add lwv0 type veth peer name lwv1 && ip link set lwv1 up || true\\n    post-down ip link del lwv0 || true\\n' > /etc/network/interfaces.d/lwtest && ifup lwv0`,
       );
@@ -194,12 +185,12 @@ describe('static-routes on lab hosts', () => {
       expect(r.code, r.out).toBe(0);
       expect(has(await routesOf(r2), '198.51.100.0/24', '192.0.2.254', 'lwv0')).toBe(true);
       expect((await routesOf(r2)).find((x) => x.dst === '203.0.113.128/25')).toMatchObject({ dev: 'lwv0', metric: 20 });
-      expect(await sh(r2, `cat ${HOOK_UP}`)).toContain('ip -4 route replace 198.51.100.0/24 via 192.0.2.254 dev lwv0 proto static');
+      expect(await shOn(r2, `cat ${HOOK_UP}`)).toContain('ip -4 route replace 198.51.100.0/24 via 192.0.2.254 dev lwv0 proto static');
       expect((await apply(routes)).out).toMatch(/r2\s+: ok=\d+\s+changed=0/);
 
-      await sh(r2, 'ifdown lwv0 && ip link show lwv0 2>/dev/null | wc -l');
+      await shOn(r2, 'ifdown lwv0 && ip link show lwv0 2>/dev/null | wc -l');
       expect(has(await routesOf(r2), '198.51.100.0/24', '192.0.2.254')).toBe(false);
-      await sh(r2, 'ifup lwv0');
+      await shOn(r2, 'ifup lwv0');
       expect(has(await routesOf(r2), '198.51.100.0/24', '192.0.2.254', 'lwv0')).toBe(true);
       expect(has(await routesOf(r2), '203.0.113.128/25', undefined, 'lwv0')).toBe(true);
 
@@ -207,8 +198,8 @@ describe('static-routes on lab hosts', () => {
       const r3 = await apply(gone);
       expect(r3.code, r3.out).toBe(0);
       expect(has(await routesOf(r2), '198.51.100.0/24', '192.0.2.254')).toBe(false);
-      expect(await sh(r2, `cat ${HOOK_UP}`)).not.toContain('198.51.100.0/24');
-      await sh(r2, 'ifdown lwv0 && ifup lwv0');
+      expect(await shOn(r2, `cat ${HOOK_UP}`)).not.toContain('198.51.100.0/24');
+      await shOn(r2, 'ifdown lwv0 && ifup lwv0');
       expect(has(await routesOf(r2), '198.51.100.0/24', '192.0.2.254')).toBe(false);
       expect(has(await routesOf(r2), '203.0.113.128/25', undefined, 'lwv0')).toBe(true);
       expect((await apply(gone)).out).toMatch(/r2\s+: ok=\d+\s+changed=0/);

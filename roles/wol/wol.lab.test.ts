@@ -1,12 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main, type Io } from '../../src/cli/main.js';
+import { main } from '../../src/cli/main.js';
 import { play } from '../../src/engine/definitions.js';
 import { broadcast } from '../../src/net/address.js';
 import { magicPacket, parseSecureOn } from '../../src/net/wol.js';
 import { startLab, type Lab, type LabHost } from '../../test/lab/index.js';
 import { LINK_FILE, wol } from './index.js';
 import { wakeMain } from './wake.js';
+import { captureIo } from '../../test/support/io.js';
+import { shOn } from '../../test/support/lab-shell.js';
 
 /**
  * Real magic packets on the lab network: a UDP listener on port 9 of one lab
@@ -17,17 +19,6 @@ import { wakeMain } from './wake.js';
  */
 const LAB = `wol-${process.pid}`;
 const PW6 = '0a:0b:0c:0d:0e:0f';
-
-function capture(): Io & { stdout: string; stderr: string } {
-  const io = { stdout: '', stderr: '', isTTY: false, out: (s: string) => void (io.stdout += s), err: (s: string) => void (io.stderr += s) };
-  return io;
-}
-
-async function sh(host: LabHost, script: string): Promise<string> {
-  const { output, exitCode } = await host.exec(['sh', '-c', script]);
-  if (exitCode !== 0) throw new Error(`${host.name}: exit ${exitCode}: ${script}\n${output}`);
-  return output;
-}
 
 const LISTENER = `import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -42,8 +33,8 @@ let lab: Lab;
 let relay: LabHost;
 let listener: LabHost;
 let extra: string;
-const received = async () => (await sh(listener, 'cat /tmp/wol.log 2>/dev/null || true')).split('\n').filter(Boolean);
-const clear = () => sh(listener, ': > /tmp/wol.log');
+const received = async () => (await shOn(listener, 'cat /tmp/wol.log 2>/dev/null || true')).split('\n').filter(Boolean);
+const clear = () => shOn(listener, ': > /tmp/wol.log');
 
 /** A second inventory file: the controller as `localhost`, the sleeping targets, the shared subnet. */
 function extraInventory(relayVars = '{}'): string {
@@ -71,7 +62,7 @@ function extraInventory(relayVars = '{}'): string {
 }
 
 function wake(limit: string, flags: string[] = [], inv = extra) {
-  const io = capture();
+  const io = captureIo();
   return wakeMain(['-i', lab.inventoryPath, '-i', inv, '--limit', limit, ...flags], io).then((code) => ({ code, out: io.stdout + io.stderr }));
 }
 
@@ -85,7 +76,7 @@ describe('wol role on lab hosts', () => {
     lab = await startLab({ name: LAB, hosts: [{ name: 'relay', groups: ['relays'] }, { name: 'listener', groups: ['listeners'] }] });
     relay = lab.host('relay');
     listener = lab.host('listener');
-    await sh(listener, `systemd-run --unit=wol-listener python3 -c '${LISTENER}' && for i in $(seq 50); do ss -Hlun 'sport = :9' | grep -q . && exit 0; sleep 0.1; done; exit 1`);
+    await shOn(listener, `systemd-run --unit=wol-listener python3 -c '${LISTENER}' && for i in $(seq 50); do ss -Hlun 'sport = :9' | grep -q . && exit 0; sleep 0.1; done; exit 1`);
     extra = `${lab.inventoryPath}.wol.yaml`;
     writeFileSync(extra, extraInventory());
   });
@@ -148,14 +139,14 @@ describe('wol role on lab hosts', () => {
   });
 
   it('enabling wake on a NIC refuses what cannot wake (a veth), writing nothing', async () => {
-    const mac = (await sh(listener, 'cat /sys/class/net/eth0/address')).trim();
+    const mac = (await shOn(listener, 'cat /sys/class/net/eth0/address')).trim();
     const inv = `${lab.inventoryPath}.wol-enable.yaml`;
     writeFileSync(inv, `all:\n  hosts:\n    listener: { mac: "${mac}" }\n`);
     const plays = (params: Record<string, unknown>) => [play({ name: 'enable', hosts: 'listeners', roles: [wol.with({ enable: true, ...params })] })];
-    const byMac = capture();
+    const byMac = captureIo();
     expect(await main(plays({}), ['-i', lab.inventoryPath, '-i', inv], byMac)).toBe(2);
     expect(byMac.stdout).toContain(`listener has no physical NIC with MAC ${mac} (bridges, bonds, VLANs and veths do not count): set wol.interface`);
-    const byName = capture();
+    const byName = captureIo();
     expect(await main(plays({ interface: 'eth0' }), ['-i', lab.inventoryPath, '-i', inv], byName)).toBe(2);
     expect(byName.stdout).toContain('listener: eth0 cannot wake on a magic packet (ethtool: Supports Wake-on: not reported)');
     expect((await listener.exec(['test', '-e', LINK_FILE])).exitCode).toBe(1);

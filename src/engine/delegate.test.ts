@@ -3,12 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { main, type Io } from '../cli/main.js';
+import { main } from '../cli/main.js';
 import { pathExists } from '../facts/builtin.js';
 import type { Host } from '../inventory/types.js';
 import { change, ok, type Op } from '../ops/op.js';
 import { sh } from '../shell/quote.js';
 import { defineRole, play } from './definitions.js';
+import { captureIo } from '../../test/support/io.js';
 
 /**
  * `OpContext.delegate`: an op on one host reads facts of, and runs commands
@@ -17,11 +18,6 @@ import { defineRole, play } from './definitions.js';
  */
 let dir: string;
 let inventory: string;
-
-function capture(): Io & { stdout: string; stderr: string } {
-  const io = { stdout: '', stderr: '', isTTY: false, out: (s: string) => void (io.stdout += s), err: (s: string) => void (io.stderr += s) };
-  return io;
-}
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'lw-delegate-'));
@@ -67,18 +63,18 @@ const role = defineRole({
 
 describe('delegation to another host', () => {
   it('reads facts there in check mode and runs commands there when applying', async () => {
-    const check = capture();
+    const check = captureIo();
     expect(await main([play({ name: 't', hosts: 'all', roles: [role] })], ['-i', inventory, '--check'], check)).toBe(0);
     expect(check.stdout).toContain('would change: [node1]\n    - take a ticket from source (it has one) for node1');
 
-    const io = capture();
+    const io = captureIo();
     expect(await main([play({ name: 't', hosts: 'all', roles: [role] })], ['-i', inventory], io)).toBe(0);
     expect(readFileSync(join(dir, 'got-ticket'), 'utf8').split('\n').filter(Boolean).sort()).toEqual(['node1 ticket-42', 'node2 ticket-42']);
     expect(readFileSync(join(dir, 'asked'), 'utf8').split('\n').filter(Boolean).sort()).toEqual(['asked by node1', 'asked by node2']);
   });
 
   it('reaches a host the play does not include (--limit), without a recap line for it', async () => {
-    const io = capture();
+    const io = captureIo();
     expect(await main([play({ name: 't', hosts: 'all', roles: [role] })], ['-i', inventory, '--limit', 'node2'], io)).toBe(0);
     expect(readFileSync(join(dir, 'got-ticket'), 'utf8')).toBe('node2 ticket-42\n');
     expect(io.stdout).toMatch(/node2\s+: ok=0\s+changed=1/);

@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
-import { main, type Io } from '../cli/main.js';
+import { main } from '../cli/main.js';
 import { command, file } from '../ops/index.js';
 import { sh } from '../shell/quote.js';
 import { defineRole, play } from './definitions.js';
+import { captureIo } from '../../test/support/io.js';
 
 /** flushHandlers() in a linear play: the handlers run once for the batch, before the next task, on local hosts. */
 describe('flushHandlers (linear)', () => {
@@ -33,10 +34,9 @@ describe('flushHandlers (linear)', () => {
       ],
       handlers: ({ handler }) => [handler('restart', ({ host }) => command({ run: sh`echo ${`restart ${host.name}`} >> ${log}` }))],
     });
-    const io: Io & { out: (s: string) => void } = { isTTY: false, out: (s) => void (text += s), err: (s) => void (text += s) };
-    let text = '';
+    const io = captureIo();
     expect(await main([play({ name: 'p', hosts: 'all', roles: [role] })], ['-i', inventory], io)).toBe(0);
-    expect(text.split('RUNNING HANDLER [r : restart]')).toHaveLength(2);
+    expect(io.text().split('RUNNING HANDLER [r : restart]')).toHaveLength(2);
     const lines = readFileSync(log, 'utf8').split('\n').filter(Boolean);
     expect(lines.slice(0, 2).sort()).toEqual(['restart local1', 'restart local2']);
     expect(lines.slice(2).sort()).toEqual(['after local1', 'after local2']);

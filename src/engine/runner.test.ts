@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { main, type Io } from '../cli/main.js';
+import { main } from '../cli/main.js';
 import { command, file } from '../ops/index.js';
 import { sh } from '../shell/quote.js';
 import { defineRole, play } from './definitions.js';
+import { captureIo } from '../../test/support/io.js';
 
 /**
  * The engine end to end on the controller itself (ansible_connection: local):
@@ -15,11 +16,6 @@ import { defineRole, play } from './definitions.js';
  */
 let dir: string;
 let inventory: string;
-
-function capture(): Io & { stdout: string; stderr: string } {
-  const io = { stdout: '', stderr: '', isTTY: false, out: (s: string) => void (io.stdout += s), err: (s: string) => void (io.stderr += s) };
-  return io;
-}
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'lw-engine-'));
@@ -65,7 +61,7 @@ const plays = [play({ name: 'demo', hosts: 'servers', roles: [demo] })];
 
 describe('engine on local hosts', () => {
   it('applies, runs each notified handler once in definition order, then is idempotent', async () => {
-    const io = capture();
+    const io = captureIo();
     expect(await main(plays, ['-i', inventory], io)).toBe(0);
     expect(readFileSync(join(dir, 'local1-a.conf'), 'utf8')).toBe('v1\n');
     // two tasks notified "restart a": it runs once per host; "restart a" is defined first
@@ -73,7 +69,7 @@ describe('engine on local hosts', () => {
     expect(log().split('\n').filter((l) => l.startsWith('local1'))).toEqual(['local1 a', 'local1 b']);
     expect(io.stdout).toMatch(/local1\s+: ok=0\s+changed=4/);
 
-    const again = capture();
+    const again = captureIo();
     expect(await main(plays, ['-i', inventory], again)).toBe(0);
     expect(again.stdout).toMatch(/local1\s+: ok=2\s+changed=0/);
     expect(again.stdout).not.toContain('RUNNING HANDLER');
@@ -82,7 +78,7 @@ describe('engine on local hosts', () => {
 
   it('--check --diff plans without changing anything and never runs handlers', async () => {
     const before = readdirSync(dir).sort();
-    const io = capture();
+    const io = captureIo();
     expect(await main(plays, ['-i', inventory, '--check', '--diff'], io)).toBe(0);
     expect(readdirSync(dir).sort()).toEqual(before);
     expect(io.stdout).toContain(`would change: [local1]\n    - create ${dir}/local1-a.conf`);
@@ -94,7 +90,7 @@ describe('engine on local hosts', () => {
   });
 
   it('a failed task names host, task, command and stderr, exits 2; its pending handlers run on the next run', async () => {
-    const io = capture();
+    const io = captureIo();
     expect(await main(plays, ['-i', inventory, '-e', '{"demo": {"fail": true}}', '--limit', 'local1'], io)).toBe(2);
     expect(io.stdout).toContain('failed: [local1]');
     expect(io.stdout).toContain('task: demo : may fail');
@@ -104,7 +100,7 @@ describe('engine on local hosts', () => {
     expect(log()).toBe('');
     expect(readFileSync(join(dir, 'state1/pending-handlers'), 'utf8').split('\n').filter(Boolean).sort()).toEqual(['demo:restart a', 'demo:restart b']);
 
-    const next = capture();
+    const next = captureIo();
     expect(await main(plays, ['-i', inventory, '--limit', 'local1'], next)).toBe(0);
     expect(next.stdout).toMatch(/local1\s+: ok=2\s+changed=2/);
     expect(log()).toBe('local1 a\nlocal1 b\n');
@@ -112,11 +108,11 @@ describe('engine on local hosts', () => {
   });
 
   it('--tags runs only the selected tasks; --list-tasks shows tags', async () => {
-    const io = capture();
+    const io = captureIo();
     expect(await main(plays, ['-i', inventory, '--tags', 'demo:second'], io)).toBe(0);
     expect(existsSync(join(dir, 'local1-b.conf'))).toBe(true);
     expect(existsSync(join(dir, 'local1-a.conf'))).toBe(false);
-    const list = capture();
+    const list = captureIo();
     expect(await main(plays, ['-i', inventory, '--list-tasks'], list)).toBe(0);
     expect(list.stdout).toContain('demo : second file\tTAGS: [demo, demo:second]');
   });
@@ -131,7 +127,7 @@ describe('engine on local hosts', () => {
     ghost: { ansible_host: 127.0.0.1, ansible_port: 1, connect_timeout: 3 }
 `,
     );
-    const io = capture();
+    const io = captureIo();
     expect(await main([play({ name: 'demo', hosts: 'all', roles: [demo] })], ['-i', inventory], io)).toBe(3);
     expect(io.stdout).toContain('unreachable: [ghost]');
     expect(io.stdout).toMatch(/ghost\s+: ok=0\s+changed=0\s+unreachable=1/);
@@ -139,7 +135,7 @@ describe('engine on local hosts', () => {
   });
 
   it('--json prints one document with events and the recap', async () => {
-    const io = capture();
+    const io = captureIo();
     expect(await main(plays, ['-i', inventory, '--json', '-e', '{demo: {content: v2}}'], io)).toBe(0);
     const doc = JSON.parse(io.stdout);
     expect(doc.recap.hosts.local1).toEqual({ ok: 0, changed: 4, failed: 0, skipped: 1, unreachable: 0 });
@@ -147,14 +143,14 @@ describe('engine on local hosts', () => {
   });
 
   it('bad role vars stop the run before any host is touched, naming host and key', async () => {
-    const io = capture();
+    const io = captureIo();
     expect(await main(plays, ['-i', inventory, '-e', '{demo: {content: 5}}'], io)).toBe(4);
     expect(io.stderr).toContain('host local1: demo.content: Invalid input: expected string, received number, got 5');
     expect(readdirSync(dir)).toEqual(['inventory.yaml']);
   });
 
   it('the free strategy and serial batches reach the same end state', async () => {
-    const io = capture();
+    const io = captureIo();
     const free = [play({ name: 'demo', hosts: 'servers', roles: [demo], strategy: 'free', serial: 1 })];
     expect(await main(free, ['-i', inventory], io)).toBe(0);
     expect(log().split('\n').filter(Boolean).sort()).toEqual(['local1 a', 'local1 b', 'local2 a', 'local2 b']);
@@ -178,7 +174,7 @@ describe('engine on local hosts', () => {
     });
     const p = [play({ name: 's', hosts: 'all', roles: [secretive] })];
     for (const flags of [['--diff'], ['--json']]) {
-      const io = capture();
+      const io = captureIo();
       expect(await main(p, ['-i', inventory, ...flags], io)).toBe(2);
       expect(io.stdout + io.stderr).not.toContain('hunter2-token');
       expect(io.stdout).toContain('********');
@@ -189,7 +185,7 @@ describe('engine on local hosts', () => {
   it('maxFailPercentage stops the play for every host once exceeded', async () => {
     // local1 fails; local2 is fine, but 1 of 2 (50%) exceeds 40%: the play stops before local2's handlers
     writeFileSync(inventory, readFileSync(inventory, 'utf8').replace('local1: {', 'local1: { demo: { fail: true },'));
-    const io = capture();
+    const io = captureIo();
     const strict = [play({ name: 'demo', hosts: 'servers', roles: [demo], maxFailPercentage: 40 })];
     expect(await main(strict, ['-i', inventory], io)).toBe(2);
     expect(io.stdout).toContain('NO MORE HOSTS LEFT: 1 of 2 hosts failed (max_fail_percentage 40)');
@@ -198,7 +194,7 @@ describe('engine on local hosts', () => {
   });
 
   it('bad options exit 5', async () => {
-    const io = capture();
+    const io = captureIo();
     expect(await main(plays, ['-i', inventory, '--forks', 'many'], io)).toBe(5);
     expect(io.stderr).toContain('-f/--forks');
     expect(await main(plays, ['--bogus'], io)).toBe(5);

@@ -2,19 +2,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main, type Io } from '../cli/main.js';
+import { main } from '../cli/main.js';
 import type { Claim } from './claims.js';
 import { checkPlan } from './check.js';
-
-function capture(): Io & { stdout: string; stderr: string } {
-  const io = { stdout: '', stderr: '', isTTY: false, out: (s: string) => void (io.stdout += s), err: (s: string) => void (io.stderr += s) };
-  return io;
-}
+import { captureIo } from '../../test/support/io.js';
 
 async function plan(inventoryYaml: string) {
   const file = join(mkdtempSync(join(tmpdir(), 'lw-plan-')), 'inventory.yaml');
   writeFileSync(file, inventoryYaml);
-  const io = capture();
+  const io = captureIo();
   const code = await main([], ['-i', file, '--plan'], io);
   return { code, out: io.stdout + io.stderr };
 }
@@ -56,7 +52,7 @@ describe('the address plan from the inventory (--plan, offline)', () => {
   it('runs before any host is touched: a run refuses a broken plan with exit 4', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'lw-plan-')), 'inventory.yaml');
     writeFileSync(file, good.replace('ansible_host: 10.10.20.12', 'ansible_host: 10.10.20.11'));
-    const io = capture();
+    const io = captureIo();
     expect(await main([], ['-i', file], io)).toBe(4);
     expect(io.stderr).toContain('the address plan has 1 problem(s); no host was touched');
   });

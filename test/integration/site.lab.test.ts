@@ -1,9 +1,11 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main, type Io } from '../../src/cli/main.js';
+import { main } from '../../src/cli/main.js';
 import { site } from '../../playbooks/site.js';
 import { labFromInventory, type LabLayout } from '../lab/from-inventory.js';
 import { startLab, type Lab, type LabHost } from '../lab/index.js';
+import { captureIo } from '../support/io.js';
+import { shOn } from '../support/lab-shell.js';
 
 /**
  * The site playbook on a lab laid out from inventory/home.yaml: a container
@@ -16,20 +18,9 @@ const CLUSTER_TAGS = 'kubeadm-init,calico,metallb';
 let layout: LabLayout;
 let lab: Lab;
 
-function capture(): Io & { stdout: string; stderr: string } {
-  const io = { stdout: '', stderr: '', isTTY: false, out: (s: string) => void (io.stdout += s), err: (s: string) => void (io.stderr += s) };
-  return io;
-}
-
-async function run(host: LabHost, script: string): Promise<string> {
-  const { output, exitCode } = await host.exec(['sh', '-c', script]);
-  if (exitCode !== 0) throw new Error(`${host.name}: ${script} → exit ${exitCode}: ${output}`);
-  return output;
-}
-
 /** Files, unit states, ruleset and addresses; taken once systemd has no job left (boot or activation settling). */
 const fingerprint = (host: LabHost) =>
-  run(host, 'while [ -n "$(systemctl list-jobs --no-legend)" ]; do sleep 0.2; done; find /etc /var/lib/labwright -xdev -type f 2>/dev/null | sort | xargs -d "\\n" sha256sum 2>/dev/null; systemctl list-units --all --plain --no-legend --no-pager | sort; nft list ruleset 2>/dev/null; ip -4 addr');
+  shOn(host, 'while [ -n "$(systemctl list-jobs --no-legend)" ]; do sleep 0.2; done; find /etc /var/lib/labwright -xdev -type f 2>/dev/null | sort | xargs -d "\\n" sha256sum 2>/dev/null; systemctl list-units --all --plain --no-legend --no-pager | sort; nft list ruleset 2>/dev/null; ip -4 addr');
 
 /** The lab address of a home.yaml address (same host number). */
 const labIp = (homeIp: string) => layout.hosts.find((h) => h.vars?.lan && homeIp)!.ip!.replace(/\.\d+$/, `.${homeIp.split('.')[3]}`);
@@ -46,7 +37,7 @@ afterAll(async () => {
 describe('site playbook on a lab laid out from inventory/home.yaml', () => {
   it('--check shows the full ordered plan for every role and changes nothing', async () => {
     const before = await Promise.all(lab.hosts.map(fingerprint));
-    const io = capture();
+    const io = captureIo();
     expect(await main(site, ['-i', lab.inventoryPath, '--check'], io)).toBe(0);
     const plays = [...io.stdout.matchAll(/^PLAY \[(.+?)\]/gm)].map((m) => m[1]);
     expect(plays).toEqual(['host network', 'firewall', 'DHCP and DNS', 'Kubernetes API load balancer', 'virtual IP', 'Kubernetes nodes', 'cluster networking']);
@@ -63,9 +54,9 @@ describe('site playbook on a lab laid out from inventory/home.yaml', () => {
   });
 
   it('applies the network roles for real; the second run changes nothing', async () => {
-    const io = capture();
+    const io = captureIo();
     expect(await main(site, ['-i', lab.inventoryPath, '--skip-tags', CLUSTER_TAGS], io)).toBe(0);
-    const again = capture();
+    const again = captureIo();
     expect(await main(site, ['-i', lab.inventoryPath, '--skip-tags', CLUSTER_TAGS], again)).toBe(0);
     for (const h of lab.hosts) expect(again.stdout).toMatch(new RegExp(`${h.name}\\s+: ok=\\d+\\s+changed=0\\s+unreachable=0\\s+failed=0`));
   }, 600_000);
@@ -74,11 +65,11 @@ describe('site playbook on a lab laid out from inventory/home.yaml', () => {
     const gw1 = lab.host('gw1');
     const vip = labIp('192.168.50.10');
     // keepalived starts as BACKUP and takes the VIP after 3 adverts without a master
-    await run(gw1, `for i in $(seq 100); do ip -4 -o addr show | grep -q ' ${vip}/' && exit 0; sleep 0.2; done; exit 1`);
+    await shOn(gw1, `for i in $(seq 100); do ip -4 -o addr show | grep -q ' ${vip}/' && exit 0; sleep 0.2; done; exit 1`);
     const w1 = lab.host('w1');
-    expect((await run(w1, `dig +short @${labIp('192.168.50.2')} cp2.home.lab`)).trim()).toBe(labIp('192.168.50.12'));
+    expect((await shOn(w1, `dig +short @${labIp('192.168.50.2')} cp2.home.lab`)).trim()).toBe(labIp('192.168.50.12'));
     // haproxy listens on the VIP's port on the host that holds it (no backend answers: no kube-apiserver here)
-    expect(await run(gw1, 'ss -ltn')).toMatch(/:6443\b/);
-    expect(await run(lab.host('cp1'), 'nft list table inet labwright')).toMatch(/policy drop/);
+    expect(await shOn(gw1, 'ss -ltn')).toMatch(/:6443\b/);
+    expect(await shOn(lab.host('cp1'), 'nft list table inet labwright')).toMatch(/policy drop/);
   });
 });

@@ -21,13 +21,16 @@ class PlayView {
     this.render();
   }
 
+  /** The title with the counts so far, the current task and each host's last status. */
   render() {
-    if (this.#wrapper) this.#wrapper.output = redact([this.task, ...this.hosts.values()].join('\n'));
+    if (!this.#wrapper) return;
+    const { ok, changed, failed, skipped } = this.counts;
+    this.#wrapper.title = `${this.title}: ok=${ok} changed=${changed} failed=${failed} skipped=${skipped}`;
+    this.#wrapper.output = redact([this.task, ...this.hosts.values()].join('\n'));
   }
 
   end() {
-    const { ok, changed, failed, skipped } = this.counts;
-    if (this.#wrapper) this.#wrapper.title = `${this.title}: ok=${ok} changed=${changed} failed=${failed} skipped=${skipped}`;
+    this.render();
     this.#ended();
   }
 }

@@ -97,6 +97,8 @@ export function defineRole<S extends z.ZodType>(def: {
   handlers?: (kit: RoleKit<z.output<S>>) => readonly HandlerDef<z.output<S>>[];
   addressPlan?: (ctx: TaskContext<z.output<S>>) => Claim[];
 }): Role<S> {
+  // a role's name is its tag: Ansible's special tags would change when its tasks run
+  if (['always', 'never', 'all', 'tagged', 'untagged'].includes(def.name)) throw new Error(`role name "${def.name}" is a special tag; choose another name`);
   const kit = roleKit<z.output<S>>();
   const role: RoleDef<S> = {
     name: def.name,

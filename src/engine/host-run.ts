@@ -36,6 +36,11 @@ export class HostRun implements OpContext {
     return this.host.name;
   }
 
+  /** Whether this run has connected to the host (a host every task skipped is never contacted). */
+  get contacted(): boolean {
+    return this.#opened !== undefined;
+  }
+
   /** Opens the connection once; later calls share the first attempt. */
   open(): Promise<void> {
     this.#opened ??= this.conn.open();

@@ -134,6 +134,14 @@ describe('engine on local hosts', () => {
     expect(readFileSync(join(dir, 'local1-b.conf'), 'utf8')).toBe('v1\n');
   });
 
+  it('a task skipped by its condition never connects (a sleeping or unreachable host is fine)', async () => {
+    writeFileSync(inventory, `all:\n  hosts:\n    ghost: { ansible_host: 127.0.0.1, ansible_port: 1, connect_timeout: 3, labwright_state_dir: ${dir}/state1 }\n`);
+    const asleep = defineRole({ name: 'asleep', vars: z.object({}), tasks: ({ task }) => [task('not here', () => command({ run: sh`true` }), { when: () => false })] });
+    const io = captureIo();
+    expect(await main([play({ name: 'p', hosts: 'all', roles: [asleep] })], ['-i', inventory], io)).toBe(0);
+    expect(io.stdout).toMatch(/ghost\s+: ok=0\s+changed=0\s+unreachable=0\s+failed=0\s+skipped=1/);
+  });
+
   it('--json prints one document with events and the recap', async () => {
     const io = captureIo();
     expect(await main(plays, ['-i', inventory, '--json', '-e', '{demo: {content: v2}}'], io)).toBe(0);

@@ -255,8 +255,10 @@ class PlayOnBatch {
 
   /** Handlers notified on this host: this run's and those left pending by an earlier run. */
   private async dueHandlers(r: HostRun): Promise<HandlerEntry[]> {
-    const pending = await this.pendingFromEarlierRuns(r);
     const notified = this.#notified.get(r.name)!;
+    // a host no task contacted is not contacted for handlers either: its pending ones run next time it is
+    if (!r.contacted && notified.size === 0) return [];
+    const pending = await this.pendingFromEarlierRuns(r);
     return this.handlers.filter((h) => notified.has(h.id) || pending.has(h.id));
   }
 
@@ -269,14 +271,13 @@ class PlayOnBatch {
 
   private async finishHandlers(r: HostRun, ran: readonly HandlerEntry[]): Promise<void> {
     this.#notified.get(r.name)!.clear();
-    const pending = await this.pendingFromEarlierRuns(r);
-    for (const h of ran) pending.delete(h.id);
-    if (!this.opts.check && ran.length > 0) {
-      try {
-        await clearPending(r, ran.map((h) => h.id));
-      } catch (err) {
-        this.report(r, 'clear pending handlers', true, failureOutcome(err), Date.now());
-      }
+    if (ran.length === 0) return;
+    try {
+      const pending = await this.pendingFromEarlierRuns(r);
+      for (const h of ran) pending.delete(h.id);
+      if (!this.opts.check) await clearPending(r, ran.map((h) => h.id));
+    } catch (err) {
+      this.report(r, 'clear pending handlers', true, failureOutcome(err), Date.now());
     }
   }
 

@@ -1,5 +1,5 @@
 import { defineRole } from '../../src/engine/definitions.js';
-import { apt, sysctl, template } from '../../src/ops/index.js';
+import { apt, sysctls, template } from '../../src/ops/index.js';
 import { baseVars } from './vars.js';
 
 /** The host basics every design shares: packages, sysctls, a motd. */
@@ -8,7 +8,7 @@ export const base = defineRole({
   vars: baseVars,
   tasks: ({ task }) => [
     task('packages', ({ vars }) => apt({ packages: vars.packages }), { when: ({ vars }) => vars.packages.length > 0, tags: ['base:packages'] }),
-    task('sysctls', ({ vars }) => Object.entries(vars.sysctls).map(([name, value]) => sysctl({ name, value })), {
+    task('sysctls', ({ vars }) => sysctls({ values: vars.sysctls }), {
       when: ({ vars }) => Object.keys(vars.sysctls).length > 0,
       tags: ['base:sysctl'],
     }),

@@ -1,5 +1,5 @@
 import { defineRole, type TaskContext } from '../../src/engine/definitions.js';
-import { apt, command, directory, file, kernelModule, service, sysctl } from '../../src/ops/index.js';
+import { apt, command, directory, file, kernelModules, service, sysctls } from '../../src/ops/index.js';
 import { factFile } from '../../src/ops/fact-file.js';
 import { fetchFile } from '../../src/ops/fetch.js';
 import { pinnedPackages } from '../../src/ops/pinned-packages.js';
@@ -73,12 +73,12 @@ export const kubeadmInit = defineRole({
     task('swap off, now and in /etc/fstab', () => swapOff(), { tags: ['kubeadm-init:prereq'] }),
     task(
       'kernel modules for the pod network',
-      ({ vars }) => vars.kernel_modules.map((m) => kernelModule({ name: m.name, presentIf: m.present_if, file: '/etc/modules-load.d/k8s.conf' })),
+      ({ vars }) => kernelModules({ modules: vars.kernel_modules.map((m) => ({ name: m.name, presentIf: m.present_if })), file: '/etc/modules-load.d/k8s.conf' }),
       { tags: ['kubeadm-init:prereq'] },
     ),
     task(
       'forwarding sysctls',
-      ({ vars }) => Object.entries(vars.sysctls).map(([name, value]) => sysctl({ name, value, file: '/etc/sysctl.d/k8s.conf' })),
+      ({ vars }) => sysctls({ values: vars.sysctls, file: '/etc/sysctl.d/k8s.conf' }),
       { tags: ['kubeadm-init:prereq'] },
     ),
     task('install containerd', ({ vars }) => apt({ packages: [vars.containerd_package], updateCache: true }), { tags: ['kubeadm-init:containerd'] }),

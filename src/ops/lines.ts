@@ -29,24 +29,45 @@ export function editFile(
   };
 }
 
+/** A line to have in a file: replaces the last line matching `regexp`, else is appended. */
+export interface WantedLine {
+  line: string;
+  regexp?: RegExp;
+}
+
+/** `current` with every wanted line in place (pure; null = no file yet). */
+function withLines(current: string | null, wanted: readonly WantedLine[]): string {
+  const lines = current === null || current === '' ? [] : current.replace(/\n$/, '').split('\n');
+  let changed = false;
+  for (const w of wanted) {
+    if (lines.includes(w.line)) continue;
+    const at = lines.map((l) => (w.regexp ? w.regexp.test(l) : l === w.line)).lastIndexOf(true);
+    if (at >= 0) lines[at] = w.line;
+    else lines.push(w.line);
+    changed = true;
+  }
+  return changed ? lines.map((l) => `${l}\n`).join('') : (current ?? '');
+}
+
+/**
+ * Several lines of one file as ONE edit, planned and diffed together (several
+ * lineInFile ops on one file would each plan against the file as it was).
+ */
+export function linesInFile(args: Ownership & { path: string; lines: readonly WantedLine[] }): Op {
+  return editFile(`lines in ${args.path}`, { ...args, create: true }, (current) => withLines(current, args.lines));
+}
+
 /**
  * One line present (replacing the last line matching `regexp`, else appended)
  * or absent (every line equal to `line` or matching `regexp` removed).
  */
 export function lineInFile(args: Ownership & { path: string; line: string; regexp?: RegExp; state?: 'present' | 'absent' }): Op {
-  const state = args.state ?? 'present';
+  if ((args.state ?? 'present') === 'present') return { ...linesInFile({ ...args, lines: [args] }), label: `line in ${args.path}` };
   const matches = (l: string) => (args.regexp ? args.regexp.test(l) : l === args.line);
-  return editFile(`line in ${args.path}`, { ...args, create: state === 'present' }, (current) => {
+  return editFile(`line in ${args.path}`, { ...args, create: false }, (current) => {
     const lines = current === null || current === '' ? [] : current.replace(/\n$/, '').split('\n');
-    if (state === 'absent') {
-      const kept = lines.filter((l) => !matches(l) && l !== args.line);
-      return kept.length === lines.length ? (current ?? '') : kept.map((l) => `${l}\n`).join('');
-    }
-    if (lines.includes(args.line)) return current ?? '';
-    const at = lines.map(matches).lastIndexOf(true);
-    if (at >= 0) lines[at] = args.line;
-    else lines.push(args.line);
-    return lines.map((l) => `${l}\n`).join('');
+    const kept = lines.filter((l) => !matches(l) && l !== args.line);
+    return kept.length === lines.length ? (current ?? '') : kept.map((l) => `${l}\n`).join('');
   });
 }
 

@@ -6,7 +6,7 @@ import { FixtureContext } from '../../test/support/fixture-context.js';
 import { apt } from './packages.js';
 import { command } from './command.js';
 import { absent, directory, file } from './file.js';
-import { kernelModule, sysctl } from './kernel.js';
+import { kernelModule, kernelModules, sysctl, sysctls } from './kernel.js';
 import { blockInFile, lineInFile } from './lines.js';
 import { service } from './service.js';
 import { user } from './user.js';
@@ -208,5 +208,28 @@ describe('apt package names', () => {
   it('refuses anything apt-get could read as an option or a path', () => {
     expect(() => apt({ packages: ['-o', 'Dpkg::Pre-Invoke=touch /x'] })).toThrow(/not a Debian package name: "-o"/);
     expect(() => apt({ packages: ['kubeadm=1.32.2-1.1', 'libc6:amd64', 'g++'] })).not.toThrow();
+  });
+});
+
+describe('several lines of one file', () => {
+  it('sysctls plan one edit of their file, so check mode shows the whole new file', async () => {
+    const ctx = new FixtureContext([
+      [sysctlValue('net.ipv4.ip_forward'), '0'],
+      [sysctlValue('net.bridge.bridge-nf-call-iptables'), '1'],
+      [fileInfo('/etc/sysctl.d/k8s.conf'), { exists: false }],
+    ]);
+    const plan = await sysctls({ values: { 'net.ipv4.ip_forward': 1, 'net.bridge.bridge-nf-call-iptables': 1 }, file: '/etc/sysctl.d/k8s.conf' }).plan(ctx);
+    if (plan.kind === 'ok') throw new Error('expected a change');
+    expect(plan.changes.map((c) => c.summary)).toEqual(['sysctl net.ipv4.ip_forward: 0 → 1', 'create /etc/sysctl.d/k8s.conf (0644)']);
+    expect(plan.changes[1].diff?.after).toBe('net.ipv4.ip_forward = 1\nnet.bridge.bridge-nf-call-iptables = 1\n');
+  });
+  it('kernel modules share one modules-load.d file', async () => {
+    const ctx = new FixtureContext([
+      [moduleLoaded('overlay'), true],
+      [moduleLoaded('br_netfilter'), true],
+      [fileInfo('/etc/modules-load.d/k8s.conf'), existing('overlay\n')],
+    ]);
+    const plan = await kernelModules({ modules: [{ name: 'overlay' }, { name: 'br_netfilter' }], file: '/etc/modules-load.d/k8s.conf' }).plan(ctx);
+    expect(plan.kind === 'change' && plan.changes.map((c) => [c.summary, c.diff?.after])).toEqual([['update /etc/modules-load.d/k8s.conf', 'overlay\nbr_netfilter\n']]);
   });
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ParseError } from '../errors.js';
 import type { IpAddress } from '../facts/builtin.js';
 import type { Host, Inventory } from '../inventory/types.js';
 import { contains, isCidr, normaliseMac, parseCidr } from './address.js';
@@ -60,7 +61,7 @@ export function lanOf(host: Host): Lan {
   const parsed = lanSchema.safeParse(host.vars.lan ?? {});
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((i) => `lan.${i.path.join('.')}: ${i.message}`).join('; ');
-  throw new Error(`host ${host.name}: ${problems}`);
+  throw new ParseError(`host ${host.name}: ${problems}`);
 }
 
 /** The vars that may hold a host's address, in the order they are tried. */
@@ -85,9 +86,9 @@ export function firstIn(addresses: readonly string[], subnet: string): string | 
   return addresses.find((a) => isIpv4(a) && contains(subnet, a));
 }
 
-function badMac(host: Host, value: unknown): Error {
+function badMac(host: Host, value: unknown): ParseError {
   const hint = typeof value === 'number' ? ' (YAML reads an unquoted MAC made of digits as a base-60 number, as Ansible does: quote it, "52:54:00:00:50:02")' : '';
-  return new Error(`host ${host.name}: mac: expected a MAC address such as aa:bb:cc:dd:ee:01, got ${JSON.stringify(value)}${hint}`);
+  return new ParseError(`host ${host.name}: mac: expected a MAC address such as aa:bb:cc:dd:ee:01, got ${JSON.stringify(value)}${hint}`);
 }
 
 /** The host's `mac` var, normalised; undefined when unset. Throws with the host's name when malformed. */

@@ -49,6 +49,16 @@ describe('the address plan from the inventory (--plan, offline)', () => {
     expect(out).toContain(message);
   });
 
+  it('a malformed lan or mac var is an inventory error naming the host (exit 4), not a crash', async () => {
+    const lan = await plan(good.replace('subnet: 10.10.20.0/24', 'subnet: nonsense'));
+    expect(lan.code).toBe(4);
+    expect(lan.out).toContain('host cp1: lan.subnet: expected an IPv4 subnet');
+    const mac = await plan(good.replace('mac: "aa:bb:cc:dd:ee:02"', 'mac: 52:54:00:00:50:22'));
+    expect(mac.code).toBe(4);
+    expect(mac.out).toContain('host cp2: mac: expected a MAC address');
+    expect(mac.out).toContain('quote it');
+  });
+
   it('runs before any host is touched: a run refuses a broken plan with exit 4', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'lw-plan-')), 'inventory.yaml');
     writeFileSync(file, good.replace('ansible_host: 10.10.20.12', 'ansible_host: 10.10.20.11'));

@@ -76,7 +76,8 @@ export async function main(plays: readonly PlayDef[], argv: readonly string[], i
       listTasks(plays, opts, io);
       return 0;
     }
-    const claims = collectClaims(plays, inventory, resolveAllVars(plays, inventory, limit), limit);
+    const vars = resolveAllVars(plays, inventory, limit);
+    const claims = collectClaims(plays, inventory, vars, limit);
     const problems = checkPlan(claims);
     if (opts.plan) {
       io.out(formatAddressMap(claims) + '\n');
@@ -92,7 +93,7 @@ export async function main(plays: readonly PlayDef[], argv: readonly string[], i
     const recap = await runPlays(
       plays,
       inventory,
-      { check: opts.check, forks: opts.forks, tags: { only: opts.tags, skip: opts.skipTags }, limit },
+      { check: opts.check, forks: opts.forks, tags: { only: opts.tags, skip: opts.skipTags }, limit, vars },
       reporter,
       (host) => connect(host.name, host.connection),
     );

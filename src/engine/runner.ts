@@ -20,6 +20,8 @@ export interface RunOptions {
   tags: TagSelection;
   /** Hosts allowed by --limit (undefined = all). */
   limit?: ReadonlySet<string>;
+  /** Role vars already resolved (and checked) by the caller; resolved here otherwise. */
+  vars?: VarsByPlay;
 }
 
 export type Connect = (host: Host) => Connection;
@@ -71,7 +73,7 @@ export async function runPlays(
   reporter: Reporter,
   connect: Connect,
 ): Promise<Recap & { aborted: boolean }> {
-  const varsByPlay = resolveAllVars(plays, inventory, opts.limit);
+  const varsByPlay = opts.vars ?? resolveAllVars(plays, inventory, opts.limit);
   const tasksByPlay = new Map(plays.map((p) => [p, playTasks(p, opts.tags)]));
   const runs = new Map<string, HostRun>();
   const recap: Recap = { hosts: {} };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Host, Inventory } from '../../src/index.js';
 import { isCidr, isIp } from '../../src/net/address.js';
-import { clusterOf } from '../../src/net/cluster.js';
+import { clusterOf, endpointPort } from '../../src/net/cluster.js';
 import { nftPortProblem, nftStringProblem } from '../../src/net/nft.js';
 
 export const PROFILES = ['control-plane', 'worker', 'gateway', 'dns-dhcp'] as const;
@@ -172,7 +172,7 @@ export function firewallDefaults(host: Host, _inventory: Inventory): Record<stri
   const explicit = (typeof host.vars.cluster === 'object' && host.vars.cluster !== null ? host.vars.cluster : {}) as Record<string, unknown>;
   const legacyCni = [host.vars.cni, host.vars.kube_network_plugin].find((v) => typeof v === 'string' && (CNIS as readonly string[]).includes(v));
   const legacyPodVar = ['pod_cidr', 'pod_subnet', 'pod_network_cidr', 'kube_pods_subnet'].find((k) => host.vars[k] !== undefined);
-  const endpointPort = cluster.control_plane_endpoint ? Number(cluster.control_plane_endpoint.split(':').pop()) : undefined;
+  const apiPort = endpointPort(cluster);
   const first = (group: string, rest: string[]) => [group, ...rest.filter((g) => g !== group)];
   return {
     ssh_port: host.connection.port,
@@ -183,6 +183,6 @@ export function firewallDefaults(host: Host, _inventory: Inventory): Record<stri
       'control-plane': first(cluster.control_plane_group, DEFAULT_PROFILE_GROUPS['control-plane']),
       worker: first(cluster.worker_group, DEFAULT_PROFILE_GROUPS.worker),
     },
-    ...(endpointPort ? { api_lb_port: endpointPort } : {}),
+    ...(apiPort ? { api_lb_port: apiPort } : {}),
   };
 }

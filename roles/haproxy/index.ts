@@ -1,6 +1,6 @@
 import { defineRole } from '../../src/engine/definitions.js';
 import type { Host } from '../../src/inventory/types.js';
-import { clusterOf } from '../../src/net/cluster.js';
+import { clusterOf, endpointPort } from '../../src/net/cluster.js';
 import { apt, renderTemplate, service, sysctl } from '../../src/ops/index.js';
 import { factFile } from '../../src/ops/fact-file.js';
 import { sh } from '../../src/shell/quote.js';
@@ -22,9 +22,9 @@ export function renderHaproxyConfig(model: object): string {
  */
 export function haproxyDefaults(host: Host): Record<string, unknown> {
   const cluster = clusterOf(host);
-  const endpointPort = cluster.control_plane_endpoint ? Number(cluster.control_plane_endpoint.split(':').pop()) : undefined;
+  const apiPort = endpointPort(cluster);
   return {
-    api: { group: cluster.control_plane_group, ...(endpointPort ? { port: endpointPort } : {}) },
+    api: { group: cluster.control_plane_group, ...(apiPort ? { port: apiPort } : {}) },
     ingress: { group: cluster.worker_group },
   };
 }

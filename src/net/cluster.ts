@@ -52,3 +52,8 @@ export function clusterOf(host: Host): Cluster {
 export function kubernetesMinor(cluster: Cluster): number {
   return Number(cluster.kubernetes_version.split('.')[1]);
 }
+
+/** The port of `cluster.control_plane_endpoint`, when it is set ("10.0.0.10:6443" → 6443). */
+export function endpointPort(cluster: Cluster): number | undefined {
+  return cluster.control_plane_endpoint ? Number(cluster.control_plane_endpoint.split(':').pop()) : undefined;
+}

@@ -10,6 +10,8 @@ import type { Fact } from './fact.js';
 export class FactCache {
   readonly #values = new Map<string, unknown>();
   #upcoming: () => readonly Fact<unknown>[] = () => [];
+  /** The batch being read, if any. */
+  #reading?: Promise<void>;
 
   constructor(
     private readonly conn: Connection,
@@ -29,11 +31,20 @@ export class FactCache {
   }
 
   async get<T>(fact: Fact<T>): Promise<T> {
+    // ops planned together (a sequence) miss at the same moment: they share one read
+    while (this.#reading && !this.#values.has(fact.id)) await this.#reading.catch(() => undefined);
     if (!this.#values.has(fact.id)) {
       const wanted = new Map<string, Fact<unknown>>([[fact.id, fact]]);
       for (const f of this.#upcoming()) if (!this.#values.has(f.id)) wanted.set(f.id, f);
-      const got = await gatherFacts(this.conn, [...wanted.values()], this.become);
-      for (const [id, v] of got) this.#values.set(id, v);
+      const reading = gatherFacts(this.conn, [...wanted.values()], this.become).then((got) => {
+        for (const [id, v] of got) this.#values.set(id, v);
+      });
+      this.#reading = reading;
+      try {
+        await reading;
+      } finally {
+        if (this.#reading === reading) this.#reading = undefined;
+      }
     }
     return this.#values.get(fact.id) as T;
   }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-export const baseVars = z.object({
+export const baseVars = z.strictObject({
   packages: z.array(z.string().min(1)).default([]).describe('Debian packages every host of the play gets (one apt call)'),
   sysctls: z
     .record(z.string().regex(/^[a-z0-9_.\-/]+$/, 'a sysctl key such as net.ipv4.ip_forward'), z.union([z.string(), z.number()]))

@@ -22,7 +22,7 @@ const upstreamSchema = z
     return rest.length === 0 && ipaddr.isValid(ip) && (ipaddr.IPv4.isValidFourPartDecimal(ip) || ip.includes(':')) && (port === undefined || /^\d{1,5}$/.test(port));
   }, 'expected an upstream DNS server: an IP address, optionally with #port (1.1.1.1, 10.0.0.53#5353)');
 
-const reservationSchema = z.object({
+const reservationSchema = z.strictObject({
   mac: macSchema.describe('the client NIC'),
   ip: ipv4Schema.describe('the address it always gets'),
   name: z.string().regex(DNS_LABEL, 'expected a host name: one DNS label (letters, digits, inner hyphens; no "_" or ".")').describe('its host name (also a DNS record)'),
@@ -32,7 +32,7 @@ const leaseTime = z
   .string()
   .regex(/^(\d+[smhdw]?|infinite)$/, 'expected a lease time such as 12h, 30m, 3600 or infinite');
 
-export const dnsmasqVars = z.object({
+export const dnsmasqVars = z.strictObject({
   subnet: ipv4CidrSchema.optional().describe('IPv4 subnet served: DHCP range, router, interface, reservations and records derive from it. Default: the inventory var `lan.subnet`'),
   interface: z.string().regex(/^[A-Za-z0-9_.:@-]{1,15}$/, 'expected an interface name such as br0').optional().describe("interface to serve. Default: the host's interface holding an address in `subnet` (read from `ip -j addr` when planning)"),
   bind: z.enum(['dynamic', 'interfaces']).default('dynamic').describe('`bind-dynamic` (follows interfaces that appear later, Linux) or `bind-interfaces`; never the wildcard bind that collides with other :53 listeners'),
@@ -51,7 +51,7 @@ export const dnsmasqVars = z.object({
   records: z.record(dnsNameSchema, ipv4Schema).default({}).describe('extra DNS names → address (a name without a dot gets the domain), e.g. `{ api: 10.0.0.10 }`'),
   from_inventory: z.boolean().default(true).describe('derive a reservation for every inventory host with `mac` and an address in the subnet (`ip`/`ansible_host`), and a DNS record for every host with an address in the subnet'),
   inventory_hosts: z
-    .array(z.object({ name: z.string(), addresses: z.array(z.string()), mac: z.string().optional() }))
+    .array(z.strictObject({ name: z.string(), addresses: z.array(z.string()), mac: z.string().optional() }))
     .default([])
     .describe('derived from the inventory (names, addresses, MACs of all hosts): leave unset'),
   authoritative: z.boolean().default(true).describe('`dhcp-authoritative`: the only DHCP server on the segment, NAKs unknown leases at once'),

@@ -32,7 +32,7 @@ export const macLabVars = z.strictObject({
   first_vm_host: hostNumber.default(3).describe('host number of the first VM; the others follow in list order (seed 004: .3–.9)'),
   vip_host: hostNumber.default(11).describe('host number of the VIP (the API load balancer on the gateway VM)'),
   vms: z.array(vmSchema).min(1).default(SEED_004_VMS.map((v) => ({ ...v, groups: [...(v.groups ?? [])] }))).describe('the VMs, in address order (default: seed 004\'s gateway, control0-2, worker0-2)'),
-  range: z.object({ start: ipv4Schema.describe('first address of the pool'), end: ipv4Schema.describe('last address of the pool') }).optional().describe('dynamic DHCP pool for unknown clients (default: .100–.199 of a /24, else the upper half of the subnet)'),
+  range: z.strictObject({ start: ipv4Schema.describe('first address of the pool'), end: ipv4Schema.describe('last address of the pool') }).optional().describe('dynamic DHCP pool for unknown clients (default: .100–.199 of a /24, else the upper half of the subnet)'),
   domain: dnsNameSchema.default('home.arpa').describe('the VMs\' DNS domain (answered locally by dnsmasq)'),
   vip_name: z.string().regex(DNS_LABEL, 'expected one DNS label').default('api').describe('DNS name of the VIP (`api.<domain>`)'),
   dns: z.boolean().default(true).describe('dnsmasq answers DNS on the gateway (bound to it alone); false: DHCP only (port 0) and the VMs ask the gateway\'s own resolver'),

@@ -54,9 +54,9 @@ const linkFields = {
     .describe('Configure addresses even without carrier (a bridge whose ports are all down, STP still listening)'),
 };
 
-export const interfaceVars = z.object(linkFields);
+export const interfaceVars = z.strictObject(linkFields);
 
-export const bridgeVars = z.object({
+export const bridgeVars = z.strictObject({
   ...linkFields,
   interfaces: z.array(ifname).default([]).describe('Ports: NICs, bonds or VLANs (declared elsewhere or plain NICs labwright then manages as ports)'),
   stp: z.boolean().default(false).describe('Spanning tree. Written explicitly for both renderers: networkd defaults to off, Netplan to on'),
@@ -69,7 +69,7 @@ export const bridgeVars = z.object({
 export const BOND_MODES = ['balance-rr', 'active-backup', 'balance-xor', 'broadcast', '802.3ad', 'balance-tlb', 'balance-alb'] as const;
 export const HASH_POLICIES = ['layer2', 'layer3+4', 'layer2+3', 'encap2+3', 'encap3+4'] as const;
 
-export const bondVars = z.object({
+export const bondVars = z.strictObject({
   ...linkFields,
   interfaces: z.array(ifname).min(1).describe('Member NICs'),
   mode: z.enum(BOND_MODES).default('active-backup').describe('Bonding mode; `802.3ad` (LACP) needs a switch configured for it'),
@@ -79,7 +79,7 @@ export const bondVars = z.object({
   primary: ifname.optional().describe('Preferred member (active-backup)'),
 });
 
-export const vlanVars = z.object({
+export const vlanVars = z.strictObject({
   ...linkFields,
   id: z.number().int().min(1).max(4094).optional().describe('VLAN id; derived from a name such as `br0.100` when omitted'),
   link: ifname.optional().describe('Parent link; derived from a name such as `br0.100` when omitted. Must be declared too'),
@@ -88,7 +88,7 @@ export const vlanVars = z.object({
 export const RENDERERS = ['networkd', 'netplan'] as const;
 export type Renderer = (typeof RENDERERS)[number];
 
-const baseVars = z.object({
+const baseVars = z.strictObject({
   renderer: z.enum(RENDERERS).default('networkd').describe('`networkd` (files in /etc/systemd/network) or `netplan` (/etc/netplan/60-labwright.yaml)'),
   interfaces: z.record(z.string(), interfaceVars).default({}).describe('Existing links (NICs) to configure, by name. Links not named anywhere are left alone'),
   bridges: z.record(z.string(), bridgeVars).default({}).describe('Bridges to create, by name'),

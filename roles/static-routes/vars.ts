@@ -25,7 +25,7 @@ const destination = z
   })
   .transform((s) => (isV4Range(s) && !isCidr(s) ? v4RangeToCidrs(s) : [canonicalDestination(s)]));
 
-export const routeVars = z.object({
+export const routeVars = z.strictObject({
   to: destination.describe('Destination: CIDR, single address, `default`/`default6`, or an IPv4 range such as a MetalLB pool `10.4.11.0 - 10.4.15.255` (split into the CIDRs covering it)'),
   via: ip.optional().describe('Gateway (next hop). Without it the route is on-link through `dev`'),
   dev: ifname.optional().describe('Egress interface. Derived when omitted: the link of the networking role whose subnet holds `via`, else `ip route get VIA` on the host'),
@@ -50,7 +50,7 @@ export const staticRoutesVars = z
     links: z
       .record(
         z.string(),
-        z.object({ type: z.enum(LINK_TYPES), addresses: z.array(z.string()).default([]) }),
+        z.strictObject({ type: z.enum(LINK_TYPES), addresses: z.array(z.string()).default([]) }),
       )
       .default({})
       .describe('Links the networking role configures on this host, with their Netplan section and addresses (derived from its vars; used to find `dev` and where to persist)'),

@@ -25,7 +25,7 @@ const secureOn = z
  * is woken, whether its NIC gets configured) and a sender's (`targets`,
  * `tool`), since the same host may be both.
  */
-export const wolVars = z.object({
+export const wolVars = z.strictObject({
   targets: z.string().min(1).optional().describe('(sender) host pattern of the hosts to wake from this host; playbooks/wake.ts sets it from --limit'),
   tool: z.enum(['auto', 'python3', 'socat']).default('auto').describe('(sender over SSH) what sends the packets: python3, else socat; the controller sends with Node itself'),
   via: z.string().min(1).default(DEFAULT_SENDER).describe('(target) inventory host that sends its packets: one on the same L2 network; default the controller (`localhost`, `ansible_connection: local`)'),

@@ -17,7 +17,7 @@ import { ipv4CidrSchema } from './lan.js';
  *     worker_group: workers
  *     cni: calico
  */
-export const clusterSchema = z.object({
+export const clusterSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 'a DNS label such as "home"').default('kubernetes').describe('cluster name (kubeadm clusterName)'),
   kubernetes_version: z
     .string()

@@ -48,7 +48,7 @@ export function isDnsName(s: string): boolean {
 
 export const dnsNameSchema = z.string().refine(isDnsName, 'expected a DNS name: dot-separated labels of letters, digits and inner hyphens (no "_")');
 
-export const lanSchema = z.object({
+export const lanSchema = z.strictObject({
   subnet: ipv4CidrSchema.optional().describe('the IPv4 subnet of the network, e.g. 10.10.20.0/24'),
   gateway: ipv4Schema.optional().describe("the network's router (default: the subnet's first address)"),
   domain: dnsNameSchema.optional().describe('the local DNS domain, e.g. lab.example'),

@@ -40,9 +40,37 @@ export function reveal(v: string | Secret): string {
   return v instanceof Secret ? v.reveal() : v;
 }
 
-/** Replace every known secret value in `text` by the mask. */
+/** Known secrets, longest first: a secret that contains another is masked whole. */
+function longestFirst(): string[] {
+  return [...known].sort((a, b) => b.length - a.length);
+}
+
+/**
+ * Replace every known secret value in `text` by the mask. Apply it to each
+ * value before it is serialised (JSON escapes quotes, backslashes and
+ * newlines) or split into lines (a diff prefixes each line of a PEM key):
+ * after either, the secret is no longer there in one piece to be found.
+ */
 export function redact(text: string): string {
   let out = text;
-  for (const s of known) if (out.includes(s)) out = out.split(s).join(MASK);
+  for (const s of longestFirst()) if (out.includes(s)) out = out.split(s).join(MASK);
   return out;
+}
+
+/** Whether `text` holds a known secret (its content must then never be shown). */
+export function containsSecret(text: string | null | undefined): boolean {
+  if (!text) return false;
+  for (const s of known) if (text.includes(s)) return true;
+  return false;
+}
+
+/**
+ * A copy of plain data (event objects) with every string and key redacted,
+ * for serialisers: `JSON.stringify(redactDeep(x))`.
+ */
+export function redactDeep<T>(value: T): T {
+  if (typeof value === 'string') return redact(value) as T;
+  if (Array.isArray(value)) return value.map(redactDeep) as T;
+  if (value === null || typeof value !== 'object' || isSecret(value)) return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [redact(k), redactDeep(v)])) as T;
 }

@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { IpAddress } from '../../src/facts/builtin.js';
 import { loadInventory } from '../../src/inventory/index.js';
+import { planFile } from '../../src/ops/file.js';
 import type { Inventory } from '../../src/inventory/types.js';
 import { secret } from '../../src/secret.js';
 import { renderKeepalivedConfig } from './index.js';
@@ -94,6 +96,20 @@ describe('keepalived config', () => {
     const text = render('gateway2', { unicast: true, auth_pass: secret('s3cr3tpw') });
     expect(text).toContain('    unicast_src_ip 192.168.68.57\n    unicast_peer {\n        192.168.68.56\n    }\n');
     expect(text).toContain('    authentication {\n        auth_type PASS\n        auth_pass s3cr3tpw\n    }\n');
+  });
+
+  it('a rotated auth_pass: the planned diff shows neither the new nor the old password, only sizes and sha256', () => {
+    const after = render('gateway2', { auth_pass: secret('NEWpw456') });
+    const before = after.replace('NEWpw456', 'OLDpw789'); // the password on the host: no longer a known secret
+    const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+    const info = { exists: true, type: 'file', owner: 'root', group: 'root', mode: '0600', size: before.length, sha256: sha(before), content: before } as const;
+    const plan = planFile(info, { path: '/etc/keepalived/keepalived.conf', content: after });
+    expect(plan.kind === 'change' && plan.changes[0]!.diff).toEqual({
+      path: '/etc/keepalived/keepalived.conf',
+      sensitive: true,
+      before: { bytes: before.length, sha256: sha(before) },
+      after: { bytes: after.length, sha256: sha(after) },
+    });
   });
 
   it('group, explicit peers, interface, prefix, priority, MASTER, nopreempt, no track', () => {

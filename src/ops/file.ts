@@ -1,8 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import { fileInfo, type FileInfo } from '../facts/builtin.js';
 import { Command, joinCommands, sh } from '../shell/quote.js';
-import { change, ok, type Change, type Op, type OpContext, type Plan } from './op.js';
+import { containsSecret } from '../secret.js';
+import { change, digest, fileDiff, ok, type Change, type FileDiff, type Op, type OpContext, type Plan } from './op.js';
 
 export interface Ownership {
   owner?: string;
@@ -20,6 +21,11 @@ export interface FileArgs extends Ownership {
    * write and leaves the old file untouched.
    */
   validate?: (tempPath: string) => Command;
+  /**
+   * The content is built from a secret (also assumed when it holds a known
+   * secret's value): diffs show only sizes and sha256, of both sides.
+   */
+  sensitive?: boolean;
 }
 
 function normaliseMode(mode: string): string {
@@ -81,7 +87,7 @@ export function atomicWriteCommand(args: FileArgs): Command {
     sh`trap 'rm -f "$lw_tmp"' EXIT`,
     sh`(umask 077; cat > "$lw_tmp")`,
     // a dropped connection ends stdin early: never move a short file into place
-    sh`[ "$(sha256sum < "$lw_tmp" | cut -d' ' -f1)" = ${sha256(args.content)} ] || { echo "short write: content did not arrive whole" >&2; exit 1; }`,
+    sh`[ "$(sha256sum < "$lw_tmp" | cut -d' ' -f1)" = ${digest(args.content).sha256} ] || { echo "short write: content did not arrive whole" >&2; exit 1; }`,
     ...ownershipCommands(temp, args),
     ...keepAttributesCommands(args, temp),
     ...(args.validate ? [args.validate(temp)] : []),
@@ -101,19 +107,17 @@ export function planFile(info: FileInfo, args: FileArgs): Plan {
   const write = async (ctx: OpContext) => {
     await ctx.run(atomicWriteCommand(args), { stdin: args.content });
   };
+  const sensitive = args.sensitive === true || containsSecret(args.content) || containsSecret(info.content);
   if (!info.exists) {
-    return change(
-      { summary: `create ${args.path}${describeOwnership(args)}`, diff: { path: args.path, before: null, after: args.content } },
-      write,
-    );
+    return change({ summary: `create ${args.path}${describeOwnership(args)}`, diff: fileDiff(args.path, null, args.content, sensitive) }, write);
   }
   const changes: Change[] = [];
-  const sameContent = info.sha256 === sha256(args.content);
+  const sameContent = info.sha256 === digest(args.content).sha256;
   if (!sameContent) {
-    changes.push({
-      summary: `update ${args.path}`,
-      diff: { path: args.path, before: info.content ?? '(not shown: file too large)\n', after: args.content },
-    });
+    const diff: FileDiff = sensitive
+      ? { path: args.path, sensitive, before: { bytes: info.size ?? 0, sha256: info.sha256 ?? '' }, after: digest(args.content) }
+      : fileDiff(args.path, info.content ?? '(not shown: file too large)\n', args.content);
+    changes.push({ summary: `update ${args.path}`, diff });
   }
   const attrs = ownershipChanges(info, args);
   if (attrs.length > 0) changes.push({ summary: `${args.path}: ${attrs.join(', ')}` });
@@ -124,10 +128,6 @@ export function planFile(info: FileInfo, args: FileArgs): Plan {
     });
   }
   return change(changes, write);
-}
-
-function sha256(s: string): string {
-  return createHash('sha256').update(s, 'utf8').digest('hex');
 }
 
 /** A file with the given content, written atomically and optionally validated. */
@@ -176,7 +176,7 @@ export function absent(args: { path: string; recursive?: boolean }): Op {
     async plan(ctx) {
       const info = await ctx.fact(fact);
       if (!info.exists) return ok(`${args.path} is already absent`);
-      const diff = info.type === 'file' ? { path: args.path, before: info.content ?? '', after: null } : undefined;
+      const diff = info.type === 'file' ? fileDiff(args.path, info.content ?? '', null) : undefined;
       return change({ summary: `remove ${info.type} ${args.path}`, diff }, async (c) => {
         await c.run(args.recursive ? sh`rm -rf -- ${args.path}` : info.type === 'directory' ? sh`rmdir -- ${args.path}` : sh`rm -f -- ${args.path}`);
       });

@@ -2,7 +2,7 @@ import { parseAllDocuments, stringify } from 'yaml';
 import { pathExists } from '../facts/builtin.js';
 import { defineFact } from '../facts/fact.js';
 import { Command, sh } from '../shell/quote.js';
-import { change, ok, type Apply, type Change, type Op, type Plan } from './op.js';
+import { change, fileDiff, ok, type Apply, type Change, type Op, type Plan } from './op.js';
 
 /**
  * Kubernetes objects applied with `kubectl apply --server-side`, planned with
@@ -155,7 +155,7 @@ export function kubectlApply(args: ApplyObjectArgs): Op {
       const before = live ? objectYaml(projectOnto(live, args.object) as object) : null;
       const shown: Change = {
         summary: `server-side apply ${ref}${live ? '' : ' (new)'}${before === yaml ? ' (differences outside the fields set here)' : ''}`,
-        diff: { path: ref, before, after: yaml },
+        diff: fileDiff(ref, before, yaml),
       };
       if (diff.code === 1) return change(shown, apply);
       return {

@@ -5,7 +5,7 @@ import { nftIdentifier, nftReplaceTablePrelude, type NftFamily } from '../net/nf
 import { sh, type Command } from '../shell/quote.js';
 import { file } from './file.js';
 import { guarded } from './guarded.js';
-import { change, ok, type Op } from './op.js';
+import { change, fileDiff, ok, type Op } from './op.js';
 
 /** The live definition of one nft table (`nft -s list table`, stateless), or null when it is not loaded. */
 export const nftTableListing = defineFact('nft-table', (family: NftFamily, table: string) => ({
@@ -85,7 +85,7 @@ function liveTableMatchesRecord(args: NftOwnedTableArgs): Op {
         return change(
           {
             summary: `live ${name} differs from what was loaded from ${args.path} (changed outside labwright): reload it`,
-            diff: { path: `nft list ${name}`, before: listing, after: info.content },
+            diff: fileDiff(`nft list ${name}`, listing, info.content),
           },
           reload,
         );

@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import type { ExecOptions, ExecResult } from '../connection/types.js';
 import type { Fact } from '../facts/fact.js';
 import type { Host } from '../inventory/types.js';
+import { containsSecret } from '../secret.js';
 import type { Command } from '../shell/quote.js';
 
 /** What an operation may use while planning and applying on one host. */
@@ -26,11 +28,35 @@ export interface OpContext {
   delegate?(host: Host): Promise<OpContext>;
 }
 
-/** A file's content before and after a planned change (null = absent). */
-export interface FileDiff {
-  path: string;
-  before: string | null;
-  after: string | null;
+/** What is shown of a content that holds a secret: its size and hash, never the text. */
+export interface ContentDigest {
+  bytes: number;
+  sha256: string;
+}
+
+/**
+ * A file's content before and after a planned change (null = absent). When the
+ * content holds a secret (`sensitive`), neither side is kept, only digests:
+ * the old content of a file whose new content holds a secret may hold the
+ * secret's previous value, which is no longer a known secret.
+ */
+export type FileDiff =
+  | { path: string; sensitive?: false; before: string | null; after: string | null }
+  | { path: string; sensitive: true; before: ContentDigest | null; after: ContentDigest | null };
+
+export function digest(content: string): ContentDigest {
+  return { bytes: Buffer.byteLength(content, 'utf8'), sha256: createHash('sha256').update(content, 'utf8').digest('hex') };
+}
+
+/**
+ * The diff of a change from `before` to `after`: digests only when the change
+ * is `sensitive` (built from a Secret) or either side holds a known secret.
+ */
+export function fileDiff(path: string, before: string | null, after: string | null, sensitive = false): FileDiff {
+  if (sensitive || containsSecret(before) || containsSecret(after)) {
+    return { path, sensitive: true, before: before === null ? null : digest(before), after: after === null ? null : digest(after) };
+  }
+  return { path, before, after };
 }
 
 export interface Change {

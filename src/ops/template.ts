@@ -10,7 +10,13 @@ const hb = Handlebars.create();
 hb.registerHelper('join', (list: unknown[], sep: unknown) => (Array.isArray(list) ? list.join(typeof sep === 'string' ? sep : ',') : ''));
 hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
 hb.registerHelper('or', (...args: unknown[]) => args.slice(0, -1).some(Boolean));
-hb.registerHelper('reveal', (v: unknown) => (isSecret(v) ? v.reveal() : v));
+/** Secrets revealed so far (rendering is synchronous: a render revealed one when this grew). */
+let revealed = 0;
+hb.registerHelper('reveal', (v: unknown) => {
+  if (!isSecret(v)) return v;
+  revealed++;
+  return v.reveal();
+});
 
 const compiled = new Map<string, HandlebarsTemplateDelegate>();
 
@@ -27,15 +33,23 @@ function compile(source: URL | string): HandlebarsTemplateDelegate {
 
 /** Renders a handlebars template file with `data` (secrets need `{{reveal x}}`). */
 export function renderTemplate(source: URL | string, data: object): string {
+  return renderSecretAware(source, data).content;
+}
+
+/** The rendered text, and whether a secret went into it (`{{reveal x}}` of a Secret). */
+export function renderSecretAware(source: URL | string, data: object): { content: string; sensitive: boolean } {
+  const before = revealed;
   try {
-    return compile(source)(data);
+    const content = compile(source)(data);
+    return { content, sensitive: revealed > before };
   } catch (e) {
     throw new Error(`template ${source instanceof URL ? fileURLToPath(source) : source}: ${(e as Error).message}`);
   }
 }
 
-/** A file rendered from a handlebars template (see `file` for the write guarantees). */
+/** A file rendered from a handlebars template (see `file` for the write guarantees); a revealed secret makes it sensitive. */
 export function template(args: Omit<FileArgs, 'content'> & { src: URL | string; data: object }): Op {
   const { src, data, ...rest } = args;
-  return { ...file({ ...rest, content: renderTemplate(src, data) }), label: `template ${args.path}` };
+  const { content, sensitive } = renderSecretAware(src, data);
+  return { ...file({ ...rest, content, sensitive: rest.sensitive || sensitive }), label: `template ${args.path}` };
 }

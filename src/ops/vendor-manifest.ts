@@ -93,7 +93,7 @@ function hideBigDiff(op: Op): Op {
       const plan = await op.plan(ctx);
       if (plan.kind === 'ok') return plan;
       const changes = plan.changes.map((c) => {
-        const size = c.diff?.after?.length ?? 0;
+        const size = typeof c.diff?.after === 'string' ? c.diff.after.length : 0;
         return size > MAX_SHOWN_BYTES ? { summary: `${c.summary} (${Math.round(size / 1024)} KiB, diff not shown)` } : c;
       });
       return { ...plan, changes };

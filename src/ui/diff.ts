@@ -1,18 +1,30 @@
 import { createTwoFilesPatch } from 'diff';
-import type { FileDiff } from '../ops/op.js';
+import type { ContentDigest, FileDiff } from '../ops/op.js';
 import { redact } from '../secret.js';
 
-/** A unified diff of a planned file change, secrets masked. */
+export const SECRET_NOT_SHOWN = 'content changed, secret — not shown';
+
+function describeDigest(d: ContentDigest | null): string {
+  return d === null ? 'absent' : `${d.bytes} bytes, sha256 ${d.sha256}`;
+}
+
+/**
+ * A unified diff of a planned file change. Each side is masked BEFORE the
+ * patch is made (a multi-line secret split by the patch's `+`/`-` prefixes
+ * would no longer be found whole); a sensitive change shows only digests.
+ */
 export function unifiedDiff(d: FileDiff): string {
-  return redact(
-    createTwoFilesPatch(
-      d.before === null ? '/dev/null' : `${d.path} (before)`,
-      d.after === null ? '/dev/null' : `${d.path} (after)`,
-      d.before ?? '',
-      d.after ?? '',
-      undefined,
-      undefined,
-      { context: 3 },
-    ).replace(/^=+\n/, ''),
-  );
+  const path = redact(d.path);
+  if (d.sensitive) {
+    return `--- ${path}: ${SECRET_NOT_SHOWN}\n    before: ${describeDigest(d.before)}\n    after:  ${describeDigest(d.after)}`;
+  }
+  return createTwoFilesPatch(
+    d.before === null ? '/dev/null' : `${path} (before)`,
+    d.after === null ? '/dev/null' : `${path} (after)`,
+    redact(d.before ?? ''),
+    redact(d.after ?? ''),
+    undefined,
+    undefined,
+    { context: 3 },
+  ).replace(/^=+\n/, '');
 }

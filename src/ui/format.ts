@@ -10,21 +10,27 @@ const verbs: Record<HostResult['status'], string> = {
   unreachable: 'unreachable',
 };
 
-/** One host's result as Ansible-like lines: status, planned changes, diffs, failure details. */
+/**
+ * One host's result as Ansible-like lines: status, planned changes, diffs,
+ * failure details. Every value is masked before it is split into lines or
+ * indented (a multi-line secret split by a prefix would not be found whole).
+ */
 export function formatHostResult(r: HostResult, opts: { diff: boolean; verbose: number }): string {
   const status = r.unpredictable && r.check ? 'would run (not predictable)' : r.check && r.status === 'changed' ? 'would change' : verbs[r.status];
-  const lines = [`${status}: [${r.host}]${r.reason && (r.status !== 'changed' || opts.verbose > 0) ? ` ${r.reason}` : ''}`];
-  for (const c of r.changes ?? []) lines.push(`    - ${c.summary}`);
+  const reason = r.reason && (r.status !== 'changed' || opts.verbose > 0) ? ` ${redact(r.reason)}` : '';
+  const lines = [`${status}: [${redact(r.host)}]${reason}`];
+  for (const c of r.changes ?? []) lines.push(`    - ${redact(c.summary)}`);
   if (opts.diff) for (const c of r.changes ?? []) if (c.diff) lines.push(unifiedDiff(c.diff).trimEnd());
   if (r.error) {
-    lines.push(`    task: ${r.task}`);
-    const [first, ...more] = r.error.message.split('\n');
+    lines.push(`    task: ${redact(r.task)}`);
+    const [first, ...more] = redact(r.error.message).split('\n');
     lines.push(`    ${first}`);
     // a failed command's details follow below; any other error's further lines are its details
     if (!r.error.command) lines.push(...more.filter((l) => l.trim()).map((l) => `    ${l}`));
-    if (r.error.command) lines.push(`    command: ${r.error.command}`);
+    if (r.error.command) lines.push(`    command: ${redact(r.error.command)}`);
     if (r.error.exitCode !== undefined) lines.push(`    exit code: ${r.error.exitCode ?? 'killed by a signal'}`);
-    if (r.error.stderr?.trim()) lines.push(...r.error.stderr.trim().split('\n').map((l) => `    stderr: ${l}`));
+    const stderr = redact(r.error.stderr ?? '').trim();
+    if (stderr) lines.push(...stderr.split('\n').map((l) => `    stderr: ${l}`));
   }
   if (opts.verbose > 1) lines.push(`    (${r.durationMs} ms)`);
   return redact(lines.join('\n'));

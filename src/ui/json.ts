@@ -1,5 +1,5 @@
 import type { Recap, Reporter, RunEvent } from '../engine/events.js';
-import { redact } from '../secret.js';
+import { redactDeep } from '../secret.js';
 
 /** Collects events; prints one JSON document `{ events, recap }` at the end (schema in README). */
 export class JsonReporter implements Reporter {
@@ -12,6 +12,7 @@ export class JsonReporter implements Reporter {
   }
 
   async finish(recap: Recap): Promise<void> {
-    this.write(redact(JSON.stringify({ events: this.#events, recap }, null, 2)) + '\n');
+    // masked before serialising: JSON escapes quotes, backslashes and newlines, and the escaped secret would no longer be found
+    this.write(JSON.stringify(redactDeep({ events: this.#events, recap }), null, 2) + '\n');
   }
 }

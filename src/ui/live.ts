@@ -25,7 +25,7 @@ class PlayView {
   render() {
     if (!this.#wrapper) return;
     const { ok, changed, failed, skipped } = this.counts;
-    this.#wrapper.title = `${this.title}: ok=${ok} changed=${changed} failed=${failed} skipped=${skipped}`;
+    this.#wrapper.title = `${redact(this.title)}: ok=${ok} changed=${changed} failed=${failed} skipped=${skipped}`;
     this.#wrapper.output = redact([this.task, ...this.hosts.values()].join('\n'));
   }
 

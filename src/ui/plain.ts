@@ -17,13 +17,13 @@ export class PlainReporter implements Reporter {
   private line(e: RunEvent): string {
     switch (e.type) {
       case 'play:start':
-        return banner(`PLAY [${e.play}]${e.check ? ' (check mode)' : ''}`) + (e.hosts.length === 0 ? '\nskipping: no hosts matched' : '');
+        return banner(`PLAY [${redact(e.play)}]${e.check ? ' (check mode)' : ''}`) + (e.hosts.length === 0 ? '\nskipping: no hosts matched' : '');
       case 'task:start':
-        return banner(`${e.handler ? 'RUNNING HANDLER' : 'TASK'} [${e.task}]`);
+        return banner(`${e.handler ? 'RUNNING HANDLER' : 'TASK'} [${redact(e.task)}]`);
       case 'host:result':
         return formatHostResult(e, this.opts);
       case 'play:abort':
-        return `\nNO MORE HOSTS LEFT: ${e.reason}`;
+        return `\nNO MORE HOSTS LEFT: ${redact(e.reason)}`;
       case 'play:end':
         return '';
     }

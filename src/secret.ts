@@ -1,3 +1,5 @@
+import { ParseError } from './errors.js';
+
 /**
  * A value that must never appear in output. Every renderer passes text through
  * `redact()`, and the shell template prints secrets as `********` in the
@@ -7,9 +9,29 @@ const known = new Set<string>();
 
 export const MASK = '********';
 
+/**
+ * Shortest secret accepted. Output is masked by replacing every occurrence of
+ * each secret: a 1–3 character secret would turn every `a` or `ab` of the
+ * output into the mask, and which characters vanish would tell the secret.
+ */
+export const MIN_SECRET_LENGTH = 4;
+
+/** A secret too short to be masked safely (exit 4, like any bad inventory value). */
+export class SecretTooShortError extends ParseError {
+  constructor(readonly length: number) {
+    super(
+      `a secret of ${length} character(s) is refused: secrets must have at least ${MIN_SECRET_LENGTH} characters ` +
+        '(every output is masked by replacing the secret, and masking a shorter one would reveal it)',
+    );
+    this.name = 'SecretTooShortError';
+  }
+}
+
 export class Secret {
   readonly #value: string;
+  /** Throws SecretTooShortError for 1 to 3 characters ('' is no secret at all: nothing to mask). */
   constructor(value: string) {
+    if (value.length > 0 && value.length < MIN_SECRET_LENGTH) throw new SecretTooShortError(value.length);
     this.#value = value;
     if (value.length > 0) known.add(value);
   }

@@ -1,6 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { site } from '../../playbooks/site.js';
+import { main } from '../../src/cli/main.js';
+import { controlPlaneEndpoint } from '../../src/net/control-plane-endpoint.js';
+import { captureIo } from '../../test/support/io.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadInventory } from '../../src/inventory/index.js';
 import type { Inventory } from '../../src/inventory/types.js';
@@ -142,7 +147,7 @@ describe('haproxy config', () => {
 
 describe('haproxy defaults from the shared cluster var', () => {
   it('backend groups and the API port follow cluster.*', async () => {
-    expect(haproxyDefaults(inventory.hosts.get('gateway1')!)).toEqual({ api: { group: 'control_plane' }, ingress: { group: 'workers' } });
+    expect(haproxyDefaults(inventory.hosts.get('gateway1')!)).toEqual({ api: { group: 'control_plane', port: 6443 }, ingress: { group: 'workers' } });
     const dir = mkdtempSync(join(tmpdir(), 'lw-haproxy-'));
     writeFileSync(
       join(dir, 'inventory.yaml'),
@@ -169,12 +174,66 @@ describe('haproxy in the plan check', () => {
     const claims = haproxyClaims(haproxyVars.parse({}), gw1);
     expect(claims).toEqual([
       { kind: 'address', by: 'haproxy on gateway1', ip: '192.168.68.56', purpose: 'loadbalancer', what: 'haproxy on gateway1', host: 'gateway1', port: 6443 },
+      { kind: 'listen', by: 'haproxy on gateway1', host: 'gateway1', port: 6443, bind: undefined, at: ['192.168.68.56'], what: 'haproxy API front end on gateway1', api: 'frontend' },
     ]);
     const endpoint = (e: string) => ({ kind: 'endpoint' as const, by: 'inventory', endpoint: e });
     expect(checkPlan([...claims, endpoint('192.168.68.56:6443')])).toEqual([]);
     expect(checkPlan([...claims, endpoint('10.10.0.131:6443')])[0]).toMatch(/neither a VIP nor a load balancer/);
-    expect(haproxyClaims(haproxyVars.parse({ api: { bind: '192.168.68.200' } }), gw1)).toEqual([]);
+    expect(haproxyClaims(haproxyVars.parse({ api: { bind: '192.168.68.200' } }), gw1).map((c) => c.kind)).toEqual(['listen']);
     expect(haproxyClaims(haproxyVars.parse({ api: { enabled: false } }), gw1)).toEqual([]);
+  });
+});
+
+/** inventory/home.yaml with the load balancers and the VIP moved onto the control planes (kubeadm HA guide's "keepalived and haproxy on the control plane nodes"). */
+function homeWithLbOnControlPlanes(endpoint: string | null, extra = ''): string {
+  let text = readFileSync(new URL('../../inventory/home.yaml', import.meta.url), 'utf8')
+    .replaceAll('children: { gateways: }', 'children: { control_plane: }')
+    .replace('      vars:\n        keepalived:\n          vip: 192.168.50.10\n', '')
+    .replace('        control_plane:\n          hosts:', `        control_plane:\n          vars:\n            keepalived: { vip: 192.168.50.10 }${extra}\n          hosts:`);
+  text = endpoint === null ? text.replace(/\n\s+control_plane_endpoint: .*/, '') : text.replace(/control_plane_endpoint: .*/, `control_plane_endpoint: ${endpoint}`);
+  expect(text).toContain('children: { control_plane: }');
+  return text;
+}
+
+async function sitePlan(inventoryYaml: string) {
+  const file = join(mkdtempSync(join(tmpdir(), 'lw-haproxy-')), 'inventory.yaml');
+  writeFileSync(file, inventoryYaml);
+  const io = captureIo();
+  const code = await main(site, ['-i', file, '--plan'], io);
+  return { code, out: io.stdout + io.stderr, inventory: await loadInventory([file]) };
+}
+
+describe('haproxy on a control plane node (kube-apiserver already listens on 6443 there)', () => {
+  it('the API front end defaults to 8443, and the derived control plane endpoint follows it', async () => {
+    const { code, out, inventory: inv } = await sitePlan(homeWithLbOnControlPlanes(null));
+    expect(out).toContain('address plan: no conflicts');
+    expect(code).toBe(0);
+    const cp1 = inv.hosts.get('cp1')!;
+    expect(haproxyDefaults(cp1)).toMatchObject({ api: { port: 8443 } });
+    const { model } = haproxyModel(haproxyVars.parse(haproxyDefaults(cp1)), inv, WITH_PROMEX);
+    expect(renderHaproxyConfig(model)).toContain('frontend k8s-api\n    bind :8443\n');
+    expect(renderHaproxyConfig(model)).toContain('    server cp1 192.168.50.11:6443 check');
+    expect(controlPlaneEndpoint(inv.hosts.get('w1')!, inv).endpoint).toBe('192.168.50.10:8443');
+    // the gateways of home.yaml itself are no control planes: 6443 stays
+    expect(haproxyDefaults((await loadInventory([fileURLToPath(new URL('../../inventory/home.yaml', import.meta.url))])).hosts.get('gw1')!)).toMatchObject({ api: { port: 6443 } });
+  });
+
+  it('an endpoint at kube-apiserver\'s port is refused by the plan, with the sentence that explains it', async () => {
+    const { code, out } = await sitePlan(homeWithLbOnControlPlanes('192.168.50.10:6443'));
+    expect(code).toBe(4);
+    expect(out).toContain(
+      'control plane endpoint 192.168.50.10:6443 (inventory: cluster.control_plane_endpoint): at 192.168.50.10 the Kubernetes API is served on port 8443 ' +
+        '(haproxy API front end on cp1, haproxy API front end on cp2, haproxy API front end on cp3), not 6443; ' +
+        "on a control plane kube-apiserver holds port 6443, so haproxy's API front end there takes another port (8443 by default, as the kubeadm HA guide does): " +
+        'set cluster.control_plane_endpoint to 192.168.50.10:8443',
+    );
+    expect((await sitePlan(homeWithLbOnControlPlanes('192.168.50.10:8443'))).code).toBe(0);
+  });
+
+  it('haproxy.api.port 6443 on a control plane is refused: both would listen on 6443', async () => {
+    const { code, out } = await sitePlan(homeWithLbOnControlPlanes(null, '\n            haproxy: { api: { port: 6443 } }'));
+    expect(code).toBe(4);
+    expect(out).toContain('kube-apiserver on cp1 (inventory: control plane) and haproxy API front end on cp1 (haproxy on cp1) both listen on port 6443 of cp1: one of them cannot start');
   });
 });
 

@@ -1,6 +1,7 @@
 import { defineRole } from '../../src/engine/definitions.js';
 import type { Host } from '../../src/inventory/types.js';
-import { clusterOf, endpointPort } from '../../src/net/cluster.js';
+import { clusterOf } from '../../src/net/cluster.js';
+import { defaultHaproxyApiPort } from '../../src/net/control-plane-endpoint.js';
 import { apt, renderTemplate, service, sysctl } from '../../src/ops/index.js';
 import { factFile } from '../../src/ops/fact-file.js';
 import { sh } from '../../src/shell/quote.js';
@@ -18,13 +19,13 @@ export function renderHaproxyConfig(model: object): string {
 /**
  * Defaults from the shared `cluster` var: the API backends are the cluster's
  * control plane group, the ingress backends its worker group, and the API
- * frontend listens on the port of `cluster.control_plane_endpoint` when set.
+ * frontend listens on the port of `cluster.control_plane_endpoint` when set,
+ * else 6443 — on a control plane 8443, since kube-apiserver holds 6443 there.
  */
 export function haproxyDefaults(host: Host): Record<string, unknown> {
   const cluster = clusterOf(host);
-  const apiPort = endpointPort(cluster);
   return {
-    api: { group: cluster.control_plane_group, ...(apiPort ? { port: apiPort } : {}) },
+    api: { group: cluster.control_plane_group, port: defaultHaproxyApiPort(host) },
     ingress: { group: cluster.worker_group },
   };
 }

@@ -1,5 +1,7 @@
 import { isIp, parseIp } from '../../src/net/address.js';
+import { apiServerPort, COLOCATED_API_PORT, isControlPlane, keepalivedVip } from '../../src/net/control-plane-endpoint.js';
 import { groupMembers, hostAddress, isIpv4 } from '../../src/net/host-address.js';
+import { hostAddresses } from '../../src/net/lan.js';
 import type { Host } from '../../src/inventory/types.js';
 import type { Claim } from '../../src/plan/claims.js';
 import type { Inventory } from '../../src/inventory/types.js';
@@ -137,12 +139,25 @@ export function haproxyModel(vars: HaproxyVars, inventory: Inventory, build: Hap
 
 /**
  * For the plan check: the API front end as a load balancer address (so a
- * `cluster.control_plane_endpoint` pointing at this host is accepted). A bind
- * address other than the host's own is a VIP: keepalived claims that one.
+ * `cluster.control_plane_endpoint` pointing at this host is accepted; a bind
+ * address other than the host's own is a VIP: keepalived claims that one),
+ * and as a listener on its port, reached at its bind address or at every
+ * address of the host and its keepalived VIP (so kube-apiserver on the same
+ * port of a control plane, or an endpoint at another port, is refused).
  */
 export function haproxyClaims(vars: HaproxyVars, host: Host): Claim[] {
   if (!vars.api.enabled) return [];
+  const by = `haproxy on ${host.name}`;
+  const claims: Claim[] = [];
   const own = hostAddress(host);
-  if (!isIpv4(own) || (vars.api.bind !== undefined && vars.api.bind !== own)) return [];
-  return [{ kind: 'address', by: `haproxy on ${host.name}`, ip: own, purpose: 'loadbalancer', what: `haproxy on ${host.name}`, host: host.name, port: vars.api.port }];
+  if (isIpv4(own) && (vars.api.bind === undefined || vars.api.bind === own)) {
+    claims.push({ kind: 'address', by, ip: own, purpose: 'loadbalancer', what: by, host: host.name, port: vars.api.port });
+  }
+  const vip = keepalivedVip(host);
+  const at = vars.api.bind !== undefined ? [vars.api.bind] : [...new Set([...hostAddresses(host), ...(vip ? [vip] : [])])];
+  const note = isControlPlane(host)
+    ? `on a control plane kube-apiserver holds port ${apiServerPort(host)}, so haproxy's API front end there takes another port (${COLOCATED_API_PORT} by default, as the kubeadm HA guide does)`
+    : undefined;
+  claims.push({ kind: 'listen', by, host: host.name, port: vars.api.port, bind: vars.api.bind, at, what: `haproxy API front end on ${host.name}`, api: 'frontend', ...(note ? { note } : {}) });
+  return claims;
 }

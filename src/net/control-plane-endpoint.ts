@@ -1,10 +1,21 @@
 import { ParseError } from '../errors.js';
 import type { Host, Inventory } from '../inventory/types.js';
-import { clusterOf } from './cluster.js';
+import { clusterOf, endpointPort } from './cluster.js';
 import { groupMembers, hostAddress, parseIpv4WithPrefix } from './host-address.js';
 
 /** The kube-apiserver's own port (kubeadm's default bindPort). */
 export const API_SERVER_PORT = 6443;
+
+/**
+ * haproxy's API port on a load balancer that is also a control plane:
+ * kube-apiserver already listens on 6443 there (on every address), so the
+ * front end takes another port, 8443 as in the kubeadm HA guide
+ * (kubeadm/docs/ha-considerations.md, "haproxy configuration").
+ */
+export const COLOCATED_API_PORT = 8443;
+
+/** The inventory group playbooks/site.ts runs haproxy on. */
+export const LOAD_BALANCER_GROUP = 'load_balancers';
 
 export interface ControlPlaneEndpoint {
   /** Address or DNS name. */
@@ -20,20 +31,47 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** The API frontend of a host's `haproxy` vars, when it has them and the API frontend is on. */
-function haproxyApi(host: Host): { bind?: string; port: number } | undefined {
+/** kube-apiserver's port on a control plane: `kubeadm_init.bind_port`, else 6443. */
+export function apiServerPort(host: Host): number {
+  const kubeadm = host.vars.kubeadm_init;
+  return isObject(kubeadm) && typeof kubeadm.bind_port === 'number' ? kubeadm.bind_port : API_SERVER_PORT;
+}
+
+/** The host is in the cluster's control plane group (kube-apiserver runs on it). */
+export function isControlPlane(host: Host): boolean {
+  return host.groups.includes(clusterOf(host).control_plane_group);
+}
+
+/**
+ * The default port of haproxy's API front end on a host: the port of
+ * `cluster.control_plane_endpoint`, else 6443 — except on a control plane,
+ * where kube-apiserver holds its own port: there 8443 (or the endpoint's port
+ * when that is another one).
+ */
+export function defaultHaproxyApiPort(host: Host): number {
+  const wanted = endpointPort(clusterOf(host));
+  if (!isControlPlane(host)) return wanted ?? API_SERVER_PORT;
+  return wanted !== undefined && wanted !== apiServerPort(host) ? wanted : COLOCATED_API_PORT;
+}
+
+/**
+ * haproxy's API front end on a host, when the host runs haproxy (it has
+ * `haproxy` vars or is in the load balancer group) and the front end is on:
+ * its bind address (undefined = every address) and port (set, else the default).
+ */
+export function haproxyApiFrontend(host: Host): { bind?: string; port: number } | undefined {
   const haproxy = host.vars.haproxy;
-  if (!isObject(haproxy)) return undefined;
-  const api = isObject(haproxy.api) ? haproxy.api : {};
+  if (!isObject(haproxy) && !host.groups.includes(LOAD_BALANCER_GROUP)) return undefined;
+  const api = isObject(haproxy) && isObject(haproxy.api) ? haproxy.api : {};
   if (api.enabled === false) return undefined;
   return {
     bind: typeof api.bind === 'string' ? api.bind : undefined,
-    port: typeof api.port === 'number' ? api.port : API_SERVER_PORT,
+    port: typeof api.port === 'number' ? api.port : defaultHaproxyApiPort(host),
   };
 }
 
 /** The address of a host's `keepalived.vip` (without a prefix), if it sets one. */
-function keepalivedVip(host: Host): string | undefined {
+export function keepalivedVip(host: Host): string | undefined {
   const keepalived = host.vars.keepalived;
   if (!isObject(keepalived) || typeof keepalived.vip !== 'string') return undefined;
   return parseIpv4WithPrefix(keepalived.vip)?.address;
@@ -51,9 +89,11 @@ function at(host: string, port: number, source: string): ControlPlaneEndpoint {
  * 2. else a keepalived VIP (`keepalived.vip`): the host's own, else the one
  *    VIP the inventory sets (several different VIPs and none on this host:
  *    an error asking for `cluster.control_plane_endpoint`), at the port of the
- *    haproxy API frontend on the VIP's hosts (`haproxy.api.port`), else 6443;
- * 3. else the first host with `haproxy` vars whose API frontend is on, at
- *    `haproxy.api.bind` or its inventory address, port `haproxy.api.port`;
+ *    haproxy API frontend on the VIP's hosts (`haproxy.api.port`, default
+ *    8443 on a control plane: see defaultHaproxyApiPort), else 6443;
+ * 3. else the first host running haproxy (`haproxy` vars or the
+ *    load_balancers group) whose API frontend is on, at `haproxy.api.bind` or
+ *    its inventory address, at the frontend's port;
  * 4. else the first host of `cluster.control_plane_group`, port 6443 (no
  *    load balancer: the cluster depends on that one host for its API).
  */
@@ -80,13 +120,13 @@ export function controlPlaneEndpoint(host: Host, inventory: Inventory): ControlP
   const vip = own ?? [...vipHolders.keys()][0];
   if (vip) {
     const holders = vipHolders.get(vip) ?? [host];
-    const lb = holders.map(haproxyApi).find((api) => api !== undefined);
+    const lb = holders.map(haproxyApiFrontend).find((api) => api !== undefined);
     const names = holders.map((h) => h.name).join(', ');
     return at(vip, lb?.port ?? API_SERVER_PORT, `keepalived.vip of ${names}${lb ? ` (haproxy API frontend port ${lb.port})` : ''}`);
   }
 
   for (const h of hosts) {
-    const api = haproxyApi(h);
+    const api = haproxyApiFrontend(h);
     if (api) return at(api.bind ?? hostAddress(h), api.port, `haproxy API frontend on ${h.name}`);
   }
 

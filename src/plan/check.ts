@@ -103,17 +103,56 @@ function gatewaysOutsideSubnet(claims: readonly Claim[]): string[] {
     .map((a) => `${a.what} ${a.ip} (${a.by}) is outside its subnet ${a.subnet}`);
 }
 
-/** controlPlaneEndpoint must be the VIP or the load balancer, when there is one. */
+/**
+ * controlPlaneEndpoint must be the VIP or the load balancer, when there is
+ * one, and its port one the API is served on at that address: the API front
+ * end's (haproxy) when one listens there, else kube-apiserver's.
+ */
 function endpointMismatch(claims: readonly Claim[]): string[] {
+  const endpoints = [...new Map(ofKind(claims, 'endpoint').map((e) => [e.endpoint, e])).values()];
+  const out: string[] = [];
   const fronts = ofKind(claims, 'address').filter((a) => a.purpose === 'vip' || a.purpose === 'loadbalancer');
-  if (fronts.length === 0) return [];
-  const accepted = new Set(fronts.flatMap((f) => [f.ip, ...(f.port ? [`${f.ip}:${f.port}`] : [])]));
-  return [...new Map(ofKind(claims, 'endpoint').map((e) => [e.endpoint, e])).values()]
-    .filter((e) => {
+  if (fronts.length > 0) {
+    const accepted = new Set(fronts.flatMap((f) => [f.ip, ...(f.port ? [`${f.ip}:${f.port}`] : [])]));
+    for (const e of endpoints) {
       const host = e.endpoint.replace(/:\d+$/, '');
-      return !accepted.has(e.endpoint) && !accepted.has(host);
-    })
-    .map((e) => `control plane endpoint ${e.endpoint} (${e.by}) is neither a VIP nor a load balancer of the plan (${[...new Set(fronts.map((f) => f.ip))].join(', ')})`);
+      if (!accepted.has(e.endpoint) && !accepted.has(host)) {
+        out.push(`control plane endpoint ${e.endpoint} (${e.by}) is neither a VIP nor a load balancer of the plan (${[...new Set(fronts.map((f) => f.ip))].join(', ')})`);
+      }
+    }
+  }
+  const listeners = ofKind(claims, 'listen').filter((l) => l.api);
+  for (const e of endpoints) {
+    const i = e.endpoint.lastIndexOf(':');
+    const [host, port] = [e.endpoint.slice(0, i), Number(e.endpoint.slice(i + 1))];
+    const there = listeners.filter((l) => l.at.includes(host));
+    const serving = there.some((l) => l.api === 'frontend') ? there.filter((l) => l.api === 'frontend') : there;
+    if (serving.length === 0 || serving.some((l) => l.port === port)) continue;
+    const ports = [...new Set(serving.map((l) => l.port))];
+    const notes = [...new Set(serving.flatMap((l) => (l.note ? [l.note] : [])))];
+    out.push(
+      `control plane endpoint ${e.endpoint} (${e.by}): at ${host} the Kubernetes API is served on port ${ports.join(', ')} ` +
+        `(${serving.map((l) => l.what).join(', ')}), not ${port}${notes.length ? `; ${notes.join('; ')}` : ''}: ` +
+        `set cluster.control_plane_endpoint to ${host}:${ports[0]}`,
+    );
+  }
+  return out;
+}
+
+/** Two listeners on one host and port (on the same address, or one on every address): the second cannot start. */
+function listenConflicts(claims: readonly Claim[]): string[] {
+  const all = ofKind(claims, 'listen');
+  const out: string[] = [];
+  for (let i = 0; i < all.length; i++) {
+    for (let j = i + 1; j < all.length; j++) {
+      const [a, b] = [all[i], all[j]];
+      if (a.host !== b.host || a.port !== b.port || a.what === b.what) continue;
+      if (a.bind !== undefined && b.bind !== undefined && a.bind !== b.bind) continue;
+      const note = [a.note, b.note].filter(Boolean).join('; ');
+      out.push(`${a.what} (${a.by}) and ${b.what} (${b.by}) both listen on port ${a.port} of ${a.host}: one of them cannot start${note ? `; ${note}` : ''}`);
+    }
+  }
+  return out;
 }
 
 function mtuMismatch(claims: readonly Claim[]): string[] {
@@ -147,6 +186,7 @@ export function checkPlan(claims: readonly Claim[]): string[] {
     ...duplicates(claims),
     ...gatewaysOutsideSubnet(claims),
     ...endpointMismatch(claims),
+    ...listenConflicts(claims),
     ...mtuMismatch(claims),
     ...vrrpCollisions(claims),
   ];

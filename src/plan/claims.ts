@@ -25,4 +25,11 @@ export type Claim =
     }
   | { kind: 'vrrp'; by: string; segment: string; routerId: number; vip: string }
   | { kind: 'mtu'; by: string; network: string; mtu: number; host: string }
-  | { kind: 'endpoint'; by: string; endpoint: string };
+  | { kind: 'endpoint'; by: string; endpoint: string }
+  /**
+   * A TCP listener on a host: `bind` is its bind address (undefined: every
+   * address), `at` the addresses clients reach it at; `api` says whether it
+   * serves the Kubernetes API as a front end (haproxy) or is kube-apiserver.
+   * `note` explains the choice of port in a refusal.
+   */
+  | { kind: 'listen'; by: string; host: string; port: number; bind?: string; at: string[]; what: string; api?: 'frontend' | 'server'; note?: string };

@@ -2,6 +2,7 @@ import type { PlayDef } from '../engine/definitions.js';
 import { playHosts, type VarsByPlay } from '../engine/runner.js';
 import type { Host, Inventory } from '../inventory/types.js';
 import { clusterOf } from '../net/cluster.js';
+import { apiServerPort, isControlPlane } from '../net/control-plane-endpoint.js';
 import { hostAddresses, lanOf, macOf } from '../net/lan.js';
 import type { Claim } from './claims.js';
 
@@ -22,6 +23,10 @@ function inventoryClaims(host: Host): Claim[] {
     claims.push({ kind: 'network', by: `inventory: cluster ${cluster.name}`, cidr: cluster.pod_subnet, purpose: 'pod', what: `pod network (${cluster.name})` });
     claims.push({ kind: 'network', by: `inventory: cluster ${cluster.name}`, cidr: cluster.service_subnet, purpose: 'service', what: `service network (${cluster.name})` });
     if (cluster.control_plane_endpoint) claims.push({ kind: 'endpoint', by: 'inventory: cluster.control_plane_endpoint', endpoint: cluster.control_plane_endpoint });
+  }
+  if (isControlPlane(host)) {
+    // kubeadm leaves kube-apiserver's bind address at its default, every address
+    claims.push({ kind: 'listen', by: 'inventory: control plane', host: host.name, port: apiServerPort(host), at: [...new Set(hostAddresses(host))], what: `kube-apiserver on ${host.name}`, api: 'server' });
   }
   return claims;
 }

@@ -26,6 +26,9 @@ export function formatAddressMap(claims: readonly Claim[]): string {
       case 'mtu':
         rows.push([order(c.network.split('/')[0]), `${c.network.padEnd(33)} ${'mtu'.padEnd(12)} ${c.mtu} on ${c.host}`, c.by]);
         break;
+      case 'listen':
+        for (const ip of c.at) rows.push([order(ip), `${`${ip}:${c.port}`.padEnd(33)} ${'listen'.padEnd(12)} ${c.what}`, c.by]);
+        break;
       case 'endpoint':
         rows.push([order(c.endpoint.replace(/:\d+$/, '')), `${c.endpoint.padEnd(33)} ${'endpoint'.padEnd(12)} control plane endpoint`, c.by]);
         break;

@@ -81,8 +81,15 @@ describe('plan rules on role claims', () => {
     ['an endpoint that is not the VIP', [{ kind: 'address', by: 'keepalived', ip: '10.0.0.10', purpose: 'vip', what: 'VIP' }, { kind: 'endpoint', by: 'kubeadm', endpoint: '10.0.0.11:6443' }], 'control plane endpoint 10.0.0.11:6443 (kubeadm) is neither a VIP nor a load balancer of the plan (10.0.0.10)'],
     ['MTUs differing on one network', [{ kind: 'mtu', by, network: '10.0.0.0/24', mtu: 9000, host: 'a' }, { kind: 'mtu', by, network: '10.0.0.0/24', mtu: 1500, host: 'b' }], 'MTU differs across 10.0.0.0/24: a 9000, b 1500'],
     ['a VRRP router id used twice on a segment', [{ kind: 'vrrp', by: 'keepalived on gw1', segment: '10.0.0.0/24', routerId: 51, vip: '10.0.0.10' }, { kind: 'vrrp', by: 'keepalived on cp1', segment: '10.0.0.0/24', routerId: 51, vip: '10.0.0.20' }], 'VRRP router id 51 is used twice on 10.0.0.0/24'],
+    ['two listeners on one port of a host', [{ kind: 'listen', by: 'kubeadm', host: 'cp1', port: 6443, at: ['10.0.0.11'], what: 'kube-apiserver', api: 'server' }, { kind: 'listen', by: 'haproxy on cp1', host: 'cp1', port: 6443, bind: '10.0.0.10', at: ['10.0.0.10'], what: 'haproxy', api: 'frontend' }], 'kube-apiserver (kubeadm) and haproxy (haproxy on cp1) both listen on port 6443 of cp1: one of them cannot start'],
+    ['an endpoint at a port the API is not served on there', [{ kind: 'address', by: 'keepalived', ip: '10.0.0.10', purpose: 'vip', what: 'VIP' }, { kind: 'listen', by: 'haproxy on cp1', host: 'cp1', port: 8443, at: ['10.0.0.10'], what: 'haproxy', api: 'frontend' }, { kind: 'endpoint', by: 'kubeadm', endpoint: '10.0.0.10:6443' }], 'control plane endpoint 10.0.0.10:6443 (kubeadm): at 10.0.0.10 the Kubernetes API is served on port 8443 (haproxy), not 6443: set cluster.control_plane_endpoint to 10.0.0.10:8443'],
   ])('refuses %s', (_name, claims, message) => {
     expect(checkPlan(claims).join('\n')).toContain(message);
+  });
+
+  it('accepts listeners on different addresses of one port, and an endpoint at kube-apiserver when no front end listens there', () => {
+    const api: Claim = { kind: 'listen', by, host: 'cp1', port: 6443, bind: '10.0.0.11', at: ['10.0.0.11'], what: 'kube-apiserver', api: 'server' };
+    expect(checkPlan([api, { kind: 'listen', by, host: 'cp1', port: 6443, bind: '10.0.0.10', at: ['10.0.0.10'], what: 'haproxy', api: 'frontend' }, { kind: 'endpoint', by, endpoint: '10.0.0.11:6443' }])).toEqual([]);
   });
 
   it('accepts the same VIP claimed by both peers and an endpoint equal to the VIP', () => {

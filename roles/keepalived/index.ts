@@ -3,7 +3,7 @@ import { interfaces } from '../../src/facts/builtin.js';
 import { apt, renderTemplate, service } from '../../src/ops/index.js';
 import { factFile } from '../../src/ops/fact-file.js';
 import { sh } from '../../src/shell/quote.js';
-import { keepalivedClaims, keepalivedModel } from './model.js';
+import { keepalivedClaims, keepalivedModel, trackScript } from './model.js';
 import { keepalivedVars } from './vars.js';
 
 export const TEMPLATE = new URL('./templates/keepalived.conf.hbs', import.meta.url);
@@ -16,7 +16,9 @@ export function renderKeepalivedConfig(model: object): string {
 /**
  * keepalived holding one VRRP VIP for a group of hosts: peers, priorities and
  * the VRID derived from the inventory, the interface from the host's
- * addresses, a health check (haproxy by default) that hands the VIP over,
+ * addresses, unicast adverts, a health check (the API answers /readyz through
+ * haproxy by default) and the backend-facing NIC tracked, so the VIP leaves a
+ * host that cannot reach the API,
  * config validated with `keepalived -t` and applied with a reload (SIGHUP).
  */
 export const keepalived = defineRole({
@@ -24,7 +26,12 @@ export const keepalived = defineRole({
   vars: keepalivedVars,
   addressPlan: ({ vars, host }) => keepalivedClaims(vars, host),
   tasks: ({ task }) => [
-    task('install keepalived', ({ vars }) => apt({ packages: [vars.package] }), { tags: ['keepalived:install'] }),
+    task(
+      'install keepalived',
+      // curl for the default health check (a Debian minimal install has none)
+      ({ vars, host }) => apt({ packages: [vars.package, ...(trackScript(vars, host)?.startsWith('/usr/bin/curl ') ? ['curl'] : [])] }),
+      { tags: ['keepalived:install'] },
+    ),
     task(
       'write keepalived.conf',
       ({ vars, host, inventory }) =>

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { IpAddress } from '../../src/facts/builtin.js';
 import { loadInventory } from '../../src/inventory/index.js';
@@ -64,11 +65,18 @@ describe('keepalived config', () => {
         '    virtual_router_id 200',
         '    priority 150',
         '    advert_int 1',
+        '    unicast_src_ip 192.168.68.56',
+        '    unicast_peer {',
+        '        192.168.68.57',
+        '    }',
         '    virtual_ipaddress {',
         '        192.168.68.200/24 dev ens160',
         '    }',
         '    track_script {',
         '        chk_health',
+        '    }',
+        '    track_interface {',
+        '        ens192',
         '    }',
         '}',
       ].join('\n'),
@@ -78,7 +86,8 @@ describe('keepalived config', () => {
     const gw2 = render('gateway2');
     expect(gw2).toContain('    priority 140\n');
     expect(gw2).toContain('    virtual_router_id 200\n');
-    expect(gw1).not.toContain('unicast');
+    expect(gw1).toContain('    unicast_src_ip 192.168.68.56\n    unicast_peer {\n        192.168.68.57\n    }\n');
+    expect(render('gateway1', { unicast: false })).not.toContain('unicast');
     expect(gw1).not.toContain('authentication');
     expect(gw1).not.toContain('nopreempt');
   });
@@ -125,7 +134,7 @@ describe('keepalived config', () => {
     });
     expect(m.instance).toMatchObject({ priority: 150, interface: 'ens192', vip: '192.168.68.200/32', virtualRouterId: 51, name: 'VI_51', nopreempt: true, preemptDelay: null });
     const text = renderKeepalivedConfig(m);
-    expect(text).toContain('    advert_int 1\n    nopreempt\n    virtual_ipaddress');
+    expect(text).toContain('    advert_int 1\n    nopreempt\n    unicast_src_ip');
     expect(render('gateway1', { preempt_delay: 30 })).toContain('    advert_int 1\n    preempt_delay 30\n');
     expect(text).not.toContain('vrrp_script');
     expect(text).not.toContain('track_script');
@@ -155,6 +164,46 @@ describe('keepalived config', () => {
     expect(() => model('gateway1', { state: 'MASTER', preempt: false })).toThrow(/needs state BACKUP/);
     expect(() => model('gateway1', { preempt: false, preempt_delay: 10 })).toThrow(/preempt_delay means nothing with preempt: false/);
     expect(() => defaultVirtualRouterId('10.0.1.0')).toThrow(/set keepalived.virtual_router_id/);
+  });
+});
+
+describe('keepalived for inventory/examples/dmz-gateways.yaml (seed 003)', () => {
+  let dmz: Inventory;
+  beforeAll(async () => {
+    dmz = await loadInventory([fileURLToPath(new URL('../../inventory/examples/dmz-gateways.yaml', import.meta.url))]);
+  });
+  const dmzConfig = (name: string, input: Record<string, unknown> = {}, ifaces = gatewayIfaces(dmz.hosts.get(name)!.connection.address)) => {
+    const host = dmz.hosts.get(name)!;
+    return renderKeepalivedConfig(keepalivedModel(keepalivedVars.parse({ ...(host.vars.keepalived as object), ...input }), host, dmz, ifaces));
+  };
+
+  it('the health check asks the API through haproxy (/readyz), not "is haproxy active" (kubeadm HA guide check_apiserver.sh)', () => {
+    expect(dmzConfig('gateway1')).toContain('    script "/usr/bin/curl -sfk --max-time 2 -o /dev/null https://127.0.0.1:6443/readyz"\n');
+    expect(dmzConfig('gateway1', { track: { script: '/usr/bin/true' } })).toContain('    script "/usr/bin/true"\n');
+  });
+
+  it('tracks the inner NIC (the one towards the masters): losing it puts the gateway in FAULT', () => {
+    expect(dmzConfig('gateway1')).toContain('    track_interface {\n        ens192\n    }\n}');
+    expect(dmzConfig('gateway1', { track_interfaces: false })).not.toContain('track_interface');
+    // single-homed: the backends are on the VRRP interface, nothing else to track
+    const single: IpAddress[] = [{ ifname: 'eth0', mtu: 1500, state: 'UP', addresses: [{ family: 'inet', local: '192.168.68.56', prefixlen: 16 }] }];
+    expect(dmzConfig('gateway1', { vip: '192.168.68.200' }, single)).not.toContain('track_interface');
+  });
+
+  it('VRRP adverts go unicast to the other gateway (multicast only when asked)', () => {
+    expect(dmzConfig('gateway1')).toContain('    unicast_src_ip 192.168.68.56\n    unicast_peer {\n        192.168.68.57\n    }\n');
+    expect(dmzConfig('gateway2')).toContain('    unicast_src_ip 192.168.68.57\n    unicast_peer {\n        192.168.68.56\n    }\n');
+    expect(dmzConfig('gateway1', { unicast: false })).not.toContain('unicast');
+  });
+
+  it('on a control plane without haproxy the check asks kube-apiserver itself', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lw-keepalived-'));
+    writeFileSync(join(dir, 'inventory.yaml'), 'all:\n  children:\n    control_plane:\n      vars: { keepalived: { vip: 10.0.0.10 } }\n      hosts:\n        cp1: { ansible_host: 10.0.0.11 }\n        cp2: { ansible_host: 10.0.0.12 }\n');
+    const inv = await loadInventory([join(dir, 'inventory.yaml')]);
+    const host = inv.hosts.get('cp1')!;
+    const ifaces: IpAddress[] = [{ ifname: 'eth0', mtu: 1500, state: 'UP', addresses: [{ family: 'inet', local: '10.0.0.11', prefixlen: 24 }] }];
+    const m = keepalivedModel(keepalivedVars.parse({ vip: '10.0.0.10' }), host, inv, ifaces);
+    expect(m.track?.script).toBe('/usr/bin/curl -sfk --max-time 2 -o /dev/null https://127.0.0.1:6443/readyz');
   });
 });
 

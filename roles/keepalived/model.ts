@@ -1,7 +1,9 @@
 import type { IpAddress } from '../../src/facts/builtin.js';
 import type { Host, Inventory } from '../../src/inventory/types.js';
 import { contains, parseCidr } from '../../src/net/address.js';
-import { hostAddress, interfaceHolding, interfaceOnSubnetOf, parseIpv4WithPrefix, type GroupMember } from '../../src/net/host-address.js';
+import { clusterOf } from '../../src/net/cluster.js';
+import { apiServerPort, haproxyApiFrontend, isControlPlane } from '../../src/net/control-plane-endpoint.js';
+import { groupMembers, hostAddress, interfaceHolding, interfaceOnSubnetOf, parseIpv4WithPrefix, type GroupMember } from '../../src/net/host-address.js';
 import { hostAddressIn, lanOf } from '../../src/net/lan.js';
 import type { Claim } from '../../src/plan/claims.js';
 import type { Secret } from '../../src/secret.js';
@@ -14,6 +16,8 @@ export interface KeepalivedModel {
   routerId: string;
   scriptUser: string;
   track: { name: string; script: string; interval: number; fall: number; rise: number; weight: number } | null;
+  /** `track_interface` entries: their loss puts the instance in FAULT. */
+  trackInterfaces: string[];
   instance: {
     name: string;
     state: 'BACKUP' | 'MASTER';
@@ -118,6 +122,46 @@ export function vipPlacement(vars: KeepalivedVars, host: Host, ifaces: readonly 
   return { iface, vip: `${vip.address}/${prefix}` };
 }
 
+/** `curl` asking the Kubernetes API's /readyz (TLS, certificate not verified: the check asks "does it answer", as the kubeadm HA guide's check_apiserver.sh). */
+const readyz = (address: string, port: number) => `/usr/bin/curl -sfk --max-time 2 -o /dev/null https://${address}:${port}/readyz`;
+
+/**
+ * The default health check: the API answers through this host's haproxy
+ * (at its bind address, else 127.0.0.1, on its API port), so a gateway whose
+ * backends are unreachable hands the VIP over; on a control plane without
+ * haproxy, kube-apiserver itself; else that haproxy runs.
+ */
+export function defaultTrackScript(host: Host): string {
+  const lb = haproxyApiFrontend(host);
+  if (lb) return readyz(lb.bind ?? '127.0.0.1', lb.port);
+  if (isControlPlane(host)) return readyz('127.0.0.1', apiServerPort(host));
+  return '/usr/bin/systemctl is-active --quiet haproxy';
+}
+
+/** The check command in force (set, else the default). */
+export function trackScript(vars: KeepalivedVars, host: Host): string | undefined {
+  return vars.track === false ? undefined : (vars.track.script ?? defaultTrackScript(host));
+}
+
+/** The API backends haproxy forwards to: `haproxy.api.group`, else the cluster's control plane group. */
+function apiBackends(host: Host, inventory: Inventory): GroupMember[] {
+  const haproxy = host.vars.haproxy as { api?: { group?: unknown } } | undefined;
+  const group = typeof haproxy?.api?.group === 'string' ? haproxy.api.group : clusterOf(host).control_plane_group;
+  return groupMembers(inventory, group).filter((m) => m.name !== host.name);
+}
+
+/**
+ * Interfaces to track: set, else those on the subnets of the API backends
+ * other than the VRRP interface (a dual-homed gateway's inner NIC: losing it
+ * leaves the VIP on a host that black-holes the API).
+ */
+export function trackInterfaces(vars: KeepalivedVars, host: Host, inventory: Inventory, ifaces: readonly IpAddress[], vrrpInterface: string): string[] {
+  if (vars.track_interfaces === false) return [];
+  if (vars.track_interfaces) return vars.track_interfaces.filter((i) => i !== vrrpInterface);
+  const names = apiBackends(host, inventory).flatMap((b) => interfaceOnSubnetOf(ifaces, b.address)?.iface.ifname ?? []);
+  return [...new Set(names)].filter((i) => i !== vrrpInterface);
+}
+
 /** The whole model for one host. */
 export function keepalivedModel(vars: KeepalivedVars, host: Host, inventory: Inventory, ifaces: readonly IpAddress[]): KeepalivedModel {
   const peers = vrrpPeers(vars, host, inventory);
@@ -151,12 +195,13 @@ export function keepalivedModel(vars: KeepalivedVars, host: Host, inventory: Inv
         ? null
         : {
             name: 'chk_health',
-            script: vars.track.script,
+            script: trackScript(vars, host)!,
             interval: vars.track.interval,
             fall: vars.track.fall,
             rise: vars.track.rise,
             weight: vars.track.weight ?? Math.max(-253, -(peers.length * vars.priority_step)),
           },
+    trackInterfaces: trackInterfaces(vars, host, inventory, ifaces, iface),
     instance: {
       name: vars.instance ?? `VI_${virtualRouterId}`,
       state: vars.state,

@@ -14,8 +14,8 @@ export const track = z.strictObject({
   script: z
     .string()
     .regex(/^\/[^"\n]*$/, 'expected an absolute command path (with arguments), without quotes')
-    .default('/usr/bin/systemctl is-active --quiet haproxy')
-    .describe('Check command run by keepalived (no shell); exit 0 = healthy. Absolute path, not a multi-call symlink (`enable_script_security` runs the resolved path: Debian\'s `/usr/bin/pidof` becomes `killall5` and always fails).'),
+    .optional()
+    .describe('Check command run by keepalived (no shell); exit 0 = healthy. Default: the Kubernetes API answers through this host\'s haproxy, `/usr/bin/curl -sfk --max-time 2 -o /dev/null https://127.0.0.1:PORT/readyz` (PORT: its API front end; the bind address instead of 127.0.0.1 when `haproxy.api.bind` is set); on a control plane without haproxy, kube-apiserver itself; else `systemctl is-active haproxy`. Absolute path, not a multi-call symlink (`enable_script_security` runs the resolved path: Debian\'s `/usr/bin/pidof` becomes `killall5` and always fails).'),
   interval: z.number().int().min(1).default(2).describe('Seconds between checks.'),
   fall: z.number().int().min(1).default(2).describe('Failed checks before the weight applies.'),
   rise: z.number().int().min(1).default(2).describe('Passed checks before it is lifted.'),
@@ -46,13 +46,17 @@ export const keepalivedVars = z.strictObject({
   preempt: z.boolean().default(true).describe('A higher-priority peer takes the VIP back when it returns.'),
   preempt_delay: z.number().int().min(0).max(1000).optional().describe('Seconds to wait after start-up before preempting.'),
   advert_int: z.number().int().min(1).max(255).default(1).describe('Seconds between VRRP adverts.'),
-  unicast: z.boolean().default(false).describe('Send adverts to the peers\' addresses (`unicast_src_ip`/`unicast_peer`) instead of multicast 224.0.0.18.'),
+  unicast: z.boolean().default(true).describe('Send adverts to the peers\' addresses (`unicast_src_ip`/`unicast_peer`, the peers are known from the inventory); false = multicast 224.0.0.18, which Wi-Fi bridges, IGMP-snooping switches and clouds drop (both peers then become MASTER).'),
   auth_pass: z
     .instanceof(Secret, { message: 'expected a secret: tag it !secret in the inventory' })
     .refine((s) => s.reveal().length >= 1 && s.reveal().length <= 8, 'keepalived uses only the first 8 characters of auth_pass: use 1 to 8 characters')
     .optional()
     .describe('VRRP PASS authentication (`!secret`, 1-8 characters: keepalived ignores the rest).'),
-  track: z.union([track, z.literal(false)]).prefault({}).describe('Health check lowering the priority (default: haproxy running); false = none.'),
+  track: z.union([track, z.literal(false)]).prefault({}).describe('Health check lowering the priority (default: the API answers `/readyz` through haproxy); false = none.'),
+  track_interfaces: z
+    .union([z.array(word), z.literal(false)])
+    .optional()
+    .describe('`track_interface`: interfaces whose loss puts the instance in FAULT (the VIP leaves at once). Default: the interfaces on the subnets of the API backends (`haproxy.api.group`, else `cluster.control_plane_group`) other than the VRRP one (`ip addr` fact), e.g. the inner NIC of a dual-homed gateway; false = none.'),
   script_user: word.default('root').describe('User that runs check scripts (`enable_script_security` is always on).'),
   router_id: word.optional().describe('`router_id` in global_defs; default: the inventory host name.'),
   instance: word.optional().describe('vrrp_instance name; default: `VI_<virtual_router_id>`.'),

@@ -218,6 +218,43 @@ describe('dnsmasq role on lab hosts', () => {
     expect((await shOn(node2, `dig +short +time=3 @${serverIp} node1.lab.example`)).trim()).toBe(nthHost(subnet, 51));
   });
 
+  it('a second DHCP server on the segment keeps its clients: dnsmasq is not authoritative by default', async () => {
+    // node1 plays the home router: a DHCP server of its own on the segment (dnsmasq, DHCP only, another range)
+    const routerIp = nthHost(subnet, 40);
+    const prefix = subnet.split('/')[1];
+    const [first, last] = [nthHost(subnet, 20), nthHost(subnet, 30)];
+    await shOn(node1, `dhclient -x -pf /run/dhclient.lw.pid ${node1If} 2>&1 || true`);
+    await shOn(node1, `ip addr flush dev ${node1If} && ip addr add ${routerIp}/${prefix} dev ${node1If}`);
+    await shOn(
+      node1,
+      `dnsmasq --port=0 --interface=${node1If} --bind-interfaces --dhcp-range=${first},${last},12h --dhcp-leasefile=/tmp/router.leases --pid-file=/run/router-dnsmasq.pid --log-facility=/tmp/router-dnsmasq.log`,
+    );
+    try {
+      // node2 becomes a machine our dnsmasq never saw, and takes its lease from the router (it rejects our offers)
+      await shOn(node2, `dhclient -x -pf /run/dhclient.lw.pid ${node2If} 2>&1 || true`);
+      await shOn(node2, `ip addr flush dev ${node2If} && ip link set dev ${node2If} down && ip link set dev ${node2If} address 02:1a:b0:00:00:77 && ip link set dev ${node2If} up`);
+      await shOn(node2, `printf 'reject ${serverIp};\\n' > /etc/dhcp/lw-router-only.conf`);
+      const lease = '-pf /run/dhclient.router.pid -lf /var/lib/dhcp/dhclient.router.leases';
+      await shOn(node2, `timeout 60 dhclient -v -1 -cf /etc/dhcp/lw-router-only.conf ${lease} ${node2If} 2>&1`);
+      const held = /inet (\d+\.\d+\.\d+\.\d+)\//.exec(await shOn(node2, `ip -4 -o addr show dev ${node2If}`))?.[1];
+      expect(held && v4ToNumber(held) >= v4ToNumber(first) && v4ToNumber(held) <= v4ToNumber(last), `lease from the router: ${held}`).toBe(true);
+
+      // node2 reboots: its client asks for the lease it holds (INIT-REBOOT, broadcast: both servers hear it)
+      await shOn(node2, `dhclient -x ${lease} ${node2If} 2>&1 || true; ip addr flush dev ${node2If}`);
+      const reboot = await shOn(node2, `timeout 60 dhclient -v -1 ${lease} ${node2If} 2>&1`);
+      expect(reboot).toContain(`DHCPREQUEST for ${held} on ${node2If}`);
+      expect(reboot).toContain(`DHCPACK of ${held} from ${routerIp}`);
+      expect(reboot).not.toContain('DHCPNAK');
+      expect(await shOn(node2, `ip -4 -o addr show dev ${node2If}`)).toContain(`inet ${held}/`);
+      // our dnsmasq heard the request and stayed silent (an authoritative one answers "DHCPNAK ... lease not found")
+      expect(await journal()).not.toContain(`DHCPNAK(eth1) ${held} `);
+      expect(await shOn(dns1, 'cat /etc/dnsmasq.d/labwright.conf')).not.toContain('dhcp-authoritative');
+    } finally {
+      await shOn(node2, `dhclient -x -pf /run/dhclient.router.pid ${node2If} 2>&1 || true`);
+      await shOn(node1, 'kill "$(cat /run/router-dnsmasq.pid)" 2>/dev/null || true');
+    }
+  });
+
   it('reservations are checked by dnsmasq\'s own parser before they go live', async () => {
     // `dnsmasq --test` never reads a dhcp-hostsfile: the role checks the lines as dhcp-host= options
     const check = (lines: string) => shResult(dns1, `printf '%s\\n' '# comment' ${lines} > /tmp/res && ${checkReservations('/tmp/res').text}; echo "rc=$?"; ls /tmp`);

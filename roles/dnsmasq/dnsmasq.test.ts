@@ -2,6 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { play } from '../../src/engine/definitions.js';
 import { resolveRoleVars } from '../../src/engine/role-vars.js';
 import type { IpAddress } from '../../src/facts/builtin.js';
 import { loadInventory } from '../../src/inventory/index.js';
@@ -9,6 +11,7 @@ import type { Inventory } from '../../src/inventory/types.js';
 import { dnsmasq, renderConfig, renderDhcpHosts, renderHosts, serveInterface } from './index.js';
 import { dnsmasqLeases, parseLeases } from './leases.js';
 import { defaultRange, type DnsmasqConfig } from './vars.js';
+import { captureIo } from '../../test/support/io.js';
 
 /** Config text only: these addresses come from the seeds and never see a packet. */
 async function inventoryOf(yaml: string): Promise<Inventory> {
@@ -85,7 +88,6 @@ dhcp-range=set:lan,10.10.20.100,10.10.20.254,255.255.255.0,12h
 dhcp-option=tag:lan,option:router,10.10.20.1
 dhcp-hostsfile=/etc/dnsmasq.labwright/dhcp-hosts
 dhcp-leasefile=/var/lib/misc/dnsmasq.leases
-dhcp-authoritative
 `,
     );
     expect(renderDhcpHosts(config)).toBe(
@@ -209,6 +211,67 @@ aa:bb:cc:dd:ee:02,10.10.20.11,node2
       'no interface of monitor1 has an address in 10.10.20.0/24 (it has lo 127.0.0.1/8, eth0 192.0.2.5/24): give the host an address there or set dnsmasq.interface',
     );
     expect(serveInterface(resolve(inv, 'monitor1', { interface: 'br9' }), [LO], 'monitor1')).toBe('br9');
+  });
+});
+
+describe('dnsmasq next to other DHCP and DNS servers', () => {
+  const examples = join(import.meta.dirname, '../../inventory');
+  const configOf = async (file: string, host: string, params: Record<string, unknown> = {}, resolved = false) => {
+    const inv = await loadInventory([join(examples, file)]);
+    const config = resolve(inv, host, params);
+    return renderConfig(config, 'br0', resolved);
+  };
+
+  it.each([
+    ['home.yaml', 'gw1'],
+    ['examples/debvisor.yaml', 'monitor'],
+  ])('%s: not authoritative by default (a router serving DHCP on the LAN keeps its clients)', async (file, host) => {
+    const text = await configOf(file, host);
+    expect(text).toContain('dhcp-range=');
+    expect(text.split('\n')).not.toContain('dhcp-authoritative');
+    // declared the only DHCP server: authoritative
+    expect((await configOf(file, host, { authoritative: true })).split('\n')).toContain('dhcp-authoritative');
+  });
+
+  it("with no upstream it forwards to the host's own resolvers: systemd-resolved's upstream list when it runs, else /etc/resolv.conf", async () => {
+    const resolved = (await configOf('home.yaml', 'gw1', { upstream: [] }, true)).split('\n');
+    expect(resolved).toContain('resolv-file=/run/systemd/resolve/resolv.conf');
+    expect(resolved).not.toContain('no-resolv');
+    const plain = (await configOf('home.yaml', 'gw1', { upstream: [] }, false)).split('\n');
+    expect(plain).toContain('resolv-file=/etc/resolv.conf');
+    expect(plain).not.toContain('no-resolv');
+    // forwarders given: only those, the host's resolv.conf is never read
+    const upstream = (await configOf('home.yaml', 'gw1', {}, true)).split('\n');
+    expect(upstream).toEqual(expect.arrayContaining(['no-resolv', 'server=1.1.1.1', 'server=9.9.9.9']));
+    expect(upstream.some((l) => l.startsWith('resolv-file='))).toBe(false);
+  });
+
+  const TWO_SERVERS = `all:
+  vars:
+    lan: { subnet: 10.10.20.0/24, domain: lab.example }
+  children:
+    dhcp_servers:
+      hosts:
+        dns1: { ansible_host: 10.10.20.2 }
+        dns2: { ansible_host: 10.10.20.3, dnsmasq: { range: { start: 10.10.20.50, end: 10.10.20.60 } } }
+`;
+  async function planOf(yaml: string) {
+    const file = join(mkdtempSync(join(tmpdir(), 'lw-dnsmasq-plan-')), 'inventory.yaml');
+    writeFileSync(file, yaml);
+    const io = captureIo();
+    const code = await main([play({ name: 'dhcp', hosts: 'dhcp_servers', roles: [dnsmasq] })], ['-i', file, '--plan'], io);
+    return { code, out: io.stdout + io.stderr };
+  }
+
+  it('the plan check refuses a second DHCP server on a subnet whose DHCP is declared dnsmasq\'s alone', async () => {
+    const shared = await planOf(TWO_SERVERS);
+    expect(shared.code, shared.out).toBe(0);
+    expect(shared.out).toContain('address plan: no conflicts');
+    const exclusive = await planOf(TWO_SERVERS.replace('dns1: { ansible_host: 10.10.20.2 }', 'dns1: { ansible_host: 10.10.20.2, dnsmasq: { authoritative: true } }'));
+    expect(exclusive.code, exclusive.out).toBe(4);
+    expect(exclusive.out).toContain(
+      'dnsmasq on dns1 is declared the only DHCP server of 10.10.20.0/24 (dnsmasq.authoritative: true), but dnsmasq on dns2 also serves DHCP there (10.10.20.50-10.10.20.60)',
+    );
   });
 });
 

@@ -1,8 +1,8 @@
 import { defineRole } from '../../src/engine/definitions.js';
-import { interfaces, type IpAddress } from '../../src/facts/builtin.js';
+import { interfaces, unitState, type IpAddress } from '../../src/facts/builtin.js';
 import { interfaceInSubnet } from '../../src/net/lan.js';
 import { factFile } from '../../src/ops/fact-file.js';
-import { dnsmasqReservationsCheck, renderDnsmasqConfig, renderDnsmasqDhcpHosts, renderDnsmasqHosts } from '../../src/net/dnsmasq-config.js';
+import { dnsmasqReservationsCheck, hostResolvFile, renderDnsmasqConfig, renderDnsmasqDhcpHosts, renderDnsmasqHosts } from '../../src/net/dnsmasq-config.js';
 import { apt, directory, file, service } from '../../src/ops/index.js';
 import { sh, type Command } from '../../src/shell/quote.js';
 import { CONFIG_PATH, DATA_DIR, DHCP_HOSTS_PATH, dnsmasqDefaults, dnsmasqSchema, HOSTS_PATH, type DnsmasqConfig } from './vars.js';
@@ -21,9 +21,14 @@ export function serveInterface(config: DnsmasqConfig, ifaces: readonly IpAddress
   );
 }
 
-/** The main configuration text (exported for the unit tests). */
-export function renderConfig(config: DnsmasqConfig, iface: string): string {
-  return renderDnsmasqConfig(config, iface, { hostsFile: HOSTS_PATH, dhcpHostsFile: DHCP_HOSTS_PATH });
+/**
+ * The main configuration text (exported for the unit tests). `resolvedActive`:
+ * systemd-resolved runs on the host, so with no `upstream` dnsmasq reads its
+ * list of real upstream servers, not /etc/resolv.conf's stub 127.0.0.53 (which
+ * could forward back to dnsmasq).
+ */
+export function renderConfig(config: DnsmasqConfig, iface: string, resolvedActive = false): string {
+  return renderDnsmasqConfig(config, iface, { hostsFile: HOSTS_PATH, dhcpHostsFile: DHCP_HOSTS_PATH }, { resolvFile: hostResolvFile(resolvedActive) });
 }
 
 export function renderDhcpHosts(config: DnsmasqConfig): string {
@@ -44,7 +49,8 @@ const root = { owner: 'root', group: 'root', mode: '0644' } as const;
 /**
  * dnsmasq as the segment's DHCP and DNS server: dynamic range, MAC
  * reservations and DNS records derived from the inventory, forwarders with
- * `no-resolv`, bound to one interface. Reservations and records live in files
+ * `no-resolv` (else the host's own resolvers), bound to one interface; not
+ * authoritative unless the inventory declares it the subnet's only DHCP server. Reservations and records live in files
  * dnsmasq re-reads on SIGHUP (reload, no restart); the main config is
  * validated with `dnsmasq --test` and applied with a restart.
  */
@@ -73,8 +79,8 @@ export const dnsmasq = defineRole({
           label: `template ${CONFIG_PATH}`,
           path: CONFIG_PATH,
           ...root,
-          facts: [interfaces()],
-          render: (ifaces) => renderConfig(vars, serveInterface(vars, ifaces, host.name)),
+          facts: [interfaces(), unitState('systemd-resolved.service')],
+          render: (ifaces, resolved) => renderConfig(vars, serveInterface(vars, ifaces, host.name), resolved.active === 'active'),
           validate: (tmp) => sh`dnsmasq --test -C ${tmp}`,
         }),
       { notify: ['restart dnsmasq'], tags: ['dnsmasq:config'] },
@@ -82,9 +88,18 @@ export const dnsmasq = defineRole({
     task('dnsmasq service package', () => apt({ packages: ['dnsmasq'] }), { tags: ['dnsmasq:install'] }),
     task('dnsmasq running and enabled', () => service({ name: 'dnsmasq', state: 'started', enabled: true }), { tags: ['dnsmasq:service'] }),
   ],
-  // For the plan check: the dynamic range, and each reservation with its MAC.
+  // For the plan check: the dynamic range (on its subnet, and whether it is declared the only DHCP server there),
+  // and each reservation with its MAC.
   addressPlan: ({ host, vars }) => [
-    { kind: 'range', by: `dnsmasq on ${host.name}`, range: `${vars.range.start}-${vars.range.end}`, purpose: 'dhcp', what: 'dynamic DHCP range' },
+    {
+      kind: 'range',
+      by: `dnsmasq on ${host.name}`,
+      range: `${vars.range.start}-${vars.range.end}`,
+      purpose: 'dhcp',
+      what: 'dynamic DHCP range',
+      subnet: vars.subnet,
+      ...(vars.authoritative ? { exclusive: 'dnsmasq.authoritative: true' } : {}),
+    },
     ...vars.reservations.map((r) => ({
       kind: 'address' as const,
       by: `dnsmasq on ${host.name}`,

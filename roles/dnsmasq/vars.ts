@@ -45,7 +45,12 @@ export const dnsmasqVars = z.strictObject({
   lease_time: leaseTime.default('12h').describe('lease time of the dynamic pool and reservations'),
   router: z.union([ipv4Schema, z.literal(false)]).optional().describe('DHCP router option. Default: `lan.gateway`, else the subnet\'s first address; false sends none'),
   dns_servers: z.array(ipv4Schema).optional().describe('DHCP DNS-server option. Default: dnsmasq\'s own address (when `port` is not 0)'),
-  upstream: z.array(upstreamSchema).default([]).describe('forwarders for names outside the local domain (`server=`); /etc/resolv.conf is never read (`no-resolv`). Empty: answer local names only'),
+  upstream: z
+    .array(upstreamSchema)
+    .default([])
+    .describe(
+      'forwarders for names outside the local domain (`server=` with `no-resolv`). Empty: the host\'s own resolvers (`resolv-file=`: /run/systemd/resolve/resolv.conf when systemd-resolved runs, else /etc/resolv.conf)',
+    ),
   forward_zones: z.record(dnsNameSchema, z.array(upstreamSchema).min(1)).default({}).describe('per-domain forwarders (`server=/corp.example/10.9.0.53`)'),
   reservations: z.array(reservationSchema).default([]).describe('MAC reservations besides the inventory\'s (an entry with the MAC or name of an inventory host replaces its derived one)'),
   records: z.record(dnsNameSchema, ipv4Schema).default({}).describe('extra DNS names → address (a name without a dot gets the domain), e.g. `{ api: 10.0.0.10 }`'),
@@ -54,7 +59,12 @@ export const dnsmasqVars = z.strictObject({
     .array(z.strictObject({ name: z.string(), addresses: z.array(z.string()), mac: z.string().optional() }))
     .default([])
     .describe('derived from the inventory (names, addresses, MACs of all hosts): leave unset'),
-  authoritative: z.boolean().default(true).describe('`dhcp-authoritative`: the only DHCP server on the segment, NAKs unknown leases at once'),
+  authoritative: z
+    .boolean()
+    .default(false)
+    .describe(
+      'declares dnsmasq the only DHCP server of the subnet: `dhcp-authoritative` (NAKs a lease it does not know at once) and the plan check refuses a second DHCP server there. Default false: a router that also serves DHCP keeps its clients',
+    ),
   lease_file: z.string().startsWith('/').default(DEFAULT_LEASE_FILE).describe('lease database'),
   log_dhcp: z.boolean().default(false).describe('`log-dhcp`: log every DHCP exchange in detail'),
   extra_options: z.array(z.string().regex(/^[^\n]+$/, 'one option per entry, no newlines')).default([]).describe('extra lines for the main config (checked by `dnsmasq --test` before going live)'),

@@ -231,6 +231,21 @@ export interface DnsmasqRenderOptions {
   managedBy?: string;
   /** Forward to the servers in /etc/resolv.conf when `upstream` is empty (no `no-resolv`). Default: false. */
   readResolvConf?: boolean;
+  /**
+   * Forward to the servers listed in this file when `upstream` is empty
+   * (`resolv-file=`, re-read by dnsmasq when it changes): the host's own
+   * resolvers instead of refusing every name outside the local domain.
+   */
+  resolvFile?: string;
+}
+
+/** systemd-resolved's list of the real upstream servers (its stub 127.0.0.53 is in /etc/resolv.conf). */
+export const RESOLVED_RESOLV_CONF = '/run/systemd/resolve/resolv.conf';
+export const RESOLV_CONF = '/etc/resolv.conf';
+
+/** The file naming the host's own resolvers: systemd-resolved's upstream list when it runs, else /etc/resolv.conf. */
+export function hostResolvFile(resolvedActive: boolean): string {
+  return resolvedActive ? RESOLVED_RESOLV_CONF : RESOLV_CONF;
 }
 
 /** The main configuration text for `iface`. */
@@ -243,7 +258,8 @@ export function renderDnsmasqConfig(config: DnsmasqConfig, iface: string, files:
     dns: config.port !== 0,
     domain: config.domain,
     hostsFile: files.hostsFile,
-    noResolv: !(options.readResolvConf && config.upstream.length === 0),
+    noResolv: !((options.readResolvConf || options.resolvFile) && config.upstream.length === 0),
+    resolvFile: config.upstream.length === 0 ? (options.resolvFile ?? null) : null,
     upstream: config.upstream,
     forwardZones: config.forwardZones,
     subnet: config.subnet,

@@ -1,5 +1,6 @@
 import { cidrsOverlap, contains, isIp, parseCidr, parseIp, parseV4Range, rangesOverlap, v4Bounds, v4ToNumber } from '../net/address.js';
 import type { Claim } from './claims.js';
+import { dhcpAuthorityConflicts } from './dhcp.js';
 
 type Of<K extends Claim['kind']> = Extract<Claim, { kind: K }>;
 
@@ -182,6 +183,7 @@ export function checkPlan(claims: readonly Claim[]): string[] {
     ...overlappingNetworks(claims),
     ...outsideOuter(claims),
     ...addressesInDhcpRanges(claims),
+    ...dhcpAuthorityConflicts(claims),
     ...poolConflicts(claims),
     ...duplicates(claims),
     ...gatewaysOutsideSubnet(claims),

@@ -8,7 +8,11 @@ export type Claim =
   | { kind: 'network'; by: string; cidr: string; purpose: 'lan' | 'pod' | 'service' | 'other'; what: string }
   /** A network that must lie inside another one (a Calico pool inside the pod subnet). */
   | { kind: 'within'; by: string; cidr: string; what: string; outer: string; outerWhat: string }
-  | { kind: 'range'; by: string; range: string; purpose: 'dhcp' | 'loadbalancer'; what: string }
+  /**
+   * A dynamic range. A DHCP range names its `subnet`; `exclusive` says what
+   * declares its server the subnet's only DHCP server (a second one there is refused).
+   */
+  | { kind: 'range'; by: string; range: string; purpose: 'dhcp' | 'loadbalancer'; what: string; subnet?: string; exclusive?: string }
   | {
       kind: 'address';
       by: string;

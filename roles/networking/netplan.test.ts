@@ -17,14 +17,16 @@ import { networkingVars } from './vars.js';
  */
 const netplan = ['/usr/sbin/netplan', '/usr/bin/netplan'].find((p) => existsSync(p));
 
-function generate(files: Record<string, string>): { code: number; out: string; network: Record<string, string> } {
+function generate(files: Record<string, string>): { code: number; out: string; network: Record<string, string>; nm: string[] } {
   const root = mkdtempSync(join(tmpdir(), 'lw-netplan-'));
   mkdirSync(join(root, 'etc/netplan'), { recursive: true });
   for (const [name, content] of Object.entries(files)) writeFileSync(join(root, 'etc/netplan', name), content, { mode: 0o600 });
   const r = spawnSync(netplan!, ['generate', '--root-dir', root], { encoding: 'utf8' });
   const dir = join(root, 'run/systemd/network');
   const network = existsSync(dir) ? Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f), 'utf8')])) : {};
-  return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}`, network };
+  const nmDir = join(root, 'run/NetworkManager/system-connections');
+  const nm = existsSync(nmDir) ? readdirSync(nmDir) : [];
+  return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}`, network, nm };
 }
 
 const homelab = networkingVars.parse({
@@ -50,6 +52,30 @@ describe.skipIf(!netplan)('Netplan rendering checked by netplan generate', () =>
     expect(g.network['10-netplan-br0.network']).toMatch(/Gateway=10\.4\.0\.1\n/);
     expect(g.network['10-netplan-br0.network']).toMatch(/VLAN=br0\.100/);
     expect(g.network['10-netplan-enp1s0.network']).toMatch(/Bond=bond0/);
+  });
+
+  it('next to cloud-init\'s 50-cloud-init.yaml (dhcp4: true on the NIC), the bridge port runs no DHCP client, RA or link-local', () => {
+    const cloudInit = 'network:\n  version: 2\n  ethernets:\n    enp1s0:\n      match:\n        macaddress: "52:54:00:12:34:56"\n      set-name: enp1s0\n      dhcp4: true\n';
+    const ours = renderNetplan(buildModel(networkingVars.parse({ renderer: 'netplan', bridges: { br0: { interfaces: ['enp1s0'], addresses: ['10.4.0.11/20'] } } })));
+    const g = generate({ '50-cloud-init.yaml': cloudInit, '60-labwright.yaml': ours });
+    expect(g.code, g.out).toBe(0);
+    const port = g.network['10-netplan-enp1s0.network']!;
+    expect(port).toMatch(/^Bridge=br0$/m);
+    expect(port).not.toMatch(/^DHCP=/m);
+    expect(port).not.toContain('[DHCP]');
+    expect(port).toMatch(/^LinkLocalAddressing=no$/m);
+    expect(port).toMatch(/^IPv6AcceptRA=no$/m);
+  });
+
+  it('Ubuntu desktop\'s global `renderer: NetworkManager` keeps every device we do not define; ours go to networkd', () => {
+    const nmAll = 'network:\n  version: 2\n  renderer: NetworkManager\n';
+    const other = 'network:\n  version: 2\n  ethernets:\n    eno2:\n      dhcp4: true\n';
+    const ours = renderNetplan(buildModel(networkingVars.parse({ renderer: 'netplan', bridges: { br0: { interfaces: ['enp1s0'], addresses: ['10.4.0.11/20'] } } })));
+    const root = generate({ '01-network-manager-all.yaml': nmAll, '50-other.yaml': other, '60-labwright.yaml': ours });
+    expect(root.code, root.out).toBe(0);
+    expect(Object.keys(root.network)).toEqual(expect.arrayContaining(['10-netplan-br0.netdev', '10-netplan-enp1s0.network']));
+    expect(Object.keys(root.network).some((f) => f.includes('eno2'))).toBe(false);
+    expect(root.nm.some((f) => f.includes('eno2'))).toBe(true);
   });
 
   it('the static-routes file merges into the bridge it names; a wrong device type is refused', () => {

@@ -111,8 +111,8 @@ describe('systemd-networkd files', () => {
     expect(get('br0.network')).toContain(
       '[Match]\nName=br0\n\n[Link]\nMTUBytes=9000\n\n[Network]\nAddress=10.4.0.11/20\nGateway=10.4.0.1\nDNS=10.4.0.1\nDomains=nodes.goldentooth.net\nVLAN=br0.100\n',
     );
-    expect(get('bond0.network')).toContain('[Link]\nMTUBytes=9000\n\n[Network]\nBridge=br0\n');
-    expect(get('enp1s0.network')).toContain('[Match]\nName=enp1s0\n\n[Link]\nMTUBytes=9000\n\n[Network]\nBond=bond0\n');
+    expect(get('bond0.network')).toContain('[Link]\nMTUBytes=9000\n\n[Network]\nBridge=br0\nLinkLocalAddressing=no\nIPv6AcceptRA=no\n');
+    expect(get('enp1s0.network')).toContain('[Match]\nName=enp1s0\n\n[Link]\nMTUBytes=9000\n\n[Network]\nBond=bond0\nLinkLocalAddressing=no\nIPv6AcceptRA=no\n');
     expect(get('enp1s0.network')).not.toContain('Address=');
   });
 
@@ -144,12 +144,16 @@ describe('Netplan file', () => {
     expect(text.startsWith('# Managed by labwright')).toBe(true);
     expect(doc.network.version).toBe(2);
     expect(Object.keys(doc.network.ethernets)).toEqual(['enp1s0', 'enp2s0']);
+    const port = { renderer: 'networkd', dhcp4: false, dhcp6: false, 'accept-ra': false, 'link-local': [] };
+    expect(doc.network.ethernets.enp1s0).toEqual({ ...port, mtu: 9000 });
     expect(doc.network.bonds.bond0).toEqual({
+      ...port,
       interfaces: ['enp1s0', 'enp2s0'],
       mtu: 9000,
       parameters: { mode: '802.3ad', 'mii-monitor-interval': 100, 'lacp-rate': 'fast', 'transmit-hash-policy': 'layer3+4' },
     });
     expect(doc.network.bridges.br0).toEqual({
+      renderer: 'networkd',
       interfaces: ['bond0'],
       addresses: ['10.4.0.11/20'],
       dhcp4: false,

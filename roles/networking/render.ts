@@ -51,6 +51,8 @@ export function renderNetwork(l: Link, links: readonly Link[]): string {
     network.push([l.master.kind === 'bridge' ? 'Bridge' : 'Bond', l.master.name]);
     const master = links.find((m) => m.name === l.master!.name);
     if (master?.bond?.primary === l.name) network.push(['PrimarySlave', true]);
+    // a port carries no IP of its own: no IPv6 link-local address, no router advertisements (systemd.network(5))
+    network.push(['LinkLocalAddressing', false], ['IPv6AcceptRA', false]);
   } else {
     if (l.ip.dhcp !== 'no') network.push(['DHCP', l.ip.dhcp]);
     for (const a of l.ip.addresses) network.push(['Address', a]);
@@ -97,11 +99,22 @@ export function renderNetworkd(links: readonly Link[]): Map<string, string> {
 
 type Yaml = Record<string, unknown>;
 
+/**
+ * Settings written for a bridge/bond port: explicit, because Netplan merges
+ * every file's definition of a device and a port's own file (cloud-init's
+ * 50-cloud-init.yaml: `dhcp4: true`) would otherwise keep a DHCP client, RA
+ * and an IPv6 link-local address running on the enslaved NIC.
+ */
+const NETPLAN_PORT: Yaml = { dhcp4: false, dhcp6: false, 'accept-ra': false, 'link-local': [] };
+
 function netplanDevice(l: Link): Yaml {
-  const d: Yaml = {};
+  // per device, never the global `network.renderer`: that would also take every other device
+  // defined in any file (a laptop's Wi-Fi, NetworkManager's wired links) to networkd
+  const d: Yaml = { renderer: 'networkd' };
   if (l.kind === 'bridge' || l.kind === 'bond') d.interfaces = [...l.ports];
   if (l.vlan) Object.assign(d, { id: l.vlan.id, link: l.vlan.link });
-  if (!l.master) {
+  if (l.master) Object.assign(d, NETPLAN_PORT);
+  else {
     if (l.ip.addresses.length > 0) d.addresses = [...l.ip.addresses];
     d.dhcp4 = l.ip.dhcp === 'ipv4' || l.ip.dhcp === 'yes';
     d.dhcp6 = l.ip.dhcp === 'ipv6' || l.ip.dhcp === 'yes';
@@ -135,7 +148,7 @@ const NETPLAN_SECTION: Record<Link['kind'], string | undefined> = { ethernet: 'e
 
 /** The Netplan file: one YAML document with every link under its section. */
 export function renderNetplan(links: readonly Link[]): string {
-  const network: Yaml = { version: 2, renderer: 'networkd' };
+  const network: Yaml = { version: 2 };
   for (const section of ['ethernets', 'bonds', 'bridges', 'vlans']) {
     const devices = links.filter((l) => NETPLAN_SECTION[l.kind] === section);
     if (devices.length > 0) network[section] = Object.fromEntries(devices.map((l) => [l.name, netplanDevice(l)]));

@@ -7,6 +7,7 @@ import { netplanValidateCommand } from '../../src/net/netplan.js';
 import { NETWORKD_DIR, networkdFile, networkdFiles, networkdLinks, type NetworkdLink } from '../../src/net/networkd.js';
 import { absent, change, file, guarded, ok, type Op, type OpContext } from '../../src/ops/index.js';
 import { activationScript } from './activate.js';
+import { otherManagers, planHandover, withAfter } from './handover.js';
 import { isVirtual, type Link } from './model.js';
 import { NETPLAN_PATH, netdevSignature, renderNetplan, renderNetworkd } from './render.js';
 import type { Renderer } from './vars.js';
@@ -152,6 +153,8 @@ export interface NetworkConfigArgs {
   rollbackAfter: number;
   settleTimeout: number;
   stateDir?: string;
+  /** Hand links ifupdown or NetworkManager also configure over to networkd (else refuse). */
+  takeOver?: boolean;
 }
 
 function contentOf(info: FileInfo): string | undefined {
@@ -168,7 +171,8 @@ export function networkConfig(args: NetworkConfigArgs): Op {
   const listing = networkdFiles();
   const netplanInfo = fileInfo(NETPLAN_PATH);
   const routesFact = liveRoutes(254);
-  const facts = [listing, netplanInfo, linksFact(), networkdLinks(), routesFact, ...[...wanted.keys()].map((p) => fileInfo(p))];
+  const managers = otherManagers();
+  const facts = [listing, netplanInfo, linksFact(), networkdLinks(), routesFact, managers, ...[...wanted.keys()].map((p) => fileInfo(p))];
 
   async function buildGuarded(ctx: OpContext): Promise<Op> {
     const present = (await ctx.fact(listing)).map((f) => posix.join(NETWORKD_DIR, f));
@@ -215,7 +219,10 @@ export function networkConfig(args: NetworkConfigArgs): Op {
         networkFile: args.renderer === 'networkd' ? networkdFile(l.name, 'network') : undefined,
       }));
 
-    const activate = activationScript({
+    // other network managers that would configure our links again at boot: refused, or handed over
+    const handover = await planHandover(ctx, managers, args.model.map((l) => l.name), args.takeOver ?? false);
+
+    const networkdActivation = activationScript({
       renderer: args.renderer,
       recreate: [...recreate],
       reconfigure: [...reconfigure],
@@ -227,6 +234,8 @@ export function networkConfig(args: NetworkConfigArgs): Op {
       restore,
       settleTimeout: args.settleTimeout,
     });
+    // the hand-over's live half runs after the activation (both directions: it follows the files in place)
+    const activate = handover.live ? withAfter(networkdActivation, handover.live) : networkdActivation;
 
     const liveChanges = [
       ...drift.reasons.map((r) => ({ summary: r })),
@@ -243,6 +252,7 @@ export function networkConfig(args: NetworkConfigArgs): Op {
           : file({ path, content, owner: 'root', group: 'root', mode: '0644' }),
       ),
       ...stale.map((path) => absent({ path })),
+      ...handover.ops,
       {
         label: 'live links',
         facts: [],
@@ -252,7 +262,7 @@ export function networkConfig(args: NetworkConfigArgs): Op {
     return guarded({
       label: `networking (${args.renderer})`,
       stage,
-      paths: [...wanted.keys(), ...stale],
+      paths: [...wanted.keys(), ...stale, ...handover.paths],
       activate,
       rollbackAfterSec: args.rollbackAfter,
       stateDir: args.stateDir,

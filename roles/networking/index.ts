@@ -44,6 +44,7 @@ export const networking = defineRole({
           model: buildModel(vars),
           rollbackAfter: vars.rollback_after,
           settleTimeout: vars.settle_timeout,
+          takeOver: vars.take_over,
           stateDir: typeof host.vars.labwright_state_dir === 'string' ? host.vars.labwright_state_dir : undefined,
         }),
       { tags: ['networking:config'] },

@@ -103,6 +103,12 @@ const baseVars = z.strictObject({
     .default(60)
     .describe('Seconds after which a change that cut the controller off is undone unless a NEW SSH connection confirmed it'),
   settle_timeout: z.number().int().min(1).max(120).default(20).describe('Seconds the activation waits for links to be configured before confirming'),
+  take_over: z
+    .boolean()
+    .default(false)
+    .describe(
+      'Hand links that ifupdown (/etc/network/interfaces) or NetworkManager also configure over to networkd: their ifupdown stanza becomes `inet manual`, NetworkManager lists them as unmanaged (part of the guarded change). Default: refuse, naming them',
+    ),
 });
 
 export type NetworkingInput = z.input<typeof baseVars>;

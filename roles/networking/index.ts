@@ -1,8 +1,10 @@
 import { defineRole } from '../../src/engine/definitions.js';
 import { parseCidr } from '../../src/net/address.js';
+import { hostAddresses, macOf } from '../../src/net/lan.js';
 import { apt, service } from '../../src/ops/index.js';
 import { networkConfig } from './config-op.js';
-import { buildModel } from './model.js';
+import type { Host } from '../../src/inventory/types.js';
+import { buildModel, type Link } from './model.js';
 import { networkingVars, type NetworkingVars } from './vars.js';
 
 /**
@@ -41,7 +43,7 @@ export const networking = defineRole({
       ({ vars, host }) =>
         networkConfig({
           renderer: vars.renderer,
-          model: buildModel(vars),
+          model: modelFor(vars, host),
           rollbackAfter: vars.rollback_after,
           settleTimeout: vars.settle_timeout,
           takeOver: vars.take_over,
@@ -51,6 +53,11 @@ export const networking = defineRole({
     ),
   ],
 });
+
+/** The links for `host`: its bridges' MACs pinned from its `mac` var and addresses (see pinnedBridgeMac). */
+export function modelFor(vars: NetworkingVars, host: Host): Link[] {
+  return buildModel(vars, { name: host.name, mac: macOf(host), addresses: hostAddresses(host) });
+}
 
 /** Whether the vars name any link (a host with none keeps its network untouched). */
 function managesLinks(vars: NetworkingVars): boolean {

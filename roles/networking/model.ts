@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { NetworkingVars } from './vars.js';
 
 /**
@@ -70,7 +71,36 @@ function base(name: string, kind: LinkKind, l: Common): Link {
 /** Order in which links are listed (and files appear in diffs): masters before what stacks on them. */
 const ORDER: Record<LinkKind, number> = { ethernet: 0, bond: 1, bridge: 2, vlan: 3, dummy: 4 };
 
-export function buildModel(v: NetworkingVars): Link[] {
+/** The host the links are built for: its name, its `mac` var and its addresses (`ip`, `ansible_host`, `address`). */
+export interface HostIdentity {
+  name: string;
+  mac?: string;
+  addresses: readonly string[];
+}
+
+/**
+ * STP timers with STP on, unless set: a forward delay of 4 s (802.1D's
+ * smallest; the kernel's 15 s keeps every new port, a VM's included, blocked
+ * for 30 s: PXE and the first DHCP time out) and a max age of 6 s, so that
+ * 802.1D's 2 × (forward delay − 1) ≥ max age ≥ 2 × (hello time + 1) holds.
+ */
+export const STP_DEFAULTS = { forwardDelay: 4, maxAge: 6, helloTime: 2 } as const;
+
+/**
+ * A bridge's pinned MAC, unless set: the host's `mac` when the bridge carries
+ * the host's address (its DHCP reservation and the neighbours' ARP entries
+ * stay valid), else a locally administered one derived from host and bridge
+ * name. Unpinned, a Linux bridge takes the lowest MAC of its ports and changes
+ * it when a VM's port joins, which with STP also changes the bridge ID.
+ */
+export function pinnedBridgeMac(bridge: string, addresses: readonly string[], host: HostIdentity): string {
+  if (host.mac && addresses.some((a) => host.addresses.includes(a.split('/')[0]!))) return host.mac;
+  const b = createHash('sha256').update(`labwright bridge ${host.name}/${bridge}`).digest();
+  b[0] = (b[0]! & 0xfc) | 0x02; // unicast, locally administered
+  return [...b.subarray(0, 6)].map((x) => x.toString(16).padStart(2, '0')).join(':');
+}
+
+export function buildModel(v: NetworkingVars, host?: HostIdentity): Link[] {
   const links = new Map<string, Link>();
   for (const [name, l] of Object.entries(v.interfaces)) links.set(name, base(name, 'ethernet', l));
   for (const [name, l] of Object.entries(v.dummies)) links.set(name, base(name, 'dummy', l));
@@ -82,10 +112,12 @@ export function buildModel(v: NetworkingVars): Link[] {
     });
   }
   for (const [name, b] of Object.entries(v.bridges)) {
+    const stp = b.stp ? { forwardDelay: b.forward_delay ?? STP_DEFAULTS.forwardDelay, maxAge: b.max_age ?? STP_DEFAULTS.maxAge } : { forwardDelay: b.forward_delay, maxAge: b.max_age };
     links.set(name, {
       ...base(name, 'bridge', b),
+      mac: b.mac ?? (host ? pinnedBridgeMac(name, b.addresses, host) : undefined),
       ports: [...b.interfaces],
-      bridge: { stp: b.stp, forwardDelay: b.forward_delay, priority: b.priority, helloTime: b.hello_time, maxAge: b.max_age },
+      bridge: { stp: b.stp, forwardDelay: stp.forwardDelay, priority: b.priority, helloTime: b.hello_time, maxAge: stp.maxAge },
     });
   }
   for (const [name, vl] of Object.entries(v.vlans)) {

@@ -63,7 +63,7 @@ const networkdFiles = () => shOn(h, 'cd /etc/systemd/network && for f in $(ls -A
 
 const BRIDGE = {
   bridges: {
-    br0: { interfaces: ['lwport0'], stp: true, forward_delay: 4, mtu: 1400, mac: '02:00:00:00:4c:01', addresses: ['192.0.2.1/24'] },
+    br0: { interfaces: ['lwport0'], stp: true, mtu: 1400, mac: '02:00:00:00:4c:01', addresses: ['192.0.2.1/24'] },
   },
 };
 
@@ -102,12 +102,16 @@ describe('networking role (systemd-networkd) on a lab host', () => {
     const br = await waitFor('br0 address', () => link('br0'), (l) => hasAddr(l, '192.0.2.1/24'), 30);
     expect(br!.linkinfo?.info_kind).toBe('bridge');
     expect(br!.linkinfo?.info_data?.stp_state).toBe(1);
+    // STP's default timers: forward delay 4 s, max age 6 s (the kernel's own are 15 s and 20 s)
     expect(br!.linkinfo?.info_data?.forward_delay).toBe(400); // centiseconds
+    expect(br!.linkinfo?.info_data?.max_age).toBe(600);
     expect(br!.mtu).toBe(1400);
     expect(br!.address).toBe('02:00:00:00:4c:01');
     const port = await link('lwport0');
     expect(port!.master).toBe('br0');
     expect(port!.mtu).toBe(1400);
+    // a port carries no IP of its own: no IPv6 link-local address
+    expect(port!.addr_info ?? []).toEqual([]);
 
     expect((await shOn(h, 'systemctl is-enabled systemd-networkd; systemctl is-active systemd-networkd')).split('\n').slice(0, 2)).toEqual(['enabled', 'active']);
     expect(await shOn(h, 'networkctl list --no-legend eth0')).toMatch(/unmanaged/);

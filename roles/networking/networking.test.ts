@@ -104,7 +104,7 @@ describe('systemd-networkd files', () => {
     const get = (f: string) => files.get(`/etc/systemd/network/10-labwright-${f}`)!;
     expect(get('br0.netdev')).toBe(
       '# Managed by labwright (role networking): local changes are overwritten.\n' +
-        '[NetDev]\nName=br0\nKind=bridge\nMACAddress=02:00:0a:04:00:0b\n\n[Bridge]\nSTP=yes\nForwardDelaySec=4\n',
+        '[NetDev]\nName=br0\nKind=bridge\nMACAddress=02:00:0a:04:00:0b\n\n[Bridge]\nSTP=yes\nForwardDelaySec=4\nMaxAgeSec=6\n',
     );
     expect(get('bond0.netdev')).toContain('[Bond]\nMode=802.3ad\nLACPTransmitRate=fast\nMIIMonitorSec=100ms\nTransmitHashPolicy=layer3+4\n');
     expect(get('br0.100.netdev')).toContain('[NetDev]\nName=br0.100\nKind=vlan\n\n[VLAN]\nId=100\n');
@@ -162,7 +162,7 @@ describe('Netplan file', () => {
       nameservers: { addresses: ['10.4.0.1'], search: ['nodes.goldentooth.net'] },
       mtu: 9000,
       macaddress: '02:00:0a:04:00:0b',
-      parameters: { stp: true, 'forward-delay': 4 },
+      parameters: { stp: true, 'forward-delay': 4, 'max-age': 6 },
     });
     expect(doc.network.vlans['br0.100']).toMatchObject({ id: 100, link: 'br0', addresses: ['10.100.0.11/24'] });
   });

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { contains, normaliseMac, parseIp } from '../../src/net/address.js';
 import { isStrictCidr, isStrictIp } from '../../src/net/ip-route.js';
 import { IFNAME } from '../../src/net/networkd.js';
+import { STP_DEFAULTS } from './model.js';
 
 /** A Linux interface name. */
 const ifname = z.string().regex(IFNAME, 'an interface name: 1–15 letters, digits, "_", ".", "-" or "@"');
@@ -60,10 +61,16 @@ export const bridgeVars = z.strictObject({
   ...linkFields,
   interfaces: z.array(ifname).default([]).describe('Ports: NICs, bonds or VLANs (declared elsewhere or plain NICs labwright then manages as ports)'),
   stp: z.boolean().default(false).describe('Spanning tree. Written explicitly for both renderers: networkd defaults to off, Netplan to on'),
-  forward_delay: z.number().int().min(0).max(30).optional().describe('STP forward delay in seconds (kernel: 2–30 with STP on; default 15)'),
+  forward_delay: z
+    .number()
+    .int()
+    .min(0)
+    .max(30)
+    .optional()
+    .describe('STP forward delay in seconds. Default with STP on: 4 (802.1D\'s smallest; the kernel\'s 15 blocks every new port, a VM\'s too, for 30 s)'),
   priority: z.number().int().min(0).max(65535).optional().describe('STP bridge priority (lower wins root election; default 32768)'),
-  hello_time: z.number().int().min(1).max(10).optional().describe('STP hello time in seconds'),
-  max_age: z.number().int().min(6).max(40).optional().describe('STP max age in seconds'),
+  hello_time: z.number().int().min(1).max(10).optional().describe('STP hello time in seconds (kernel default 2)'),
+  max_age: z.number().int().min(6).max(40).optional().describe('STP max age in seconds. Default with STP on: 6 (802.1D: 2 × (forward_delay − 1) ≥ max_age ≥ 2 × (hello_time + 1))'),
 });
 
 export const BOND_MODES = ['balance-rr', 'active-backup', 'balance-xor', 'broadcast', '802.3ad', 'balance-tlb', 'balance-alb'] as const;
@@ -163,6 +170,14 @@ export const networkingVars = baseVars.superRefine((v, ctx) => {
 
   for (const [name, b] of Object.entries(v.bridges)) {
     if (b.stp && b.forward_delay !== undefined && b.forward_delay < 2) issue(['bridges', name, 'forward_delay'], 'with STP on the kernel needs a forward delay of 2–30 s');
+    else if (b.stp) {
+      // the timers a root bridge announces must satisfy 802.1D's relations, or a topology change can loop
+      const fd = b.forward_delay ?? STP_DEFAULTS.forwardDelay;
+      const ma = b.max_age ?? STP_DEFAULTS.maxAge;
+      const ht = b.hello_time ?? STP_DEFAULTS.helloTime;
+      if (2 * (fd - 1) < ma) issue(['bridges', name, 'forward_delay'], `802.1D needs 2 × (forward_delay − 1) ≥ max_age: forward delay ${fd} s allows a max age of at most ${2 * (fd - 1)} s, not ${ma} s`);
+      if (ma < 2 * (ht + 1)) issue(['bridges', name, 'max_age'], `802.1D needs max_age ≥ 2 × (hello_time + 1): with hello time ${ht} s the max age must be at least ${2 * (ht + 1)} s, not ${ma} s`);
+    }
   }
 
   for (const [name, vl] of Object.entries(v.vlans)) {

@@ -3,6 +3,7 @@ import { macOf } from '../../src/net/lan.js';
 import { factFile } from '../../src/ops/fact-file.js';
 import { apt } from '../../src/ops/index.js';
 import type { Host } from '../../src/inventory/types.js';
+import { netplanWol } from './netplan.js';
 import { chooseNic, nicWakeOnMagic, nicWol, renderLinkFile, wake } from './ops.js';
 import { wakeTargets, wolDefaults, wolVars, type WolVars } from './vars.js';
 
@@ -48,6 +49,11 @@ export const wol = defineRole({
       },
       { when: ({ vars }) => vars.enable, tags: ['wol:enable'] },
     ),
+    // on a Netplan host whose Netplan defines the NIC, Netplan's 10-netplan-<id>.link (WakeOnLan=off) wins over ours
+    task('magic-packet wake at boot (Netplan)', ({ vars, host }) => netplanWol(host.name, nicSelect(vars, host)), {
+      when: ({ vars }) => vars.enable,
+      tags: ['wol:enable'],
+    }),
     task('send magic packets', ({ vars, inventory }) => wake(wakeTargets(inventory, vars.targets!), vars.tool), {
       when: ({ vars }) => vars.targets !== undefined,
       tags: ['wol:wake'],

@@ -50,7 +50,7 @@ describe.skipIf(!netplan)('Wake-on-LAN through Netplan, checked by netplan gener
     // the role reads the definitions as `netplan get all` prints them
     const get = netplanIn({ '50-cloud-init.yaml': CLOUD_INIT }, ['get', 'all']);
     expect(get.code, get.out).toBe(0);
-    const defs = netplanEthernets().parse({ stdout: get.out, stderr: '', code: 0 });
+    const defs = netplanEthernets().parse({ stdout: get.out, code: 0 });
     const id = netplanIdFor(NIC, defs);
     expect(id).toBe('enp1s0');
 

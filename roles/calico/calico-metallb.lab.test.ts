@@ -18,7 +18,7 @@ import { metallbResources } from '../metallb/model.js';
 import type { MetallbVars } from '../metallb/vars.js';
 import { calico } from './index.js';
 import { calicoNodePatch } from './manifest-mode.js';
-import { calicoModel, calicoResources } from './model.js';
+import { nodeAddressAutodetection, calicoModel, calicoResources } from './model.js';
 import type { CalicoVars } from './vars.js';
 import { shOn } from '../../test/support/lab-shell.js';
 
@@ -252,7 +252,7 @@ describe('calico manifest mode (calico.yaml + kustomization) with the kubectl st
     const c = resolveRoleVars(calico as RoleUse, host, inventory) as CalicoVars;
     const model = calicoModel(c, host);
     // the patch kubectl got is the rendered one: calico-node's pool variables for the first pool
-    expect(await shOn(cp1, `cat ${STANDIN_STORE}/kustomize-patches/calico-node-ipv4pool.yaml`)).toBe(objectYaml(calicoNodePatch(model.pools[0])));
+    expect(await shOn(cp1, `cat ${STANDIN_STORE}/kustomize-patches/calico-node-ipv4pool.yaml`)).toBe(objectYaml(calicoNodePatch(model.pools[0], nodeAddressAutodetection(c))));
     expect(await shOn(cp1, `cat ${STANDIN_STORE}/kustomize-patches/calico-node-ipv4pool.yaml`)).toContain('value: CrossSubnet');
     expect(await storedObject(cp1, { group: 'crd.projectcalico.org', kind: 'IPPool', name: 'default-ipv4-ippool' })).toBe(objectYaml(model.ipPools[0]));
     expect(await storedObject(cp1, { group: 'apps', kind: 'DaemonSet', namespace: 'kube-system', name: 'calico-node' })).toBeDefined();

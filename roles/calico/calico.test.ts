@@ -1,9 +1,15 @@
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import type { RoleUse } from '../../src/engine/definitions.js';
+import { resolveRoleVars } from '../../src/engine/role-vars.js';
+import { loadInventory } from '../../src/inventory/index.js';
+import { calico } from './index.js';
+import type { CalicoVars } from './vars.js';
 import { objectYaml } from '../../src/ops/kubectl.js';
 import { clusterOf } from '../../src/net/cluster.js';
 import { calicoVarsFor, clusterInventory, firstHost, renderCalico, seed001 } from '../../scripts/crd-check/cases.js';
-import { calicoNodePatch, kustomization } from './manifest-mode.js';
-import { calicoClaims, calicoModel, poolModes, type Installation } from './model.js';
+import { autodetectionEnv, calicoNodePatch, kustomization } from './manifest-mode.js';
+import { calicoClaims, calicoModel, nodeAddressAutodetection, poolModes, type Installation } from './model.js';
 import { ENCAPSULATIONS } from './vars.js';
 
 const groups = { control_plane: ['cp1'], workers: ['w1'] };
@@ -28,17 +34,22 @@ spec:
     ipPools:
       - name: default-ipv4-ippool
         cidr: 192.168.0.0/16
-        encapsulation: IPIP
+        encapsulation: IPIPCrossSubnet
         natOutgoing: Enabled
         blockSize: 26
         nodeSelector: all()
+    nodeAddressAutodetectionV4:
+      kubernetes: NodeInternalIP
 `);
   });
 
-  it('takes the pool from cluster.pod_subnet (seed 002: 10.244.0.0/16) and node addresses from lan.subnet', () => {
+  it('takes the pool from cluster.pod_subnet (seed 002: 10.244.0.0/16); node addresses from CIDRs only when asked', () => {
     const i = installationOf({ cluster: { pod_subnet: '10.244.0.0/16' }, lan: { subnet: '192.168.4.0/24' } });
     expect(i.spec.calicoNetwork.ipPools[0].cidr).toBe('10.244.0.0/16');
-    expect(i.spec.calicoNetwork.nodeAddressAutodetectionV4).toEqual({ cidrs: ['192.168.4.0/24'] });
+    expect(i.spec.calicoNetwork.nodeAddressAutodetectionV4).toEqual({ kubernetes: 'NodeInternalIP' });
+    const cidrs = installationOf({ lan: { subnet: '192.168.4.0/24' }, calico: { node_address_cidrs: ['192.168.4.0/24'] } });
+    expect(cidrs.spec.calicoNetwork.nodeAddressAutodetectionV4).toEqual({ cidrs: ['192.168.4.0/24'] });
+    expect(autodetectionEnv({ cidrs: ['192.168.4.0/24', '10.0.0.0/8'] })).toEqual({ name: 'IP_AUTODETECTION_METHOD', value: 'cidr=192.168.4.0/24,10.0.0.0/8' });
   });
 
   it.each(ENCAPSULATIONS)('encapsulation %s: in the Installation, as IPPool modes and as calico-node variables', (encapsulation) => {
@@ -46,7 +57,7 @@ spec:
     expect((m.install[0] as Installation).spec.calicoNetwork.ipPools[0].encapsulation).toBe(encapsulation);
     const modes = poolModes(encapsulation);
     expect(m.ipPools[0].spec).toMatchObject({ ipipMode: modes.ipip, vxlanMode: modes.vxlan });
-    const env = Object.fromEntries(calicoNodePatch(m.pools[0]).spec.template.spec.containers[0].env.map((e) => [e.name, e.value]));
+    const env = Object.fromEntries(calicoNodePatch(m.pools[0], { kubernetes: 'NodeInternalIP' }).spec.template.spec.containers[0].env.map((e) => [e.name, e.value]));
     expect([env.CALICO_IPV4POOL_IPIP, env.CALICO_IPV4POOL_VXLAN]).toEqual([modes.ipip, modes.vxlan]);
   });
 
@@ -75,7 +86,7 @@ spec:
 
 describe('refusals', () => {
   it('BGP disabled with IPIP or unencapsulated pools, or with peers', () => {
-    expect(() => model({ calico: { bgp: 'Disabled' } })).toThrow(/pool default-ipv4-ippool uses IPIP: IPIP routes between nodes are distributed by BGP/);
+    expect(() => model({ calico: { bgp: 'Disabled' } })).toThrow(/pool default-ipv4-ippool uses IPIPCrossSubnet: IPIP routes between nodes are distributed by BGP/);
     expect(() => model({ calico: { bgp: 'Disabled', ip_pools: [{ encapsulation: 'None' }] } })).toThrow(/unencapsulated routes/);
     expect(() => model({ calico: { bgp: 'Disabled', ip_pools: [{ encapsulation: 'VXLAN' }], bgp_peers: [{ name: 'r', peer_ip: '10.0.0.1', as_number: 1 }] } })).toThrow(/bgp_peers\/bgp_configuration are set/);
   });
@@ -142,14 +153,40 @@ patches:
   - path: calico-node-ipv4pool.yaml
 `);
     const m = model({ cluster: { pod_subnet: '10.244.0.0/16' }, calico: { mode: 'manifest', ip_pools: [{ encapsulation: 'VXLANCrossSubnet', block_size: 24, nat_outgoing: false }] } });
-    expect(calicoNodePatch(m.pools[0]).spec.template.spec.containers[0].env).toEqual([
+    expect(calicoNodePatch(m.pools[0], { kubernetes: 'NodeInternalIP' }).spec.template.spec.containers[0].env).toEqual([
       { name: 'CALICO_IPV4POOL_CIDR', value: '10.244.0.0/16' },
       { name: 'CALICO_IPV4POOL_IPIP', value: 'Never' },
       { name: 'CALICO_IPV4POOL_VXLAN', value: 'CrossSubnet' },
       { name: 'CALICO_IPV4POOL_BLOCK_SIZE', value: '24' },
       { name: 'CALICO_IPV4POOL_NAT_OUTGOING', value: 'false' },
       { name: 'CALICO_IPV4POOL_NODE_SELECTOR', value: 'all()' },
+      { name: 'IP_AUTODETECTION_METHOD', value: 'kubernetes-internal-ip' },
     ]);
     expect(renderCalico(inv({ calico: { mode: 'manifest' } })).map((o) => `${o.apiVersion} ${o.kind} ${o.metadata.name}`)).toEqual(['crd.projectcalico.org/v1 IPPool default-ipv4-ippool']);
+  });
+});
+
+describe('Calico for the example inventories', () => {
+  const calicoFor = async (file: string) => {
+    const inventory = await loadInventory([fileURLToPath(new URL(`../../${file}`, import.meta.url))]);
+    const host = inventory.hosts.get(inventory.groups.get('control_plane')!.hosts[0]!)!;
+    const vars = resolveRoleVars(calico as RoleUse, host, inventory) as CalicoVars;
+    return { vars, model: calicoModel(vars, host) };
+  };
+
+  it('home.yaml: the node address is the InternalIP kubelet registered (never the keepalived VIP inside lan.subnet), IPIP only across subnets', async () => {
+    const { vars, model: m } = await calicoFor('inventory/home.yaml');
+    const net = (m.install[0] as Installation).spec.calicoNetwork;
+    expect(net.nodeAddressAutodetectionV4).toEqual({ kubernetes: 'NodeInternalIP' });
+    expect(net.ipPools[0].encapsulation).toBe('IPIPCrossSubnet');
+    expect(m.ipPools[0].spec).toMatchObject({ ipipMode: 'CrossSubnet', vxlanMode: 'Never' });
+    const env = calicoNodePatch(m.pools[0], nodeAddressAutodetection({ ...vars })).spec.template.spec.containers[0].env;
+    expect(env).toContainEqual({ name: 'IP_AUTODETECTION_METHOD', value: 'kubernetes-internal-ip' });
+    expect(env).toContainEqual({ name: 'CALICO_IPV4POOL_IPIP', value: 'CrossSubnet' });
+  });
+
+  it('vmstation.yaml keeps the IPIP it asks for; debvisor.yaml (one bridged LAN) gets IPIPCrossSubnet', async () => {
+    expect((await calicoFor('inventory/examples/vmstation.yaml')).model.pools[0].encapsulation).toBe('IPIP');
+    expect((await calicoFor('inventory/examples/debvisor.yaml')).model.pools[0].encapsulation).toBe('IPIPCrossSubnet');
   });
 });

@@ -6,7 +6,7 @@ import { file } from '../../src/ops/file.js';
 import { kubectlApply, kubectlApplyManifest, kubectlGuard, kubectlWait, objectYaml, type K8sObject } from '../../src/ops/kubectl.js';
 import { vendorManifest, vendorManifestPath, type VendorManifestArgs } from '../../src/ops/vendor-manifest.js';
 import { calicoNodePatch, kustomization, PATCH_FILE } from './manifest-mode.js';
-import { calicoClaims, calicoModel } from './model.js';
+import { calicoClaims, calicoModel, nodeAddressAutodetection } from './model.js';
 import { calicoDefaults, calicoVars, type CalicoVars } from './vars.js';
 
 /** The vendor manifest of the mode: tigera-operator.yaml or calico.yaml of the pinned release (or the user's). */
@@ -79,7 +79,7 @@ export const calico = defineRole({
         const model = calicoModel(vars, host);
         return [
           file({ path: posix.join(vars.state_dir, 'kustomization.yaml'), content: objectYaml(kustomization(posix.basename(vendorManifestPath(manifestSource(vars))))), mode: '0644' }),
-          file({ path: posix.join(vars.state_dir, PATCH_FILE), content: objectYaml(calicoNodePatch(model.pools[0])), mode: '0644' }),
+          file({ path: posix.join(vars.state_dir, PATCH_FILE), content: objectYaml(calicoNodePatch(model.pools[0], nodeAddressAutodetection(vars))), mode: '0644' }),
         ];
       },
       { when: manifest, tags: ['calico:install', 'calico:pools'] },

@@ -1,5 +1,5 @@
 import type { K8sObject } from '../../src/ops/kubectl.js';
-import { poolModes, type Pool } from './model.js';
+import { poolModes, type NodeAddressAutodetection, type Pool } from './model.js';
 
 /**
  * Manifest mode (calico.yaml, no operator): calico-node creates the first
@@ -44,12 +44,17 @@ export function poolEnv(pool: Pool): EnvVar[] {
   ];
 }
 
-export function calicoNodePatch(pool: Pool): CalicoNodePatch {
+/** calico-node's IP_AUTODETECTION_METHOD for the operator's nodeAddressAutodetectionV4 (Calico "Configure IP autodetection"). */
+export function autodetectionEnv(a: NodeAddressAutodetection): EnvVar {
+  return { name: 'IP_AUTODETECTION_METHOD', value: 'cidrs' in a ? `cidr=${a.cidrs.join(',')}` : 'kubernetes-internal-ip' };
+}
+
+export function calicoNodePatch(pool: Pool, autodetection: NodeAddressAutodetection): CalicoNodePatch {
   return {
     apiVersion: 'apps/v1',
     kind: 'DaemonSet',
     metadata: { name: 'calico-node', namespace: 'kube-system' },
-    spec: { template: { spec: { containers: [{ name: 'calico-node', env: poolEnv(pool) }] } } },
+    spec: { template: { spec: { containers: [{ name: 'calico-node', env: [...poolEnv(pool), autodetectionEnv(autodetection)] }] } } },
   };
 }
 

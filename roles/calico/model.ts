@@ -9,6 +9,13 @@ import type { CalicoVars, Encapsulation, IpPoolVars } from './vars.js';
 
 type EnabledDisabled = 'Enabled' | 'Disabled';
 
+/** How calico-node finds its node's address: given CIDRs, or the node's InternalIP as kubelet registered it. */
+export type NodeAddressAutodetection = { cidrs: string[] } | { kubernetes: 'NodeInternalIP' };
+
+export function nodeAddressAutodetection(vars: Pick<CalicoVars, 'node_address_cidrs'>): NodeAddressAutodetection {
+  return vars.node_address_cidrs ? { cidrs: vars.node_address_cidrs } : { kubernetes: 'NodeInternalIP' };
+}
+
 /** operator.tigera.io/v1 Installation: spec.calicoNetwork.ipPools[] */
 export interface InstallationIPPool {
   name: string;
@@ -28,7 +35,7 @@ export interface Installation extends K8sObject {
       bgp: EnabledDisabled;
       ipPools: InstallationIPPool[];
       mtu?: number;
-      nodeAddressAutodetectionV4?: { cidrs: string[] };
+      nodeAddressAutodetectionV4: NodeAddressAutodetection;
     };
   };
 }
@@ -191,7 +198,7 @@ export function installation(vars: CalicoVars, pools: Pool[]): Installation {
           nodeSelector: p.node_selector,
         })),
         mtu: vars.mtu,
-        nodeAddressAutodetectionV4: vars.node_address_cidrs ? { cidrs: vars.node_address_cidrs } : undefined,
+        nodeAddressAutodetectionV4: nodeAddressAutodetection(vars),
       }),
     },
   };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Host, Inventory } from '../../src/inventory/types.js';
 import { firstControlPlane } from '../../src/net/control-plane.js';
-import { ipv4CidrSchema, ipv4Schema, lanOf } from '../../src/net/lan.js';
+import { ipv4CidrSchema, ipv4Schema } from '../../src/net/lan.js';
 
 /** Encapsulations of an IP pool, as the operator's Installation names them. */
 export const ENCAPSULATIONS = ['IPIP', 'IPIPCrossSubnet', 'VXLAN', 'VXLANCrossSubnet', 'None'] as const;
@@ -28,7 +28,7 @@ const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expected a sha256 in hex (64 
 export const ipPoolVars = z.strictObject({
   name: objectName.optional().describe('IP pool name; default: `default-ipv4-ippool` for the first pool (the name Calico gives its default pool); required for further pools.'),
   cidr: ipv4CidrSchema.optional().describe('Pool CIDR; default for the first pool: `cluster.pod_subnet`. Every pool must lie inside `cluster.pod_subnet`.'),
-  encapsulation: z.enum(ENCAPSULATIONS).default('IPIP').describe('IPIP, IPIPCrossSubnet, VXLAN, VXLANCrossSubnet or None (routed, needs BGP). Calico\'s default is IPIP.'),
+  encapsulation: z.enum(ENCAPSULATIONS).default('IPIPCrossSubnet').describe('IPIP, IPIPCrossSubnet, VXLAN, VXLANCrossSubnet or None (routed, needs BGP). Default IPIPCrossSubnet: no encapsulation between nodes of one subnet (a home LAN), IP-in-IP only across subnets; None when every node shares one L2 segment and nothing else may need it (seed 001).'),
   nat_outgoing: z.boolean().default(true).describe('Masquerade pod traffic leaving the pool (natOutgoing).'),
   block_size: z.number().int().min(20).max(32).default(26).describe('Prefix length of the per-node address blocks (20-32; Calico\'s default 26 = 64 addresses).'),
   node_selector: z.string().min(1).default('all()').describe('Calico selector of the nodes that take addresses from this pool.'),
@@ -60,10 +60,10 @@ export const calicoVars = z.strictObject({
   manifest_sha256: sha256.optional().describe('Expected sha256 of the manifest; checked before it is used.'),
   kubeconfig: z.string().startsWith('/').default('/etc/kubernetes/admin.conf').describe('Kubeconfig on the first control plane used by every kubectl call.'),
   state_dir: z.string().startsWith('/').default('/var/lib/labwright/calico').describe('Where manifests and the kustomization live on the first control plane.'),
-  ip_pools: z.array(ipPoolVars).min(1).max(25).prefault([{}]).describe('IPv4 pools `{ name, cidr, encapsulation: IPIP, nat_outgoing: true, block_size: 26, node_selector: all() }` (IPIP, IPIPCrossSubnet, VXLAN, VXLANCrossSubnet or None); default: one pool over `cluster.pod_subnet` with Calico\'s defaults.'),
+  ip_pools: z.array(ipPoolVars).min(1).max(25).prefault([{}]).describe('IPv4 pools `{ name, cidr, encapsulation: IPIPCrossSubnet, nat_outgoing: true, block_size: 26, node_selector: all() }` (IPIP, IPIPCrossSubnet, VXLAN, VXLANCrossSubnet or None); default: one pool over `cluster.pod_subnet`.'),
   bgp: z.enum(['Enabled', 'Disabled']).optional().describe('Calico BGP (BIRD); default: Disabled when every pool is VXLAN and no BGP peers or configuration are set, else Enabled.'),
   mtu: z.number().int().min(576).max(9000).optional().describe('Pod network MTU; default: Calico detects it.'),
-  node_address_cidrs: z.array(ipv4CidrSchema).optional().describe('Nodes\' addresses are the ones inside these CIDRs (nodeAddressAutodetectionV4.cidrs); default: `lan.subnet` when set, so multi-homed nodes pick the LAN address.'),
+  node_address_cidrs: z.array(ipv4CidrSchema).optional().describe('Nodes\' addresses are the ones inside these CIDRs (nodeAddressAutodetectionV4.cidrs, manifest mode `IP_AUTODETECTION_METHOD=cidr=…`); default: unset, the address kubelet registered (`kubernetes: NodeInternalIP`, the node-ip kubeadm-init pins), so a keepalived VIP inside the LAN is never taken for the node\'s address.'),
   api_server: z.boolean().default(true).describe('Also create the operator\'s APIServer (serves projectcalico.org/v3 to kubectl), as Calico\'s own custom-resources.yaml does.'),
   resource_api: z.enum(RESOURCE_APIS).default('crd.projectcalico.org/v1').describe('API group of BGPConfiguration/BGPPeer/IPPool: the CRDs directly (default, no API server needed) or projectcalico.org/v3 through the Calico API server (operator mode, `api_server: true`).'),
   bgp_configuration: bgpConfigurationVars.optional().describe('The cluster-wide BGPConfiguration `default`.'),
@@ -74,9 +74,8 @@ export const calicoVars = z.strictObject({
 export type CalicoVars = z.output<typeof calicoVars>;
 export type IpPoolVars = z.output<typeof ipPoolVars>;
 
-/** Defaults derived from the inventory: node addresses from `lan.subnet`; the control plane group must exist. */
+/** Defaults derived from the inventory: none yet, but the control plane group must exist. */
 export function calicoDefaults(host: Host, inventory: Inventory): Record<string, unknown> {
   firstControlPlane(host, inventory);
-  const lan = lanOf(host);
-  return lan.subnet ? { node_address_cidrs: [lan.subnet] } : {};
+  return {};
 }

@@ -39,7 +39,7 @@ export const dnsmasqVars = z.strictObject({
   port: z.number().int().min(0).max(65535).default(53).describe('DNS port; 0 turns DNS off (DHCP only)'),
   domain: dnsNameSchema.default('home.arpa').describe('local DNS domain, answered locally and never forwarded. Default: `lan.domain`, else home.arpa (RFC 8375)'),
   range: z
-    .object({ start: ipv4Schema.describe('first address of the pool'), end: ipv4Schema.describe('last address of the pool') })
+    .strictObject({ start: ipv4Schema.describe('first address of the pool'), end: ipv4Schema.describe('last address of the pool') })
     .optional()
     .describe('dynamic DHCP pool. Default: .100–.199 of the subnet (the upper half minus broadcast for subnets smaller than /24)'),
   lease_time: leaseTime.default('12h').describe('lease time of the dynamic pool and reservations'),

@@ -39,7 +39,7 @@ export const routeVars = z.strictObject({
 export const LINK_TYPES = ['ethernets', 'bridges', 'bonds', 'vlans', 'dummies'] as const;
 
 export const staticRoutesVars = z
-  .object({
+  .strictObject({
     routes: z.array(routeVars).default([]).describe('The routes'),
     renderer: z
       .enum(RENDERERS)

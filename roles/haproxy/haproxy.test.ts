@@ -10,10 +10,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadInventory } from '../../src/inventory/index.js';
 import type { Inventory } from '../../src/inventory/types.js';
 import { parseHaproxyVv, type HaproxyBuild } from './facts.js';
-import { haproxyDefaults, renderHaproxyConfig } from './index.js';
+import type { RoleUse } from '../../src/engine/definitions.js';
+import { resolveRoleVars } from '../../src/engine/role-vars.js';
+import { haproxy, haproxyDefaults, renderHaproxyConfig } from './index.js';
 import { checkPlan } from '../../src/plan/check.js';
 import { haproxyClaims, haproxyModel, wantsNonlocalBind } from './model.js';
-import { haproxyVars } from './vars.js';
+import { haproxyVars, type HaproxyVars } from './vars.js';
 
 /** Seed 003: two gateways in front of three masters and two workers on vmnet2 (config text only, no traffic). */
 const SEED_003 = `all:
@@ -52,7 +54,7 @@ function render(input: unknown, build: HaproxyBuild | 'not installed' = WITH_PRO
 }
 
 describe('haproxy config', () => {
-  it('defaults: the API of every control_plane host, round robin, tcp-check, 1h timeouts, Prometheus on 8405', () => {
+  it('defaults: the API of every control_plane host, round robin, readyz over TLS, 1h timeouts, Prometheus on 8405', () => {
     const { text, assumption } = render({});
     expect(assumption).toBeUndefined();
     expect(text).toContain('frontend k8s-api\n    bind :6443\n    default_backend k8s-api\n');
@@ -60,10 +62,11 @@ describe('haproxy config', () => {
       [
         'backend k8s-api',
         '    balance roundrobin',
-        '    option tcp-check',
-        '    server master1 10.10.0.131:6443 check inter 2s fall 3 rise 2',
-        '    server master2 10.10.0.132:6443 check inter 2s fall 3 rise 2',
-        '    server master3 10.10.0.133:6443 check inter 2s fall 3 rise 2',
+        '    option httpchk GET /readyz',
+        '    http-check expect status 200',
+        '    server master1 10.10.0.131:6443 check inter 2s fall 3 rise 2 check-ssl verify none',
+        '    server master2 10.10.0.132:6443 check inter 2s fall 3 rise 2 check-ssl verify none',
+        '    server master3 10.10.0.133:6443 check inter 2s fall 3 rise 2 check-ssl verify none',
       ].join('\n'),
     );
     expect(text).toMatch(/defaults\n(.*\n)*    mode tcp\n/);
@@ -109,10 +112,12 @@ describe('haproxy config', () => {
   });
 
   it('binds a VIP when asked, and then wants ip_nonlocal_bind', () => {
+    const gw1 = inventory.hosts.get('gateway1')!;
     const vars = haproxyVars.parse({ api: { bind: '192.168.68.200' } });
-    expect(wantsNonlocalBind(vars)).toBe(true);
-    expect(wantsNonlocalBind(haproxyVars.parse({}))).toBe(false);
-    expect(wantsNonlocalBind(haproxyVars.parse({ api: { bind: '192.168.68.200' }, nonlocal_bind: false }))).toBe(false);
+    expect(wantsNonlocalBind(vars, gw1)).toBe(true);
+    expect(wantsNonlocalBind(haproxyVars.parse({}), gw1)).toBe(false);
+    expect(wantsNonlocalBind(haproxyVars.parse({ metrics: { bind: '192.168.68.56' } }), gw1)).toBe(false);
+    expect(wantsNonlocalBind(haproxyVars.parse({ api: { bind: '192.168.68.200' }, nonlocal_bind: false }), gw1)).toBe(false);
     expect(render({ api: { bind: '192.168.68.200' } }).text).toContain('bind 192.168.68.200:6443\n');
   });
 
@@ -147,7 +152,7 @@ describe('haproxy config', () => {
 
 describe('haproxy defaults from the shared cluster var', () => {
   it('backend groups and the API port follow cluster.*', async () => {
-    expect(haproxyDefaults(inventory.hosts.get('gateway1')!)).toEqual({ api: { group: 'control_plane', port: 6443 }, ingress: { group: 'workers' } });
+    expect(haproxyDefaults(inventory.hosts.get('gateway1')!)).toEqual({ api: { group: 'control_plane', port: 6443 }, ingress: { group: 'workers' }, metrics: { bind: '192.168.68.56' } });
     const dir = mkdtempSync(join(tmpdir(), 'lw-haproxy-'));
     writeFileSync(
       join(dir, 'inventory.yaml'),
@@ -161,7 +166,7 @@ describe('haproxy defaults from the shared cluster var', () => {
     );
     const inv = await loadInventory([join(dir, 'inventory.yaml')]);
     const defaults = haproxyDefaults(inv.hosts.get('gw1')!);
-    expect(defaults).toEqual({ api: { group: 'masters', port: 7443 }, ingress: { group: 'nodes' } });
+    expect(defaults).toEqual({ api: { group: 'masters', port: 7443 }, ingress: { group: 'nodes' } }); // gw1 has no IP address: metrics on every address
     const { model } = haproxyModel(haproxyVars.parse(defaults), inv, WITH_PROMEX);
     expect(renderHaproxyConfig(model)).toContain('    bind :7443\n');
     expect(renderHaproxyConfig(model)).toContain('    server m1 10.10.0.131:6443 check');
@@ -234,6 +239,43 @@ describe('haproxy on a control plane node (kube-apiserver already listens on 644
     const { code, out } = await sitePlan(homeWithLbOnControlPlanes(null, '\n            haproxy: { api: { port: 6443 } }'));
     expect(code).toBe(4);
     expect(out).toContain('kube-apiserver on cp1 (inventory: control plane) and haproxy API front end on cp1 (haproxy on cp1) both listen on port 6443 of cp1: one of them cannot start');
+  });
+});
+
+describe('haproxy for the example inventories', () => {
+  async function configOf(file: string, hostName: string) {
+    const inv = await loadInventory([fileURLToPath(new URL(`../../${file}`, import.meta.url))]);
+    const host = inv.hosts.get(hostName)!;
+    const vars = resolveRoleVars(haproxy as RoleUse, host, inv) as HaproxyVars;
+    return { text: renderHaproxyConfig(haproxyModel(vars, inv, WITH_PROMEX).model), vars, host };
+  }
+
+  it('home.yaml: the API is checked with GET /readyz over TLS, not a bare TCP connect', async () => {
+    const { text } = await configOf('inventory/home.yaml', 'gw1');
+    expect(text).toContain('backend k8s-api\n    balance roundrobin\n    option httpchk GET /readyz\n    http-check expect status 200\n');
+    expect(text).toContain('    server cp1 192.168.50.11:6443 check inter 2s fall 3 rise 2 check-ssl verify none\n');
+    expect(text).not.toContain('option tcp-check');
+  });
+
+  it('logs go to stdout (the journal): no /dev/log inside the chroot, which only rsyslog creates', async () => {
+    const { text } = await configOf('inventory/home.yaml', 'gw1');
+    expect(text).toContain('global\n');
+    expect(text).toMatch(/\n    log stdout format raw local0\n/);
+    expect(text).not.toMatch(/^\s*log \/dev\/log/m);
+  });
+
+  it('the stats/metrics frontend binds the management address only, not the VIP or every address', async () => {
+    const home = await configOf('inventory/home.yaml', 'gw2');
+    expect(home.text).toContain('frontend stats\n    mode http\n    option httplog\n    option dontlog-normal\n    bind 192.168.50.3:8405\n');
+    expect(wantsNonlocalBind(home.vars, home.host)).toBe(false);
+    // seed 003: managed over the LAN address; the API front end stays on every address
+    const dmz = await configOf('inventory/examples/dmz-gateways.yaml', 'gateway1');
+    expect(dmz.text).toContain('    bind 192.168.68.56:8405\n');
+    expect(dmz.text).toContain('frontend k8s-api\n    bind :6443\n');
+  });
+
+  it('seed 001 (goldentooth) keeps TCP checks when it asks for them', async () => {
+    expect(render({ api: { health_check: 'tcp' } }).text).toContain('    option tcp-check\n    server master1 10.10.0.131:6443 check inter 2s fall 3 rise 2\n');
   });
 });
 

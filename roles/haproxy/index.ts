@@ -2,6 +2,7 @@ import { defineRole } from '../../src/engine/definitions.js';
 import type { Host } from '../../src/inventory/types.js';
 import { clusterOf } from '../../src/net/cluster.js';
 import { defaultHaproxyApiPort } from '../../src/net/control-plane-endpoint.js';
+import { hostAddress, isIpv4 } from '../../src/net/host-address.js';
 import { apt, renderTemplate, service, sysctl } from '../../src/ops/index.js';
 import { factFile } from '../../src/ops/fact-file.js';
 import { sh } from '../../src/shell/quote.js';
@@ -20,13 +21,17 @@ export function renderHaproxyConfig(model: object): string {
  * Defaults from the shared `cluster` var: the API backends are the cluster's
  * control plane group, the ingress backends its worker group, and the API
  * frontend listens on the port of `cluster.control_plane_endpoint` when set,
- * else 6443 — on a control plane 8443, since kube-apiserver holds 6443 there.
+ * else 6443 — on a control plane 8443, since kube-apiserver holds 6443 there;
+ * metrics and stats listen on the host's inventory address.
  */
 export function haproxyDefaults(host: Host): Record<string, unknown> {
   const cluster = clusterOf(host);
+  const own = hostAddress(host);
   return {
     api: { group: cluster.control_plane_group, port: defaultHaproxyApiPort(host) },
     ingress: { group: cluster.worker_group },
+    // stats and metrics on the management address only (the firewall opens it to the cluster and admin networks)
+    ...(isIpv4(own) ? { metrics: { bind: own } } : {}),
   };
 }
 
@@ -46,7 +51,7 @@ export const haproxy = defineRole({
     task(
       'allow binding addresses the host does not hold (VIP)',
       () => sysctl({ name: 'net.ipv4.ip_nonlocal_bind', value: 1, file: '/etc/sysctl.d/60-haproxy.conf' }),
-      { when: ({ vars }) => wantsNonlocalBind(vars), tags: ['haproxy:sysctl'] },
+      { when: ({ vars, host }) => wantsNonlocalBind(vars, host), tags: ['haproxy:sysctl'] },
     ),
     task(
       'write haproxy.cfg',

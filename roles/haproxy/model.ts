@@ -41,8 +41,9 @@ export function bindAddresses(vars: HaproxyVars): string[] {
   );
 }
 
-export function wantsNonlocalBind(vars: HaproxyVars): boolean {
-  return vars.nonlocal_bind ?? bindAddresses(vars).length > 0;
+export function wantsNonlocalBind(vars: HaproxyVars, host: Host): boolean {
+  const own = new Set(hostAddresses(host));
+  return vars.nonlocal_bind ?? bindAddresses(vars).some((a) => !own.has(a));
 }
 
 /**

@@ -30,8 +30,8 @@ export const api = z
     servers: z.array(apiServer).optional().describe('Explicit backends; default: every host of `group`, in inventory order.'),
     health_check: z
       .enum(['tcp', 'readyz'])
-      .default('tcp')
-      .describe('`tcp`: a connect check (`option tcp-check`); `readyz`: HTTPS `GET /readyz` expecting 200 (certificate not verified).'),
+      .default('readyz')
+      .describe('`readyz` (default): HTTPS `GET /readyz` expecting 200 (certificate not verified), so an apiserver that accepts connections but is not ready (etcd lost) gets no traffic; `tcp`: a connect check only (`option tcp-check`, seed 001).'),
   })
   .prefault({})
   .describe('The Kubernetes API front end (`frontend/backend k8s-api`).');
@@ -54,7 +54,7 @@ export const ingress = z
 export const metrics = z
   .strictObject({
     enabled: z.boolean().default(true).describe('Serve metrics/stats over HTTP.'),
-    bind: bindAddress.optional().describe('Address to listen on; unset = every address.'),
+    bind: bindAddress.optional().describe('Address to listen on; default: the host\'s management (inventory) address, not the VIP or every address.'),
     port: port.default(8405).describe('Port of the metrics/stats frontend.'),
     prometheus: z
       .union([z.literal('auto'), z.boolean()])
@@ -90,7 +90,7 @@ export const haproxyVars = z.strictObject({
   nonlocal_bind: z
     .boolean()
     .optional()
-    .describe('Set `net.ipv4.ip_nonlocal_bind=1` (needed to bind a VIP the host does not hold); default: on when any `bind` address is set.'),
+    .describe('Set `net.ipv4.ip_nonlocal_bind=1` (needed to bind a VIP the host does not hold); default: on when a `bind` address is not one of the host\'s inventory addresses.'),
   extra_config: z.string().optional().describe('Text appended verbatim to the configuration (validated with the rest).'),
 });
 

@@ -194,4 +194,28 @@ describe('networking role (systemd-networkd) on a lab host', () => {
     expect((await link('lwport0'))!.master).toBeUndefined();
     expect((await apply({})).out).toMatch(/h1\s+: ok=\d+\s+changed=0/);
   });
+
+  it('a port ifupdown also brings up with DHCP is refused; take_over hands it over (inet manual, its DHCP client stopped)', async () => {
+    // what Debian's installer leaves for the NIC, and the DHCP client ifupdown runs for it (no server here: it keeps asking)
+    await shOn(h, "printf 'allow-hotplug lwport0\\niface lwport0 inet dhcp\\n' > /etc/network/interfaces.d/lwport0");
+    await shOn(h, 'dhclient -4 -nw -pf /run/dhclient.lwport0.pid -lf /var/lib/dhcp/dhclient.lwport0.leases lwport0');
+    const dhclient = () => h.exec(['pgrep', '-f', 'dhclient.lwport0.pid']).then((r) => r.exitCode === 0);
+    expect(await dhclient()).toBe(true);
+
+    const refused = await apply(BRIDGE);
+    expect(refused.code, refused.out).toBe(2);
+    expect(refused.out).toContain('lwport0: ifupdown (/etc/network/interfaces.d/lwport0:2: iface lwport0 inet dhcp)');
+    expect(refused.out).toContain('Set networking.take_over: true');
+    expect(await link('br0')).toBeUndefined();
+    expect(await shOn(h, 'ls -A /etc/systemd/network')).toBe('');
+
+    const taken = await apply({ ...BRIDGE, take_over: true });
+    expect(taken.code, taken.out).toBe(0);
+    expect(await shOn(h, 'cat /etc/network/interfaces.d/lwport0')).toBe(
+      'allow-hotplug lwport0\n# labwright (role networking): was "iface lwport0 inet dhcp"; lwport0 is managed by systemd-networkd\niface lwport0 inet manual\n',
+    );
+    await waitFor('ifupdown\'s DHCP client on lwport0 to stop', dhclient, (running) => !running, 20);
+    expect((await link('lwport0'))!.master).toBe('br0');
+    expect((await apply({ ...BRIDGE, take_over: true })).out).toMatch(/h1\s+: ok=\d+\s+changed=0/);
+  });
 });

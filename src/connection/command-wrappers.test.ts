@@ -36,6 +36,6 @@ describe('becomeCommand', () => {
 
 describe('killAfterCommand', () => {
   it('runs the command under GNU timeout with SIGKILL, in seconds', () => {
-    expect(killAfterCommand(sh`sleep 5`, 1500).text).toBe("timeout -s KILL 1.5 sh -c 'sleep 5'");
+    expect(killAfterCommand(sh`sleep 5`, 1500).text).toBe("exec timeout -s KILL 1.5 sh -c 'sleep 5'");
   });
 });

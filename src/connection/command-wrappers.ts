@@ -15,9 +15,11 @@ export function becomeCommand(cmd: Command, loginUser: string, becomeUser = 'roo
  * `cmd` under GNU `timeout`, which runs it in its own process group and
  * SIGKILLs that whole group after `timeoutMs`: on the host itself, so that a
  * timed-out command does not keep running (and keep its sshd session).
+ * `exec`: the shell is replaced by `timeout`, which dies of the signal that
+ * killed the command, so that the caller still sees that signal.
  */
 export function killAfterCommand(cmd: Command, timeoutMs: number): Command {
-  return runWith(sh`timeout -s KILL ${timeoutMs / 1000}`, cmd);
+  return runWith(sh`exec timeout -s KILL ${timeoutMs / 1000}`, cmd);
 }
 
 /** `PREFIX sh -c 'cmd'`, masking secrets in what is shown just as `cmd` does. */

@@ -10,7 +10,7 @@ import { CommandTimeoutError } from './timeout.js';
 const run = promisify(execFile);
 
 describe('LocalConnection', () => {
-  const controller = (spec: { become?: boolean; becomeUser?: string } = {}) =>
+  const controller = (spec: { become?: boolean; becomeUser?: string; commandTimeoutMs?: number } = {}) =>
     new LocalConnection('localhost', { become: false, ...spec });
 
   it('returns stdout, stderr and the exit code, and counts round trips', async () => {
@@ -59,5 +59,16 @@ describe('LocalConnection', () => {
     expect(Date.now() - started).toBeLessThan(3_000);
     const { stdout } = await run('ps', ['-eo', 'args=']);
     expect(stdout.split('\n').filter((args) => args.includes('sleep 63.5'))).toEqual([]);
+  });
+
+  // The old code waited for the output to close: until the orphan that holds it ended (12 s).
+  it('rejects within its grace when a process that escaped the kill holds the output open', { timeout: 10_000 }, async () => {
+    const timedOut = controller().exec(sh`(sleep 12.25 &); sleep 64.5`, { timeoutMs: 300 });
+    await expect(timedOut).rejects.toThrow('localhost: command timed out after 0.3s: (sleep 12.25 &); sleep 64.5');
+  });
+
+  it('bounds every command by the default ceiling of its connection (commandTimeoutMs)', async () => {
+    const timedOut = controller({ commandTimeoutMs: 300 }).exec(sh`sleep 65.5`);
+    await expect(timedOut).rejects.toThrow('localhost: command timed out after 0.3s: sleep 65.5');
   });
 });

@@ -2,7 +2,7 @@ import { userInfo } from 'node:os';
 import { $ } from 'zx';
 import { quote, type Command } from '../shell/quote.js';
 import { becomeCommand } from './command-wrappers.js';
-import { withTimeout } from './timeout.js';
+import { DEFAULT_COMMAND_TIMEOUT_MS, withTimeout } from './timeout.js';
 import type { Connection, ConnectionSpec, ExecOptions, ExecResult } from './types.js';
 
 /** `ansible_connection: local`: commands run on the controller itself. */
@@ -12,7 +12,7 @@ export class LocalConnection implements Connection {
 
   constructor(
     readonly host: string,
-    private readonly spec: Pick<ConnectionSpec, 'become' | 'becomeUser'>,
+    private readonly spec: Pick<ConnectionSpec, 'become' | 'becomeUser' | 'commandTimeoutMs'>,
   ) {}
 
   get roundTrips(): number {
@@ -40,11 +40,14 @@ export class LocalConnection implements Connection {
       verbose: false,
     })`exec sh -c ${local.text}`; // exec: a signal that kills the command reaches us as such
     const stop = () => void child.kill('SIGKILL').catch(() => {}); // Already gone: nothing to stop.
+    // A process that escaped the kill may hold the output open: the caller stops waiting for it, which is all we can do.
+    const abandon = () => {};
     const output = await withTimeout(Promise.resolve(child), {
       host: this.host,
       command: cmd,
-      timeoutMs: opts.timeoutMs,
+      timeoutMs: opts.timeoutMs ?? this.spec.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
       stop,
+      abandon,
     });
     return { stdout: output.stdout, stderr: output.stderr, code: output.exitCode };
   }

@@ -6,12 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { UnreachableError } from '../errors.js';
 import { sh } from '../shell/quote.js';
 import { SshConnection } from './ssh.js';
 import { sshSpec, startSshd, useSshd } from './test-sshd.js';
 import { CommandTimeoutError } from './timeout.js';
+import type { ConnectionSpec } from './types.js';
 
 const run = promisify(execFile);
 
@@ -80,6 +81,43 @@ describe('SshConnection exec (real sshd on loopback)', () => {
     for (const outcome of await Promise.allSettled(many)) expect(outcome.status).toBe('rejected');
     const after = await Promise.all(Array.from({ length: 12 }, (_, i) => lab1.exec(sh`echo ${i}`)));
     expect(after.map((r) => r.stdout)).toEqual(Array.from({ length: 12 }, (_, i) => `${i}\n`));
+  });
+
+  /**
+   * Runs `exec` on a connection to an sshd of its own, freezes that sshd once
+   * the command has started, and returns the exec's promise. The sshd and the
+   * connection end with the test, however it ends.
+   */
+  async function execThenFreeze(exec: (conn: SshConnection, marker: string) => Promise<unknown>, spec: Partial<ConnectionSpec> = {}) {
+    const sshd = await startSshd(); // its own: this test freezes it
+    const lab1 = new SshConnection('lab1', sshSpec(sshd, { user: server.user, ...spec }));
+    const marker = join(tmpdir(), `labwright-started-${randomBytes(4).toString('hex')}`);
+    onTestFinished(async () => {
+      await sshd.stop();
+      await lab1.close();
+      await rm(marker, { force: true });
+    });
+    const pending = exec(lab1, marker);
+    pending.catch(() => {}); // Asserted by the caller.
+    for (let waited = 0; !existsSync(marker); waited += 10) {
+      if (waited > 10_000) throw new Error('the remote command did not start');
+      await sleep(10);
+    }
+    await sshd.freeze();
+    return { lab1, pending };
+  }
+
+  // The old code waited for the frozen server's channel close, then for ssh keepalives to give up: about 58 s.
+  it('rejects a timed-out command within its grace when the sshd is frozen, and drops the connection', { timeout: 20_000 }, async () => {
+    const { lab1, pending } = await execThenFreeze((conn, marker) => conn.exec(sh`touch ${marker}; sleep 1; echo done`, { timeoutMs: 1_000 }));
+    await expect(pending).rejects.toThrow(CommandTimeoutError);
+    await expect(pending).rejects.toThrow(/^lab1: command timed out after 1s: touch \S+; sleep 1; echo done$/);
+    await expect(lab1.exec(sh`true`)).rejects.toThrow(/^lab1: unreachable: .*`touch \S+; sleep 1; echo done` timed out/);
+  });
+
+  it('bounds every command by the connection\'s default ceiling (commandTimeoutMs)', { timeout: 20_000 }, async () => {
+    const { pending } = await execThenFreeze((conn, marker) => conn.exec(sh`touch ${marker}; sleep 1`), { commandTimeoutMs: 1_500 });
+    await expect(pending).rejects.toThrow('lab1: command timed out after 1.5s: touch');
   });
 
   it('rejects execs after close()', async () => {

@@ -9,7 +9,7 @@ import { HostKeyChecker } from './host-key-check.js';
 import { loadCredentials, type SshCredentials } from './ssh-auth.js';
 import { describeSshFailure, type SshClientError } from './ssh-failure.js';
 import { startSession } from './ssh-session.js';
-import { withTimeout } from './timeout.js';
+import { DEFAULT_COMMAND_TIMEOUT_MS, formatDuration, TIMEOUT_GRACE_MS, withTimeout } from './timeout.js';
 import type { Connection, ConnectionSpec, ExecOptions, ExecResult } from './types.js';
 
 /** sshd allows MaxSessions (default 10) channels per connection; stay below it. */
@@ -18,8 +18,8 @@ const KEEPALIVE_INTERVAL_MS = 15_000;
 const KEEPALIVE_COUNT_MAX = 3;
 /** How long close() waits for the server to acknowledge the disconnect. */
 const CLOSE_GRACE_MS = 2_000;
-/** How long a timed-out command gets to be killed on the host before its channel is closed from here. */
-const KILL_GRACE_MS = 5_000;
+/** How long a timed-out command gets to be killed on the host before its channel is closed from here (within TIMEOUT_GRACE_MS). */
+const KILL_GRACE_MS = 2_000;
 
 /**
  * One TCP connection per host, opened once and shared by every exec, each of
@@ -158,7 +158,8 @@ export class SshConnection implements Connection {
 
   #run(cmd: Command, opts: ExecOptions): Promise<ExecResult> {
     if (this.#lost) return Promise.reject(this.#lost);
-    const limited = opts.timeoutMs === undefined ? cmd : killAfterCommand(cmd, opts.timeoutMs);
+    const timeoutMs = opts.timeoutMs ?? this.spec.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+    const limited = killAfterCommand(cmd, timeoutMs);
     const remote = opts.become ?? this.spec.become ? becomeCommand(limited, this.#user, this.spec.becomeUser) : limited;
     this.#roundTrips++;
     const session = startSession(this.#client, remote.text, opts.stdin);
@@ -171,11 +172,14 @@ export class SshConnection implements Connection {
     // exits.) Closing the channel from here is only a backstop for processes
     // that escaped the kill while holding the output open.
     const stop = () => setTimeout(() => session.close(), KILL_GRACE_MS).unref();
-    return withTimeout(Promise.race([result, this.#lostSignal]), {
-      host: this.host,
-      command: cmd,
-      timeoutMs: opts.timeoutMs,
-      stop,
-    });
+    // Still no end of the channel: the server does not answer (frozen, or the
+    // network is gone) or keeps the session of an escaped process. Either way
+    // nothing more comes over this connection in time: drop it.
+    const abandon = () => {
+      const why = `no answer ${formatDuration(TIMEOUT_GRACE_MS)} after \`${cmd.shown}\` timed out: the connection was dropped`;
+      this.#lose(new UnreachableError(this.host, why));
+      this.#client.destroy();
+    };
+    return withTimeout(Promise.race([result, this.#lostSignal]), { host: this.host, command: cmd, timeoutMs, stop, abandon });
   }
 }

@@ -30,6 +30,12 @@ export interface TestSshd {
   log(): string;
   /** Successful logins so far: one per TCP connection ("Accepted publickey for …", "Accepted password for …"). */
   acceptedLogins(): number;
+  /**
+   * SIGSTOP every process the server started for its connections (not the
+   * listener): open connections stay up but nothing answers on them, as with a
+   * wedged sshd. `kill()` and `stop()` end them all the same.
+   */
+  freeze(): Promise<void>;
   /** SIGKILL the server and every process it started: open connections drop. */
   kill(): Promise<void>;
   stop(): Promise<void>;
@@ -107,6 +113,9 @@ export async function startSshd(options: TestSshdOptions = {}): Promise<TestSshd
     knownHostsLines,
     knownHostsFile,
     log: () => log,
+    freeze: async () => {
+      for (const pid of await descendantsOf(server.pid!)) signal(pid, 'SIGSTOP');
+    },
     acceptedLogins: () => log.split('\n').filter((line) => line.includes('Accepted ')).length,
     kill,
     stop: async () => {

@@ -12,7 +12,10 @@ export interface ExecOptions {
   stdin?: string | Buffer;
   /** Run through `sudo -n` (never prompts) when the connection is not root. */
   become?: boolean;
-  /** Abort (reject with a timeout error) after this many milliseconds. */
+  /**
+   * Kill the command and reject with a timeout error after this many
+   * milliseconds (default: the connection's commandTimeoutMs).
+   */
   timeoutMs?: number;
 }
 
@@ -46,4 +49,9 @@ export interface ConnectionSpec {
   hostKeyChecking: 'strict' | 'accept-new';
   knownHostsFile?: string;
   connectTimeoutMs: number;
+  /**
+   * The ceiling of every command that sets no timeout of its own (host var
+   * `labwright_command_timeout`, in seconds; DEFAULT_COMMAND_TIMEOUT_MS when unset).
+   */
+  commandTimeoutMs?: number;
 }

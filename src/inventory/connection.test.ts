@@ -94,6 +94,14 @@ describe('connection settings', () => {
     expect(await connectionOf(`{ ${entry} }`)).toMatchObject(expected);
   });
 
+  it('reads labwright_command_timeout (seconds) as the ceiling of every command', async () => {
+    expect((await connectionOf('{ labwright_command_timeout: 90 }')).commandTimeoutMs).toBe(90_000);
+    expect((await connectionOf('{}')).commandTimeoutMs).toBeUndefined(); // the connection's default
+    await expect(connectionOf('{ labwright_command_timeout: 0 }')).rejects.toThrow(
+      'all.hosts.h.labwright_command_timeout: expected a positive number of seconds, got 0',
+    );
+  });
+
   it('reads ansible_ssh_password as the password', async () => {
     expect((await connectionOf('{ ansible_ssh_password: pw }')).password?.reveal()).toBe('pw');
   });

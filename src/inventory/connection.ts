@@ -74,6 +74,7 @@ const SETTINGS = {
   ],
   knownHostsFile: [['known_hosts_file', TEXT]],
   connectTimeout: [['ansible_timeout', SECONDS], ['ansible_ssh_timeout', SECONDS], ['connect_timeout', SECONDS]],
+  commandTimeout: [['labwright_command_timeout', SECONDS]],
 } satisfies Record<string, readonly Spelling<unknown>[]>;
 
 /** Ansible keys labwright cannot honour: any value is a ParseError. */
@@ -97,6 +98,7 @@ export function resolveConnection(name: string, layers: readonly VarLayer[]): Co
   rejectBecomePassword(layers, user);
   setting(SETTINGS.becomeMethod); // only checked: sudo is the one method
   const timeoutSeconds = setting(SETTINGS.connectTimeout) ?? 10;
+  const commandTimeoutSeconds = setting(SETTINGS.commandTimeout);
   return {
     kind: setting(SETTINGS.kind) ?? 'ssh',
     address: setting(SETTINGS.address) ?? name,
@@ -109,6 +111,7 @@ export function resolveConnection(name: string, layers: readonly VarLayer[]): Co
     hostKeyChecking: setting(SETTINGS.hostKeyChecking) ?? 'strict',
     knownHostsFile: setting(SETTINGS.knownHostsFile),
     connectTimeoutMs: timeoutSeconds * 1000,
+    commandTimeoutMs: commandTimeoutSeconds === undefined ? undefined : commandTimeoutSeconds * 1000,
   };
 }
 

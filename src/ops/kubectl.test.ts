@@ -122,5 +122,7 @@ describe('kubectlWait', () => {
     expect(loop).toContain('deadline=$(( $(date +%s) + 300 ))');
     expect(loop).toContain('--timeout="${left}s"');
     expect(loop).toContain("'timed out after 300s waiting for the MetalLB controller (pod -l app=metallb,component=controller in metallb-system: condition Ready); look at: kubectl -n metallb-system get pods'");
+    // its own deadline, not the default ceiling of a command (which may be shorter than wait_timeout)
+    expect(ctx.commands[0].opts?.timeoutMs).toBe(360_000);
   });
 });

@@ -284,7 +284,8 @@ done`;
     async plan(ctx) {
       if (await ctx.fact(ready)) return ok(`${args.what}: ${args.condition}`);
       return change({ summary: `wait up to ${args.timeoutSeconds}s for ${args.what} (${target}: ${args.condition})` }, async (c) => {
-        await c.run(loop);
+        // bounded by its own deadline, which may be longer than the default ceiling of a command
+        await c.run(loop, { timeoutMs: (args.timeoutSeconds + 60) * 1000 });
       });
     },
   };

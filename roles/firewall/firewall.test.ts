@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveRoleVars } from '../../src/engine/role-vars.js';
 import { loadInventory } from '../../src/inventory/index.js';
@@ -171,24 +172,51 @@ describe('firewall ruleset', () => {
     ]);
   });
 
-  it('control plane: API from anywhere, etcd/kubelet/controller-manager/scheduler from nodes only', () => {
-    const rules = chainRules(render('SEED_001', 'bettley'));
+  it('control plane: API from anywhere, etcd from the control planes only, kubelet/controller-manager/scheduler from nodes only', () => {
+    const text = render('SEED_001', 'bettley');
+    const rules = chainRules(text);
     expect(rules).toContain('tcp dport 6443 accept comment "kube-apiserver"');
-    expect(rules).toContain('ip saddr @cluster_nodes_v4 tcp dport 2379-2380 accept comment "etcd client and peer"');
+    expect(rules).toContain('ip saddr @control_planes_v4 tcp dport 2379-2380 accept comment "etcd client and peer"');
+    expect(text).toContain('set control_planes_v4 {\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\telements = { 10.4.0.11, 10.4.0.12, 10.4.0.13 }\n'); 
     expect(rules).toContain('ip saddr @cluster_nodes_v4 tcp dport 10257 accept comment "kube-controller-manager"');
     expect(rules).toContain('ip saddr @cluster_nodes_v4 tcp dport 10259 accept comment "kube-scheduler"');
     expect(rules).not.toContain('meta l4proto { tcp, udp } th dport 30000-32767 accept comment "NodePort services"');
   });
 
-  it('gateway: 80/443, 6443 for the LB, 8405 stats, VRRP from any source (LAN peers); no CNI ports, no pod network', () => {
+  it('gateway: 6443 for the LB, 8405 stats from the cluster nodes only, VRRP from any source (LAN peers); no ingress ports unless asked; no CNI ports, no pod network', () => {
     const rules = chainRules(render('SEED_001', 'allyrion'));
     expect(rules.slice(4)).toEqual([
       'tcp dport 22 accept comment "ssh"',
-      'tcp dport { 80, 443 } accept comment "ingress HTTP and HTTPS"',
       'tcp dport 6443 accept comment "Kubernetes API load balancer"',
-      'tcp dport 8405 accept comment "haproxy stats and metrics"',
+      'ip saddr @cluster_nodes_v4 tcp dport 8405 accept comment "haproxy stats and metrics"',
       'meta l4proto 112 accept comment "VRRP (keepalived)"',
     ]);
+    expect(chainRules(render('SEED_001', 'allyrion', { ingress: true, admin_sources: ['10.4.1.0/24'] })).slice(4, 8)).toEqual([
+      'tcp dport 22 accept comment "ssh"',
+      'tcp dport { 80, 443 } accept comment "ingress HTTP and HTTPS"',
+      'tcp dport 6443 accept comment "Kubernetes API load balancer"',
+      'ip saddr @cluster_nodes_v4 tcp dport 8405 accept comment "haproxy stats and metrics"',
+    ]);
+    expect(chainRules(render('SEED_001', 'allyrion', { admin_sources: ['10.4.1.0/24'] }))).toContain('ip saddr 10.4.1.0/24 tcp dport 8405 accept comment "haproxy stats and metrics"');
+  });
+
+  it('the example inventories: etcd between control planes only, 80/443 only where ingress is on, stats not open to the LAN', async () => {
+    const example = async (file: string) => loadInventory([fileURLToPath(new URL(`../../${file}`, import.meta.url))]);
+    const rulesOf = (inv: Inventory, h: string) => {
+      const host = inv.hosts.get(h)!;
+      return renderRuleset(resolve(resolveRoleVars(firewall, host, inv) as FirewallVars, host, inv));
+    };
+    const home = await example('inventory/home.yaml');
+    const cp1 = rulesOf(home, 'cp1');
+    expect(chainRules(cp1)).toContain('ip saddr @control_planes_v4 tcp dport 2379-2380 accept comment "etcd client and peer"');
+    expect(cp1).toContain('elements = { 192.168.50.11, 192.168.50.12, 192.168.50.13 }');
+    const gw1 = chainRules(rulesOf(home, 'gw1'));
+    expect(gw1.join('\n')).not.toContain('dport { 80, 443 }');
+    expect(gw1).toContain('ip saddr @cluster_nodes_v4 tcp dport 8405 accept comment "haproxy stats and metrics"');
+    expect(gw1).not.toContain('tcp dport 8405 accept comment "haproxy stats and metrics"');
+    // seed 003 passes ingress through its gateways
+    const dmz = await example('inventory/examples/dmz-gateways.yaml');
+    expect(chainRules(rulesOf(dmz, 'gateway1'))).toContain('tcp dport { 80, 443 } accept comment "ingress HTTP and HTTPS"');
   });
 
   it('a host in no profile group keeps only the base rules and SSH', () => {

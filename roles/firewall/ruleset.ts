@@ -6,15 +6,18 @@ import { NODE_PROFILES, PROFILES, type Cni, type CustomRule, type FirewallVars, 
 
 export const TABLE = 'labwright';
 export const NODE_SETS = { v4: 'cluster_nodes_v4', v6: 'cluster_nodes_v6' } as const;
+export const CONTROL_PLANE_SETS = { v4: 'control_planes_v4', v6: 'control_planes_v6' } as const;
 
 type Proto = 'tcp' | 'udp' | 'tcp+udp' | 'icmp' | 'icmpv6' | number;
 
 /** An allowance of a profile or CNI: protocol, ports, and who may send. */
 export interface Allow {
   proto: Proto;
-  /** Numbers or "a-b" ranges; 'api_lb_port' stands for the host's `api_lb_port`. */
+  /** Numbers or "a-b" ranges; 'api_lb_port' / 'lb_metrics_port' stand for the host's vars of that name. */
   ports?: (number | string)[];
-  from: 'any' | 'nodes';
+  /** Who may send: anyone, the cluster nodes, the control planes only; `admin` adds `admin_sources`. */
+  from: 'any' | 'nodes' | 'control-planes';
+  admin?: boolean;
   comment: string;
 }
 
@@ -22,7 +25,8 @@ export interface Allow {
 export const PROFILE_RULES: Record<Profile, Allow[]> = {
   'control-plane': [
     { proto: 'tcp', ports: [6443], from: 'any', comment: 'kube-apiserver' },
-    { proto: 'tcp', ports: ['2379-2380'], from: 'nodes', comment: 'etcd client and peer' },
+    // kubeadm's stacked etcd: only the control planes' kube-apiservers and etcd peers talk to it
+    { proto: 'tcp', ports: ['2379-2380'], from: 'control-planes', comment: 'etcd client and peer' },
     { proto: 'tcp', ports: [10250], from: 'nodes', comment: 'kubelet API' },
     { proto: 'tcp', ports: [10257], from: 'nodes', comment: 'kube-controller-manager' },
     { proto: 'tcp', ports: [10259], from: 'nodes', comment: 'kube-scheduler' },
@@ -33,9 +37,9 @@ export const PROFILE_RULES: Record<Profile, Allow[]> = {
     { proto: 'tcp+udp', ports: ['30000-32767'], from: 'any', comment: 'NodePort services' },
   ],
   gateway: [
-    { proto: 'tcp', ports: [80, 443], from: 'any', comment: 'ingress HTTP and HTTPS' },
     { proto: 'tcp', ports: ['api_lb_port'], from: 'any', comment: 'Kubernetes API load balancer' },
-    { proto: 'tcp', ports: [8405], from: 'any', comment: 'haproxy stats and metrics' },
+    // the metrics are for the cluster's Prometheus and the admins, not the LAN
+    { proto: 'tcp', ports: ['lb_metrics_port'], from: 'nodes', admin: true, comment: 'haproxy stats and metrics' },
     // from any source: VRRP peers often advertise on a LAN interface whose addresses are not the cluster addresses (seed 003)
     { proto: 112, from: 'any', comment: 'VRRP (keepalived)' },
   ],
@@ -45,6 +49,9 @@ export const PROFILE_RULES: Record<Profile, Allow[]> = {
     { proto: 'udp', ports: [67], from: 'any', comment: 'DHCP' },
   ],
 };
+
+/** Gateways passing ingress traffic through (haproxy.ingress.enabled): 80/443 from anyone. */
+export const INGRESS_RULES: Allow[] = [{ proto: 'tcp', ports: [80, 443], from: 'any', comment: 'ingress HTTP and HTTPS' }];
 
 export const METALLB_RULES: Allow[] = [{ proto: 'tcp+udp', ports: [7946], from: 'nodes', comment: 'MetalLB memberlist' }];
 
@@ -81,9 +88,13 @@ export interface Resolved {
   wireguard: boolean;
   metallb: boolean;
   nodes: AddressesByFamily;
+  controlPlanes: AddressesByFamily;
+  adminSources: AddressesByFamily;
+  ingress: boolean;
   podCidrs: AddressesByFamily;
   sshPort: number;
   apiLbPort: number;
+  lbMetricsPort: number;
   sshAllowed: boolean;
   customRules: CustomRule[];
   logDropped: boolean;
@@ -107,9 +118,9 @@ export function nodeAddress(host: Host): string {
   return address;
 }
 
-/** Addresses of every host in the control-plane, worker and gateway groups, in inventory order. */
-export function clusterNodesFromInventory(inventory: Inventory, groups: FirewallVars['profile_groups']): string[] {
-  const names = new Set(NODE_PROFILES.flatMap((p) => groups[p]).flatMap((g) => inventory.groups.get(g)?.hosts ?? []));
+/** Addresses of every host in the groups of the given profiles (default: the control-plane, worker and gateway ones), in inventory order. */
+export function clusterNodesFromInventory(inventory: Inventory, groups: FirewallVars['profile_groups'], profiles: readonly Profile[] = NODE_PROFILES): string[] {
+  const names = new Set(profiles.flatMap((p) => groups[p]).flatMap((g) => inventory.groups.get(g)?.hosts ?? []));
   return [...inventory.hosts.values()].filter((h) => names.has(h.name)).map(nodeAddress);
 }
 
@@ -142,9 +153,13 @@ export function resolve(vars: FirewallVars, host: Host, inventory: Inventory): R
     wireguard: vars.wireguard,
     metallb: vars.metallb,
     nodes: addressesByFamily(vars.cluster_nodes ?? clusterNodesFromInventory(inventory, vars.profile_groups)),
+    controlPlanes: addressesByFamily(vars.control_plane_nodes ?? clusterNodesFromInventory(inventory, vars.profile_groups, ['control-plane'])),
+    adminSources: addressesByFamily(vars.admin_sources),
+    ingress: vars.ingress,
     podCidrs: addressesByFamily(vars.pod_cidrs),
     sshPort: vars.ssh_port,
     apiLbPort: vars.api_lb_port,
+    lbMetricsPort: vars.lb_metrics_port,
     sshAllowed: vars.ssh_allowed,
     customRules: vars.custom_rules,
     logDropped: vars.log_dropped,
@@ -191,11 +206,16 @@ export function customRuleLines(r: CustomRule): string[] {
   return withSources(sources, (saddr) => rule([iif, saddr, protoMatch(r.proto, r.ports), r.action ?? 'accept'], r.comment));
 }
 
-function allowLines(a: Allow, nodes: AddressesByFamily): string[] {
+function allowLines(a: Allow, r: Pick<Resolved, 'nodes' | 'controlPlanes' | 'adminSources'>): string[] {
   const build = (saddr: string | undefined) => rule([saddr, protoMatch(a.proto, a.ports), 'accept'], a.comment);
   if (a.from === 'any') return [build(undefined)];
-  // node-only: one rule per family that has node addresses (an empty set would match nothing anyway)
-  return withSources('@nodes', build).filter((line) => (line.startsWith('ip6 ') ? nodes.v6.length > 0 : nodes.v4.length > 0));
+  // set-only: one rule per family that has addresses (an empty set would match nothing anyway)
+  const [sets, members] = a.from === 'control-planes' ? [CONTROL_PLANE_SETS, r.controlPlanes] : [NODE_SETS, r.nodes];
+  const lines = [
+    ...(members.v4.length > 0 ? [build(`ip saddr @${sets.v4}`)] : []),
+    ...(members.v6.length > 0 ? [build(`ip6 saddr @${sets.v6}`)] : []),
+  ];
+  return a.admin ? [...lines, ...withSources(r.adminSources, build)] : lines;
 }
 
 export interface Section {
@@ -219,14 +239,17 @@ export function sections(r: Resolved): Section[] {
   );
   const seen = new Set<string>();
   const once = (lines: string[]) => lines.filter((l) => !seen.has(l) && (seen.add(l), true));
-  const withPorts = (a: Allow): Allow => ({ ...a, ports: a.ports?.map((p) => (p === 'api_lb_port' ? r.apiLbPort : p)) });
-  for (const p of r.profiles) out.push({ title: `profile ${p}`, rules: once(PROFILE_RULES[p].map(withPorts).flatMap((a) => allowLines(a, r.nodes))) });
+  const withPorts = (a: Allow): Allow => ({ ...a, ports: a.ports?.map((p) => (p === 'api_lb_port' ? r.apiLbPort : p === 'lb_metrics_port' ? r.lbMetricsPort : p)) });
+  for (const p of r.profiles) {
+    const allows = [...(p === 'gateway' && r.ingress ? INGRESS_RULES : []), ...PROFILE_RULES[p]];
+    out.push({ title: `profile ${p}`, rules: once(allows.map(withPorts).flatMap((a) => allowLines(a, r))) });
+  }
   const kubeNode = r.profiles.includes('control-plane') || r.profiles.includes('worker');
   if (kubeNode && r.cni !== 'none') {
     const cniRules = [...CNI_RULES[r.cni], ...(r.wireguard ? WIREGUARD_RULES[r.cni] : [])];
-    out.push({ title: `CNI ${r.cni} (cluster nodes only)`, rules: once(cniRules.flatMap((a) => allowLines(a, r.nodes))) });
+    out.push({ title: `CNI ${r.cni} (cluster nodes only)`, rules: once(cniRules.flatMap((a) => allowLines(a, r))) });
   }
-  if (kubeNode && r.metallb) out.push({ title: 'MetalLB (cluster nodes only)', rules: once(METALLB_RULES.flatMap((a) => allowLines(a, r.nodes))) });
+  if (kubeNode && r.metallb) out.push({ title: 'MetalLB (cluster nodes only)', rules: once(METALLB_RULES.flatMap((a) => allowLines(a, r))) });
   if (kubeNode && r.podCidrs.v4.length + r.podCidrs.v6.length > 0) {
     out.push({ title: 'pod network', rules: withSources(r.podCidrs, (saddr) => rule([saddr, 'accept'], 'pod network')) });
   }
@@ -251,6 +274,8 @@ export function renderRuleset(r: Resolved): string {
     sets: [
       { name: NODE_SETS.v4, type: 'ipv4_addr', elements: r.nodes.v4 },
       { name: NODE_SETS.v6, type: 'ipv6_addr', elements: r.nodes.v6 },
+      { name: CONTROL_PLANE_SETS.v4, type: 'ipv4_addr', elements: r.controlPlanes.v4 },
+      { name: CONTROL_PLANE_SETS.v6, type: 'ipv6_addr', elements: r.controlPlanes.v6 },
     ],
     sections: sections(r),
   });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Host, Inventory } from '../../src/index.js';
 import { isCidr, isIp } from '../../src/net/address.js';
 import { clusterOf, endpointPort } from '../../src/net/cluster.js';
+import { haproxyApiFrontend } from '../../src/net/control-plane-endpoint.js';
 import { nftPortProblem, nftStringProblem } from '../../src/net/nft.js';
 
 export const PROFILES = ['control-plane', 'worker', 'gateway', 'dns-dhcp'] as const;
@@ -115,7 +116,19 @@ export const firewallVars = z
     cluster_nodes: z
       .array(address)
       .optional()
-      .describe('Addresses allowed to reach node-only ports (etcd, kubelet, CNI). Default: node_ip or ansible_host of every host in profile_groups'),
+      .describe('Addresses allowed to reach node-only ports (kubelet, CNI, haproxy metrics). Default: node_ip or ansible_host of every host in the control-plane, worker and gateway profile_groups'),
+    control_plane_nodes: z
+      .array(address)
+      .optional()
+      .describe('Addresses allowed to reach etcd (2379-2380). Default: node_ip or ansible_host of every host in the control-plane profile_groups'),
+    admin_sources: z
+      .array(address)
+      .default([])
+      .describe('Admin networks or hosts that may also read the haproxy stats/metrics port (besides the cluster nodes), e.g. the Prometheus host'),
+    ingress: z
+      .boolean()
+      .default(false)
+      .describe('Open 80/443 on gateways for ingress passthrough. Default: true when the host\'s haproxy.ingress.enabled is true'),
     pod_cidrs: z
       .array(cidr)
       .default([])
@@ -127,7 +140,14 @@ export const firewallVars = z
       .min(1)
       .max(65535)
       .default(6443)
-      .describe('Port of the Kubernetes API load balancer on gateways. Default: the port of cluster.control_plane_endpoint, else 6443'),
+      .describe('Port of the Kubernetes API load balancer on gateways. Default: the host\'s haproxy API front end port (haproxy.api.port, else the port of cluster.control_plane_endpoint, else 6443; 8443 on a control plane)'),
+    lb_metrics_port: z
+      .number()
+      .int()
+      .min(1)
+      .max(65535)
+      .default(8405)
+      .describe('Port of the haproxy stats/metrics frontend on gateways (opened to cluster nodes and admin_sources only). Default: haproxy.metrics.port, else 8405'),
     ssh_allowed: z
       .boolean()
       .default(true)
@@ -172,7 +192,8 @@ export function firewallDefaults(host: Host, _inventory: Inventory): Record<stri
   const explicit = (typeof host.vars.cluster === 'object' && host.vars.cluster !== null ? host.vars.cluster : {}) as Record<string, unknown>;
   const legacyCni = [host.vars.cni, host.vars.kube_network_plugin].find((v) => typeof v === 'string' && (CNIS as readonly string[]).includes(v));
   const legacyPodVar = ['pod_cidr', 'pod_subnet', 'pod_network_cidr', 'kube_pods_subnet'].find((k) => host.vars[k] !== undefined);
-  const apiPort = endpointPort(cluster);
+  const apiPort = haproxyApiFrontend(host)?.port ?? endpointPort(cluster);
+  const haproxy = (typeof host.vars.haproxy === 'object' && host.vars.haproxy !== null ? host.vars.haproxy : {}) as { ingress?: { enabled?: unknown }; metrics?: { port?: unknown } };
   const first = (group: string, rest: string[]) => [group, ...rest.filter((g) => g !== group)];
   return {
     ssh_port: host.connection.port,
@@ -184,5 +205,7 @@ export function firewallDefaults(host: Host, _inventory: Inventory): Record<stri
       worker: first(cluster.worker_group, DEFAULT_PROFILE_GROUPS.worker),
     },
     ...(apiPort ? { api_lb_port: apiPort } : {}),
+    ingress: haproxy.ingress?.enabled === true,
+    ...(typeof haproxy.metrics?.port === 'number' ? { lb_metrics_port: haproxy.metrics.port } : {}),
   };
 }

@@ -1,5 +1,5 @@
-import { fileInfo } from '../facts/builtin.js';
-import { change, ok, type Op } from './op.js';
+import { fileInfo, type FileInfo } from '../facts/builtin.js';
+import { change, digest, ok, type Op } from './op.js';
 import { planFile, type Ownership } from './file.js';
 
 /**
@@ -23,10 +23,28 @@ export function editFile(
         });
       }
       if (!info.exists && args.create === false) return ok(`${args.path} does not exist (create: false)`);
-      const current = info.exists ? (info.content ?? '') : null;
+      const current = info.exists ? editableText(args.path, info) : null;
       return planFile(info, { ...args, content: edit(current) });
     },
   };
+}
+
+/**
+ * The text of an existing file to edit. A file that is not valid UTF-8 (a
+ * Latin-1 byte in a comment) is refused: its content was decoded with U+FFFD
+ * for each such byte, and writing an edit of it would corrupt what the edit
+ * does not touch.
+ */
+export function editableText(path: string, info: FileInfo): string {
+  const text = info.content ?? '';
+  if (info.sha256 !== undefined && info.content !== undefined && digest(text).sha256 !== info.sha256) {
+    const line = text.slice(0, text.indexOf('\uFFFD')).split('\n').length;
+    throw new Error(
+      `${path} is not valid UTF-8 (line ${line}): labwright edits only UTF-8 text and left the file as it is; ` +
+        'convert it (e.g. iconv -f latin1 -t utf-8) or manage it whole with file()',
+    );
+  }
+  return text;
 }
 
 /** A line to have in a file: replaces the last line matching `regexp`, else is appended. */

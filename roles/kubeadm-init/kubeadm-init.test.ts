@@ -171,8 +171,8 @@ describe('schema checks against the upstream types', () => {
 
   it('refuses a bad kubelet_config var before any host is touched, naming the host and key', async () => {
     const inv = await inventory(SEED_001);
-    expect(() => ctxOf(inv, 'bettley', { kubelet_config: { maxPod: 64 } })).toThrow(/host bettley: kubeadm_init.kubelet_config: Unrecognized key: "maxPod"/);
-    expect(() => ctxOf(inv, 'bettley', { kubelet_config: { cgroupDriver: 'cgroupfs' } })).toThrow(/kubeadm_init.kubelet_config: Unrecognized key: "cgroupDriver"/);
+    expect(() => ctxOf(inv, 'bettley', { kubelet_config: { maxPod: 64 } })).toThrow(/host bettley: kubeadm_init.kubelet_config.maxPod: unknown key \(did you mean maxPods\?\)/);
+    expect(() => ctxOf(inv, 'bettley', { kubelet_config: { cgroupDriver: 'cgroupfs' } })).toThrow(/kubeadm_init.kubelet_config.cgroupDriver: unknown key/);
   });
 });
 

@@ -1,7 +1,7 @@
 import { resolveConnection } from './connection.js';
 import { newDraft } from './draft.js';
 import { addImplicitGroups, analyzeGroups } from './graph.js';
-import { extraVarsLayer, mergeLayers, plainVars, type Located } from './merge.js';
+import { extraVarsLayer, mergeLayers, plainVars } from './merge.js';
 import { selectHosts } from './patterns.js';
 import { groupMergeOrder, groupSources, hostLayers, ownGroupVars } from './precedence.js';
 import { addInventoryFile } from './structure.js';
@@ -32,7 +32,6 @@ export async function loadInventory(paths: string[], opts: LoadOptions = {}): Pr
   const extraVars = extraVarsLayer(opts.extraVars ?? {});
 
   const hosts = new Map<string, Host>();
-  const hostVars = new Map<string, Map<string, Located>>();
   for (const [name, inventoryVars] of draft.hosts) {
     const directGroups = [...draft.groups.values()].filter((group) => group.hosts.has(name));
     const groups = [...new Set(directGroups.flatMap((group) => [...graph.ancestors.get(group.name)!]))];
@@ -40,8 +39,11 @@ export async function loadInventory(paths: string[], opts: LoadOptions = {}): Pr
     const ownFiles = hostVarsFiles.map((files) => files.get(name)!);
     const layers = hostLayers(groups, sources, inventoryVars, ownFiles, extraVars);
     const vars = mergeLayers(layers);
-    hosts.set(name, { name, vars: plainVars(vars), groups, connection: resolveConnection(name, layers) });
-    hostVars.set(name, vars);
+    const origin = ([key, ...inside]: readonly PropertyKey[]) => {
+      const located = vars.get(String(key));
+      return located && ((inside.length > 0 ? located.locate?.(inside) : undefined) ?? located.origin.location);
+    };
+    hosts.set(name, { name, vars: plainVars(vars), groups, connection: resolveConnection(name, layers), origin });
   }
 
   const groups = new Map<string, Group>(
@@ -61,6 +63,6 @@ export async function loadInventory(paths: string[], opts: LoadOptions = {}): Pr
     hosts,
     groups,
     select: (pattern) => selectHosts(pattern, hosts, groups),
-    origin: (host, key) => hostVars.get(host)?.get(key)?.origin.location,
+    origin: (host, key) => hosts.get(host)?.origin?.([key]),
   };
 }

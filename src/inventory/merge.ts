@@ -6,6 +6,8 @@ import type { Vars } from './types.js';
 export interface Located {
   readonly value: unknown;
   readonly origin: Origin;
+  /** Where the part at `path` inside the value was written (see locateIn), when it came from a file. */
+  readonly locate?: (path: readonly PropertyKey[]) => string | undefined;
 }
 
 /** The variables one source sets (a vars: section, a host entry, a vars file, the extra vars). */

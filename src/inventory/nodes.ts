@@ -1,7 +1,7 @@
 import { isAlias, isMap, isNode, isScalar, isSeq, type Pair } from 'yaml';
 import { describe } from './describe.js';
 import type { VarLayer } from './merge.js';
-import { originAt, parseErrorAt, type Origin } from './position.js';
+import { locationAt, originAt, parseErrorAt, type Origin } from './position.js';
 import type { YamlSource } from './yaml.js';
 
 /** A key of a YAML mapping, the node it holds and where it was written. */
@@ -40,7 +40,7 @@ export function readVars(source: YamlSource, owner: Entry): VarLayer {
   return new Map(
     entriesOf(source, owner, 'a mapping of variables').map((entry) => [
       entry.key,
-      { value: toPlain(source, entry.value), origin: entry.origin },
+      { value: toPlain(source, entry.value), origin: entry.origin, locate: (path) => locateIn(source, entry.value, path) },
     ]),
   );
 }
@@ -48,6 +48,49 @@ export function readVars(source: YamlSource, owner: Entry): VarLayer {
 /** Plain JavaScript data for a node (Secrets stay Secret instances). */
 export function toPlain(source: YamlSource, node: unknown): unknown {
   return isNode(node) ? node.toJS(source.doc) : (node ?? null);
+}
+
+/**
+ * Where the value at `path` inside `node` was written ("file:line:col" of its
+ * key, or of a list item); the deepest part of the path found when the rest is
+ * not in the file (a missing key: where its mapping is). Undefined when not
+ * even the first step is found.
+ */
+export function locateIn(source: YamlSource, node: unknown, path: readonly PropertyKey[]): string | undefined {
+  let location: string | undefined;
+  let current = node;
+  for (const step of path) {
+    const found = childOf(source, resolveAlias(source, current), String(step), new Set());
+    if (!found) break;
+    location = locationAt(source.file, source.lines, found.at.range?.[0] ?? 0);
+    current = found.value;
+  }
+  return location;
+}
+
+/** The key (or item) node named `step` of a mapping (merge keys followed once each) or list, and its value. */
+function childOf(
+  source: YamlSource,
+  node: unknown,
+  step: string,
+  seen: Set<unknown>,
+): { at: { range?: [number, number, number] | null }; value: unknown } | undefined {
+  if (seen.has(node)) return undefined;
+  seen.add(node);
+  if (isSeq(node)) {
+    const item = /^\d+$/.test(step) ? node.items[Number(step)] : undefined;
+    return isNode(item) ? { at: item, value: item } : undefined;
+  }
+  if (!isMap(node)) return undefined;
+  const pair = node.items.find((p) => !isMergeKey(p) && isScalar(p.key) && String(p.key.value) === step);
+  if (pair && isNode(pair.key)) return { at: pair.key, value: pair.value };
+  for (const merge of node.items.filter(isMergeKey)) {
+    for (const from of mergeSources(source, merge.value)) {
+      const found = childOf(source, from, step, seen);
+      if (found) return found;
+    }
+  }
+  return undefined;
 }
 
 function entryOf(source: YamlSource, pair: Pair, parentPath: readonly string[]): Entry {

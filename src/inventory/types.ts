@@ -10,6 +10,12 @@ export interface Host {
   /** Every group the host is in, including `all` and ancestor groups, in Ansible's merge order. */
   readonly groups: readonly string[];
   readonly connection: ConnectionSpec;
+  /**
+   * Where the variable at `path` (its name, then keys and list indexes inside
+   * it) was written: "inventory/home.yaml:14:9", "extra vars"; the deepest
+   * part of the path found; undefined when unknown (hosts made in code).
+   */
+  readonly origin?: (path: readonly PropertyKey[]) => string | undefined;
 }
 
 export interface Group {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ParseError } from '../errors.js';
 import type { Host } from '../inventory/types.js';
+import { checkVars } from '../inventory/vars-check.js';
 import { ipv4CidrSchema } from './lan.js';
 
 /**
@@ -41,11 +42,9 @@ export type Cluster = z.output<typeof clusterSchema>;
 
 /** The host's `cluster` var with defaults; a malformed one is a ParseError naming the host and key. */
 export function clusterOf(host: Host): Cluster {
-  const parsed = clusterSchema.safeParse(host.vars.cluster ?? {});
-  if (parsed.success) return parsed.data;
-  throw new ParseError(
-    parsed.error.issues.map((i) => `host ${host.name}: cluster.${i.path.join('.')}: ${i.message}`).join('\n'),
-  );
+  const checked = checkVars(clusterSchema, host.vars.cluster ?? {}, host, 'cluster');
+  if (checked.ok) return checked.data;
+  throw new ParseError(checked.problems.join('\n'));
 }
 
 /** "1.32.2" → 32 */

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ParseError } from '../errors.js';
 import type { IpAddress } from '../facts/builtin.js';
 import type { Host, Inventory } from '../inventory/types.js';
+import { checkVars } from '../inventory/vars-check.js';
 import { contains, isCidr, normaliseMac, parseCidr } from './address.js';
 import { isIpv4 } from './host-address.js';
 
@@ -58,10 +59,9 @@ export type Lan = z.output<typeof lanSchema>;
 
 /** The host's `lan` var, checked; `{}` when unset. Throws with the host's name when it is malformed. */
 export function lanOf(host: Host): Lan {
-  const parsed = lanSchema.safeParse(host.vars.lan ?? {});
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((i) => `lan.${i.path.join('.')}: ${i.message}`).join('; ');
-  throw new ParseError(`host ${host.name}: ${problems}`);
+  const checked = checkVars(lanSchema, host.vars.lan ?? {}, host, 'lan');
+  if (checked.ok) return checked.data;
+  throw new ParseError(checked.problems.join('\n'));
 }
 
 /** The vars that may hold a host's address, in the order they are tried. */

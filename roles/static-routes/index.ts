@@ -6,7 +6,8 @@ import { staticRoutesDefaults, staticRoutesVars } from './vars.js';
 
 /**
  * Static routes: `ip route replace` now (planned from the live table, so a
- * route that is there is not touched) and persisted where the link's
+ * route that is there is not touched; a change to the path to the controller
+ * guarded by a timed rollback unless a new connection confirms it) and persisted where the link's
  * configuration lives — a networkd drop-in, a Netplan file, or an ifupdown
  * stanza — so they come back after a reboot or a network restart.
  */
@@ -15,6 +16,22 @@ export const staticRoutes = defineRole({
   vars: staticRoutesVars,
   defaults: staticRoutesDefaults,
   tasks: ({ task }) => [
+    // live first: a change to the path to the controller is confirmed (or rolled back, failing the
+    // host) before any file makes it come back at the next boot or network restart
+    task(
+      'routes in the kernel table',
+      ({ vars, host }) =>
+        expandRoutes(vars.routes).map((e) =>
+          routeOp(e, vars.links, {
+            rollbackAfterSec: vars.rollback_after,
+            stateDir: typeof host.vars.labwright_state_dir === 'string' ? host.vars.labwright_state_dir : undefined,
+          }),
+        ),
+      {
+        when: ({ vars }) => vars.routes.length > 0,
+        tags: ['static-routes:runtime'],
+      },
+    ),
     task('routes persisted for systemd-networkd', ({ vars }) => networkdRoutesOp(vars), {
       notify: ['reload systemd-networkd'],
       tags: ['static-routes:persist'],
@@ -24,10 +41,6 @@ export const staticRoutes = defineRole({
       tags: ['static-routes:persist'],
     }),
     task('routes persisted for ifupdown', ({ vars }) => ifupdownRoutesOp(vars), { tags: ['static-routes:persist'] }),
-    task('routes in the kernel table', ({ vars }) => expandRoutes(vars.routes).map((e) => routeOp(e, vars.links)), {
-      when: ({ vars }) => vars.routes.length > 0,
-      tags: ['static-routes:runtime'],
-    }),
   ],
   handlers: ({ handler }) => [
     // a changed drop-in counts as a changed .network: reload reconfigures that link only

@@ -2,11 +2,13 @@ import { posix } from 'node:path';
 import { defineFact } from '../../src/facts/fact.js';
 import {
   describeRoute,
+  destinationFamily,
   effectiveMetric,
   liveRoutes,
   routeDelCommand,
   routeGet,
   routeMatches,
+  routeArgs,
   routeReplaceCommand,
   sameRouteKey,
   type LiveRoute,
@@ -14,8 +16,9 @@ import {
 } from '../../src/net/ip-route.js';
 import { netplanValidateCommand, type NetplanDeviceType } from '../../src/net/netplan.js';
 import { NETWORKD_DIR, networkdDropInDir, networkdFile, networkdLinks } from '../../src/net/networkd.js';
-import { absent, change, combinePlans, directory, file, ok, type Op, type OpContext } from '../../src/ops/index.js';
-import { sh } from '../../src/shell/quote.js';
+import { controllerPath, touchesControllerPath } from '../../src/ops/controller-path.js';
+import { absent, change, combinePlans, directory, file, guarded, ok, type Change, type Op, type OpContext, type Plan } from '../../src/ops/index.js';
+import { joinCommands, sh, type Command } from '../../src/shell/quote.js';
 import { DROP_IN_NAME, IFUPDOWN_HOOKS, NETPLAN_ROUTES_PATH, renderIfupdownHook, renderNetplanRoutes, renderNetworkdRoutes } from './render.js';
 import { linkForGateway, type RouteVars, type StaticRoutesVars } from './vars.js';
 
@@ -45,15 +48,56 @@ function routeLines(routes: readonly (RouteSpec | LiveRoute)[]): string | null {
   return routes.length === 0 ? null : `${routes.map(describeRoute).join('\n')}\n`;
 }
 
-/** A route in the kernel table now: `ip route replace` when missing or different, `ip route del` for state absent. */
-export function routeOp(entry: RouteEntry, links: StaticRoutesVars['links']): Op {
+/** How a route change is made safe: seconds to confirmation, and where the host keeps rollback state. */
+export interface RouteGuard {
+  rollbackAfterSec: number;
+  stateDir?: string;
+}
+
+/** `ip route replace` putting a live route back as it was (its own protocol, so a kernel or DHCP route stays one). */
+function restoreCommand(l: LiveRoute, table: number | undefined): Command {
+  const spec: RouteSpec = { to: l.to, via: l.via, dev: l.dev, metric: l.metric, onlink: l.onlink || undefined, src: l.src, table };
+  return sh`ip ${destinationFamily(l.to) === 6 ? '-6' : '-4'} route replace ${routeArgs(spec)} proto ${l.protocol ?? 'static'}`;
+}
+
+/**
+ * The planned change, applied directly; or, when it touches the path to the
+ * controller (a default route, or a route holding the controller's address or
+ * its gateway), through `guarded`: run detached, confirmed over a NEW
+ * connection, and undone by `undo` unless confirmed.
+ */
+async function routeChange(ctx: OpContext, label: string, changes: Change[], run: Command[], undo: Command[], to: string, guard: RouteGuard): Promise<Plan> {
+  if (!touchesControllerPath(to, await ctx.fact(controllerPath()))) {
+    return change(changes, async (c) => {
+      for (const cmd of run) await c.run(cmd);
+    });
+  }
+  const planned: Op = { label, facts: [], plan: async () => change(changes, async () => undefined) }; // the activation does it
+  return guarded({
+    label: `${label} (path to the controller)`,
+    stage: [planned],
+    paths: [],
+    activate: joinCommands(run, ' && '),
+    rollback: joinCommands(undo, '; '),
+    rollbackAfterSec: guard.rollbackAfterSec,
+    stateDir: guard.stateDir,
+  }).plan(ctx);
+}
+
+/**
+ * A route in the kernel table now: `ip route replace` when missing or
+ * different, `ip route del` for state absent. A change to the path to the
+ * controller is guarded (see routeChange).
+ */
+export function routeOp(entry: RouteEntry, links: StaticRoutesVars['links'], guard: RouteGuard): Op {
   const { spec, state } = entry;
   const table = spec.table ?? 254;
   const routesFact = liveRoutes(table);
-  const facts = [routesFact, ...(!spec.dev && spec.via && !linkForGateway(links, spec.via) ? [routeGet(spec.via)] : [])];
+  const facts = [routesFact, controllerPath(), ...(!spec.dev && spec.via && !linkForGateway(links, spec.via) ? [routeGet(spec.via)] : [])];
   const where = `ip route (table ${spec.table ?? 'main'})`;
+  const label = `route ${spec.to} ${state}`;
   return {
-    label: `route ${spec.to} ${state}`,
+    label,
     facts,
     async plan(ctx) {
       const live = await ctx.fact(routesFact);
@@ -68,25 +112,33 @@ export function routeOp(entry: RouteEntry, links: StaticRoutesVars['links']): Op
             l.protocol !== 'kernel',
         );
         if (gone.length === 0) return ok(`no route to ${spec.to} in table ${spec.table ?? 'main'}`);
-        return change(
+        return routeChange(
+          ctx,
+          label,
           gone.map((l) => ({ summary: `delete route ${describeRoute(l)}`, diff: { path: where, before: routeLines([l]), after: null } })),
-          async (c) => {
-            for (const l of gone) await c.run(routeDelCommand({ to: l.to, via: l.via, dev: l.dev, metric: l.metric, table: spec.table }));
-          },
+          gone.map((l) => routeDelCommand({ to: l.to, via: l.via, dev: l.dev, metric: l.metric, table: spec.table })),
+          gone.map((l) => restoreCommand(l, spec.table)),
+          spec.to,
+          guard,
         );
       }
       if (!dev) throw new Error(`route ${spec.to}: cannot tell the interface for gateway ${spec.via} (no route to it on the host): set dev`);
       const want: RouteSpec = { ...spec, dev };
       if (live.some((l) => routeMatches(want, l))) return ok(`route ${describeRoute(want)} is present`);
       const replaced = live.filter((l) => sameRouteKey(want, l));
-      return change(
-        {
-          summary: replaced.length > 0 ? `replace route ${replaced.map(describeRoute).join(', ')} with ${describeRoute(want)}` : `add route ${describeRoute(want)}`,
-          diff: { path: where, before: routeLines(replaced), after: routeLines([want]) },
-        },
-        async (c) => {
-          await c.run(routeReplaceCommand(want));
-        },
+      return routeChange(
+        ctx,
+        label,
+        [
+          {
+            summary: replaced.length > 0 ? `replace route ${replaced.map(describeRoute).join(', ')} with ${describeRoute(want)}` : `add route ${describeRoute(want)}`,
+            diff: { path: where, before: routeLines(replaced), after: routeLines([want]) },
+          },
+        ],
+        [routeReplaceCommand(want)],
+        replaced.length > 0 ? replaced.map((l) => restoreCommand(l, spec.table)) : [routeDelCommand(want)],
+        spec.to,
+        guard,
       );
     },
   };

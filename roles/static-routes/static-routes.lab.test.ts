@@ -205,4 +205,44 @@ describe('static-routes on lab hosts', () => {
       expect((await apply(gone)).out).toMatch(/r2\s+: ok=\d+\s+changed=0/);
     });
   });
+
+  describe('the path to the controller (guarded: confirmed over a new connection or rolled back)', () => {
+    /** The controller as the hosts see it: the lab network's gateway (the Docker host). */
+    const controller = () => `${lab.network.gateway}/32`;
+    async function apply(routes: object[]) {
+      const io = captureIo();
+      const plays = [play({ name: 'routes', hosts: 'r1', roles: [staticRoutes] })];
+      const v = { static_routes: { renderer: 'none', rollback_after: 15, routes } };
+      const code = await main(plays, ['-i', lab.inventoryPath, '-e', JSON.stringify(v)], io);
+      return { code, out: io.stdout + io.stderr };
+    }
+    const pendingRollback = () => shOn(r1, 'systemctl list-timers --all --no-legend --plain | grep labwright-rollback || true');
+
+    it('a route to the controller that keeps it reachable is confirmed over a new connection, and so is its removal', async () => {
+      const r = await apply([{ to: controller(), dev: 'eth0' }]);
+      expect(r.code, r.out).toBe(0);
+      expect(r.out).toContain('activate with automatic rollback after 15s');
+      expect(has(await routesOf(r1), `${lab.network.gateway}`, undefined, 'eth0')).toBe(true);
+      expect(await pendingRollback()).toBe('');
+      const gone = await apply([{ to: controller(), state: 'absent' }]);
+      expect(gone.code, gone.out).toBe(0);
+      expect(has(await routesOf(r1), `${lab.network.gateway}`)).toBe(false);
+    });
+
+    it('a route that sends the controller\'s traffic nowhere (dev lo) is rolled back: the run fails saying so, SSH answers again, the route is gone', async () => {
+      const before = await shOn(r1, 'ip route show table main');
+      const started = Date.now();
+      const r = await apply([{ to: controller(), dev: 'lo' }]);
+      console.log(`route lock-out: run ended after ${((Date.now() - started) / 1000).toFixed(1)}s with exit ${r.code}\n${r.out.split('\n').filter((l) => /rolled back|unreachable|fatal|failed/i.test(l)).join('\n')}`);
+      expect(r.code, r.out).toBe(2);
+      expect(r.out).toContain('failed: [r1]');
+      expect(r.out).toMatch(/rolled back/);
+      expect(r.out).toMatch(/previous configuration is live again/);
+      expect(await shOn(r1, 'ip route show table main')).toBe(before);
+      expect(await pendingRollback()).toBe('');
+      // and the next run gets in (a new connection) with nothing to do
+      const again = await apply([]);
+      expect(again.code, again.out).toBe(0);
+    }, 180_000);
+  });
 });

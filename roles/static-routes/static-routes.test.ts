@@ -5,6 +5,7 @@ import type { Host, Inventory } from '../../src/inventory/types.js';
 import { canonicalDestination, parseRouteJson, routeDelCommand, routeMatches, routeReplaceCommand, v4RangeToCidrs } from '../../src/net/ip-route.js';
 import type { Fact } from '../../src/facts/fact.js';
 import type { OpContext, Plan } from '../../src/ops/op.js';
+import { controllerPath } from '../../src/ops/controller-path.js';
 import { expandRoutes, persistPlan, routeOp } from './ops.js';
 import { renderIfupdownHook, renderNetplanRoutes, renderNetworkdRoutes } from './render.js';
 import { linkForGateway, staticRoutesDefaults, staticRoutesVars } from './vars.js';
@@ -28,6 +29,9 @@ function fakeCtx(facts: Record<string, unknown>): OpContext & { ran: string[] } 
     },
     async run(cmd) {
       ran.push(cmd.text);
+      // what guarded reads back: the activation finished well, no rollback happened
+      if (cmd.text.startsWith('systemctl show')) return { stdout: 'ActiveState=inactive\nResult=success\n', stderr: '', code: 0 };
+      if (cmd.text.includes('.rolled-back')) return { stdout: 'no\n', stderr: '', code: 0 };
       return { stdout: '', stderr: '', code: 0 };
     },
     async reconnect() {},
@@ -100,10 +104,12 @@ describe('kernel routes', () => {
 
 describe('route operation (planned from the live table)', () => {
   const links = parse({ links: { eth1: { type: 'ethernets', addresses: ['10.4.0.11/20'] } } }).links;
+  /** The controller at 192.0.2.50 (a TEST-NET address: table entries only), reached on-link through eth0. */
+  const controller = { address: '192.0.2.50', dev: 'eth0' };
   const plan = async (routes: unknown[], table: object[], extra: Record<string, unknown> = {}) => {
     const [e] = expandRoutes(parse({ routes }).routes);
-    const ctx = fakeCtx({ 'ip-routes': live(table), ...extra });
-    const p: Plan = await routeOp(e, links).plan(ctx);
+    const ctx = fakeCtx({ 'ip-routes': live(table), 'controller-path': controller, ...extra });
+    const p: Plan = await routeOp(e, links, { rollbackAfterSec: 30 }).plan(ctx);
     return { p, ctx };
   };
 
@@ -143,6 +149,81 @@ describe('route operation (planned from the live table)', () => {
     expect(ctx.ran).toEqual(['ip -4 route del 10.4.11.0/24 via 10.4.0.20 dev eth1 metric 10']);
     expect((await plan([{ to: '10.4.0.0/20', state: 'absent' }], have)).p.kind).toBe('ok');
     expect((await plan([{ to: '10.4.11.0/24', metric: 20, state: 'absent' }], have)).p.kind).toBe('ok');
+  });
+});
+
+describe('routes on the path to the controller are guarded', () => {
+  const links = parse({}).links;
+  const defaultVia1 = { dst: 'default', gateway: '192.0.2.1', dev: 'eth0', protocol: 'dhcp', flags: [] };
+  const plan = async (routes: unknown[], table: object[], path: unknown) => {
+    const [e] = expandRoutes(parse({ routes }).routes);
+    const ctx = fakeCtx({ 'ip-routes': live(table), 'controller-path': path });
+    return { p: await routeOp(e, links, { rollbackAfterSec: 30, stateDir: '/var/lib/lw' }).plan(ctx), ctx };
+  };
+  const guardedSummary = 'activate with automatic rollback after 30s unless confirmed over a new connection';
+  const summaries = (p: Plan) => (p.kind === 'ok' ? [] : p.changes.map((c) => c.summary));
+  /** The command the rollback timer runs (the systemd-run with --on-active). */
+  const rollbackOf = (ran: string[]) => {
+    const armed = ran.find((c) => c.includes('--on-active=30'))!;
+    // the script it arms is valid sh (systemd-run's 7th argument is the script of `sh -c`)
+    execFileSync('bash', ['-c', `systemd-run() { sh -n -c "$7"; }; ${armed}`]);
+    return armed;
+  };
+
+  it('replacing the default route: activated detached, confirmed over a new connection, the old route (and its protocol) restored unless confirmed', async () => {
+    const { p, ctx } = await plan([{ to: 'default', via: '192.0.2.254', dev: 'eth0' }], [defaultVia1], { address: '198.51.100.7', via: '192.0.2.1', dev: 'eth0' });
+    expect(summaries(p)).toEqual(['replace route default via 192.0.2.1 dev eth0 with default via 192.0.2.254 dev eth0', guardedSummary]);
+    if (p.kind === 'ok') return;
+    await p.apply(ctx);
+    // never run on the controller's own connection, which the change may cut
+    expect(ctx.ran).not.toContain('ip -4 route replace default via 192.0.2.254 dev eth0 proto static');
+    expect(ctx.ran.find((c) => c.includes('--unit=labwright-activate-'))).toContain('ip -4 route replace default via 192.0.2.254 dev eth0 proto static');
+    expect(rollbackOf(ctx.ran)).toContain('ip -4 route replace default via 192.0.2.1 dev eth0 metric 0 proto dhcp');
+  });
+
+  it('deleting the default route is guarded and undone by putting it back', async () => {
+    const { p, ctx } = await plan([{ to: 'default', state: 'absent' }], [defaultVia1], undefined);
+    expect(summaries(p)).toEqual(['delete route default via 192.0.2.1 dev eth0', guardedSummary]);
+    if (p.kind === 'ok') return;
+    await p.apply(ctx);
+    expect(ctx.ran.find((c) => c.includes('--unit=labwright-activate-'))).toContain('ip -4 route del default via 192.0.2.1 dev eth0 metric 0');
+    expect(rollbackOf(ctx.ran)).toContain('ip -4 route replace default via 192.0.2.1 dev eth0 metric 0 proto dhcp');
+  });
+
+  it('a new route holding the controller\'s address (or its gateway) is guarded and undone by deleting it; other routes are not', async () => {
+    const path = { address: '198.51.100.7', via: '192.0.2.1', dev: 'eth0' };
+    const toCtl = await plan([{ to: '198.51.100.0/24', via: '192.0.2.9', dev: 'eth0' }], [defaultVia1], path);
+    expect(summaries(toCtl.p)).toEqual(['add route 198.51.100.0/24 via 192.0.2.9 dev eth0', guardedSummary]);
+    if (toCtl.p.kind === 'ok') return;
+    await toCtl.p.apply(toCtl.ctx);
+    expect(rollbackOf(toCtl.ctx.ran)).toContain('ip -4 route del 198.51.100.0/24 via 192.0.2.9 dev eth0 metric 0');
+
+    const toGw = await plan([{ to: '192.0.2.1/32', dev: 'lo' }], [defaultVia1], path);
+    expect(summaries(toGw.p)).toContain(guardedSummary);
+
+    const elsewhere = await plan([{ to: '203.0.113.0/24', via: '192.0.2.9', dev: 'eth0' }], [defaultVia1], path);
+    expect(summaries(elsewhere.p)).toEqual(['add route 203.0.113.0/24 via 192.0.2.9 dev eth0']);
+    if (elsewhere.p.kind === 'ok') return;
+    await elsewhere.p.apply(elsewhere.ctx);
+    expect(elsewhere.ctx.ran).toEqual(['ip -4 route replace 203.0.113.0/24 via 192.0.2.9 dev eth0 proto static']);
+    // an IPv6 default route does not carry an IPv4 controller's traffic
+    expect(summaries((await plan([{ to: 'default6', via: 'fe80::1', dev: 'eth0' }], [], path)).p)).not.toContain(guardedSummary);
+  });
+
+  it('reads the controller\'s address through sudo from the session\'s environment, and the route to it', () => {
+    const f = controllerPath();
+    expect(f.parse({ stdout: '172.18.0.1\n[{"dst":"172.18.0.1","dev":"eth0","prefsrc":"172.18.0.2","flags":[],"uid":0,"cache":[]}]\n', code: 0 })).toEqual({
+      address: '172.18.0.1',
+      via: undefined,
+      dev: 'eth0',
+    });
+    expect(f.parse({ stdout: '::ffff:10.0.0.1\n[]\n', code: 0 })).toEqual({ address: '10.0.0.1', via: undefined, dev: undefined });
+    expect(f.parse({ stdout: '', code: 0 })).toBeUndefined();
+    // like sudo, `env -i` drops SSH_CONNECTION: the command finds it in the environment of the process that started it
+    const viaSudo = ['-c', 'env -i sh -c "$0"; true', f.command.text];
+    const stdout = execFileSync('sh', viaSudo, { encoding: 'utf8', env: { ...process.env, SSH_CONNECTION: '192.0.2.77 50000 192.0.2.5 22' } });
+    expect(stdout.split('\n')[0]).toBe('192.0.2.77');
+    expect(execFileSync('sh', viaSudo, { encoding: 'utf8', env: { PATH: process.env.PATH } })).toBe('');
   });
 });
 

@@ -58,6 +58,13 @@ export const staticRoutesVars = z
       .record(z.string(), z.string().regex(/^[^/]+\.network$/, 'a .network file name such as 10-eth0.network'))
       .default({})
       .describe('networkd only: the .network file (name) whose drop-in carries the routes of a link, when it cannot be derived or read from networkctl'),
+    rollback_after: z
+      .number()
+      .int()
+      .min(15)
+      .max(600)
+      .default(60)
+      .describe('Seconds after which a change to the path to the controller (a default route, or a route holding its address or gateway) is undone unless a NEW SSH connection confirmed it'),
   })
   .superRefine((v, ctx) => {
     const seen = new Map<string, number>();

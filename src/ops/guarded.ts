@@ -13,6 +13,11 @@ export interface GuardedArgs {
   paths: readonly string[];
   /** Puts the staged configuration live; may cut the controller's connection. */
   activate: Command;
+  /**
+   * What the rollback runs after putting the files back (default: `activate`
+   * again, which must then make the live state follow the files in place).
+   */
+  rollback?: Command;
   /** Seconds after which the old configuration comes back unless confirmed. */
   rollbackAfterSec: number;
   /** State directory on the host for backups. */
@@ -37,7 +42,8 @@ export function guarded(args: GuardedArgs): Op {
   const rolledBackMarker = posix.join(backupDir, '.rolled-back');
 
   const restore = joinCommands(
-    args.paths.map((p) => sh`if [ -e ${backupOf(p)} ]; then cp -a ${backupOf(p)} ${p}; else rm -f ${p}; fi`),
+    // `true` first: with no files the script must still be valid sh ("a; ; b" is not)
+    [sh`true`, ...args.paths.map((p) => sh`if [ -e ${backupOf(p)} ]; then cp -a ${backupOf(p)} ${p}; else rm -f ${p}; fi`)],
     '; ',
   );
   const backup = joinCommands(
@@ -51,7 +57,7 @@ export function guarded(args: GuardedArgs): Op {
     await ctx.run(backup);
     await ctx.run(
       sh`systemd-run --quiet --unit=${rollbackUnit} --on-active=${args.rollbackAfterSec} --timer-property=AccuracySec=1s ${script(
-        joinCommands([sh`touch ${rolledBackMarker}`, restore, args.activate], '; '),
+        joinCommands([sh`touch ${rolledBackMarker}`, restore, args.rollback ?? args.activate], '; '),
       )}`,
     );
     const armedAt = Date.now();

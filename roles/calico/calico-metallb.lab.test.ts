@@ -70,7 +70,8 @@ async function rendered(): Promise<K8sObject[]> {
   const host = inventory.hosts.get('cp1')!;
   const c = resolveRoleVars(calico as RoleUse, host, inventory) as CalicoVars;
   const m = resolveRoleVars(metallb as RoleUse, host, inventory) as MetallbVars;
-  return [...calicoResources(c, calicoModel(c, host)), ...metallbResources(m)];
+  // the lab containers' LAN interface (the one holding cp1's address) is eth0: the L2Advertisement is limited to it
+  return [...calicoResources(c, calicoModel(c, host)), ...metallbResources(m, ['eth0'])];
 }
 
 const groupOf = (o: K8sObject) => (o.apiVersion.includes('/') ? o.apiVersion.split('/')[0] : 'core');

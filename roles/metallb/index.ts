@@ -3,7 +3,9 @@ import type { Host, Inventory } from '../../src/inventory/types.js';
 import { isFirstControlPlane } from '../../src/net/control-plane.js';
 import { kubectlApply, kubectlApplyManifest, kubectlWait } from '../../src/ops/kubectl.js';
 import { vendorManifest, vendorManifestPath, type VendorManifestArgs } from '../../src/ops/vendor-manifest.js';
-import { advertisements, assertNoBgpConflict, ipAddressPools, metallbClaims, NAMESPACE } from './model.js';
+import { interfaces } from '../../src/facts/builtin.js';
+import { fromFacts } from '../../src/ops/from-facts.js';
+import { advertisements, assertNoBgpConflict, ipAddressPools, lanInterfaces, metallbClaims, NAMESPACE } from './model.js';
 import { metallbDefaults, metallbOf, metallbVars, type MetallbVars } from './vars.js';
 
 export { loadBalancerCidrs, poolCidrs } from './model.js';
@@ -42,7 +44,7 @@ export const metallb = defineRole({
     if (fromInventory) assertNoBgpConflict(fromInventory, host);
     return metallbDefaults(host, inventory);
   },
-  addressPlan: ({ vars }) => metallbClaims(vars),
+  addressPlan: ({ vars, host }) => metallbClaims(vars, host),
   tasks: ({ task }) => [
     task('metallb-native.yaml on the first control plane', ({ vars }) => vendorManifest(manifestSource(vars)), {
       when: onFirstControlPlane,
@@ -75,9 +77,12 @@ export const metallb = defineRole({
     ),
     task(
       'announce the pools',
-      ({ vars, host }) => {
+      ({ vars, host, inventory }) => {
         assertNoBgpConflict(vars, host);
-        return advertisements(vars).map((object) => kubectlApply({ kubeconfig: vars.kubeconfig, object }));
+        const ifaces = interfaces();
+        return fromFacts('announce the pools', { facts: [ifaces], read: (ctx) => ctx.fact(ifaces) }, (found) =>
+          advertisements(vars, lanInterfaces(host, inventory, found)).map((object) => kubectlApply({ kubeconfig: vars.kubeconfig, object })),
+        );
       },
       { when: onFirstControlPlane, tags: ['metallb:advertisement'] },
     ),

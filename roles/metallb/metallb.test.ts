@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { main } from '../../src/cli/main.js';
@@ -13,8 +14,10 @@ import type { StaticRoutesVars } from '../static-routes/vars.js';
 import { resolveRoleVars } from '../../src/engine/role-vars.js';
 import { loadInventory } from '../../src/inventory/index.js';
 import { loadBalancerCidrs, metallb } from './index.js';
-import { metallbClaims, poolCidrs } from './model.js';
-import { metallbVars } from './vars.js';
+import { advertisements, lanInterfaces, metallbClaims, poolCidrs } from './model.js';
+import { metallbVars, type MetallbVars } from './vars.js';
+import { site } from '../../playbooks/site.js';
+import type { IpAddress } from '../../src/facts/builtin.js';
 import { captureIo } from '../../test/support/io.js';
 
 const groups = { control_plane: ['cp1'], workers: ['w1'] };
@@ -66,6 +69,53 @@ spec:
   it('L2 options: interfaces and node selectors', () => {
     const [, l2] = renderMetallb(inv({ metallb: { pools: [{ name: 'lan', addresses: '10.0.50.0/24' }], l2_interfaces: ['eth0'], node_selector: { lb: 'yes' } } }));
     expect(l2.spec).toEqual({ ipAddressPools: ['lan'], interfaces: ['eth0'], nodeSelectors: [{ matchLabels: { lb: 'yes' } }] });
+  });
+});
+
+describe('metallb for the example inventories', () => {
+  const example = (file: string) => loadInventory([fileURLToPath(new URL(`../../${file}`, import.meta.url))]);
+  const eth = (ifname: string, local: string, prefixlen = 24): IpAddress => ({ ifname, mtu: 1500, state: 'UP', addresses: [{ family: 'inet', local, prefixlen }] });
+
+  it('home.yaml: the L2Advertisement answers ARP only on the LAN interface (the one holding the node address), not on every interface', async () => {
+    const inv = await example('inventory/home.yaml');
+    const cp1 = inv.hosts.get('cp1')!;
+    const vars = resolveRoleVars(metallb as RoleUse, cp1, inv) as MetallbVars;
+    const facts = [eth('lo', '127.0.0.1', 8), eth('enp1s0', '192.168.50.11'), eth('enp1s0.30', '10.30.0.11')];
+    const l2 = advertisements(vars, lanInterfaces(cp1, inv, facts))[0]!;
+    expect(objectYaml(l2)).toBe(`apiVersion: metallb.io/v1beta1
+kind: L2Advertisement
+metadata:
+  name: labwright-l2
+  namespace: metallb-system
+spec:
+  ipAddressPools:
+    - lan
+  interfaces:
+    - enp1s0
+`);
+    expect(advertisements({ ...vars, l2_interfaces: [] }, ['enp1s0'])[0]!.spec).toEqual({ ipAddressPools: ['lan'] });
+  });
+
+  it('seed 000: the bridge br0 that holds the node addresses, not the tenant VLAN br0.100 on it', async () => {
+    const inv = await example('inventory/examples/debvisor.yaml');
+    const node1 = inv.hosts.get('node1')!;
+    expect(lanInterfaces(node1, inv, [eth('br0', '10.10.20.10'), eth('br0.100', '10.100.0.10')])).toEqual(['br0']);
+    // the inventory names it even where the fact is of no help
+    expect(lanInterfaces(node1, inv, [])).toEqual(['br0']);
+  });
+
+  it('warns when a BGP pool lies inside the nodes\' own subnet (seed 001: 10.4.11.0-10.4.15.254 inside 10.4.0.0/20); an L2 pool there is fine', async () => {
+    const plan = async (file: string) => {
+      const io = captureIo();
+      const code = await main(site, ['-i', fileURLToPath(new URL(`../../${file}`, import.meta.url)), '--plan'], io);
+      return { code, err: io.stderr };
+    };
+    const goldentooth = await plan('inventory/examples/goldentooth.yaml');
+    expect(goldentooth.code).toBe(0);
+    expect(goldentooth.err).toContain(
+      "MetalLB pool goldentooth (10.4.11.0-10.4.15.254) is announced by BGP but lies inside the nodes' own subnet 10.4.0.0/20: other hosts of that LAN take its addresses as on-link and ARP for them",
+    );
+    expect((await plan('inventory/home.yaml')).err).not.toContain('WARNING');
   });
 });
 

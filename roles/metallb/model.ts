@@ -1,6 +1,11 @@
 import type { Host } from '../../src/inventory/types.js';
 import type { Claim } from '../../src/plan/claims.js';
+import type { IpAddress } from '../../src/facts/builtin.js';
+import type { Inventory } from '../../src/inventory/types.js';
+import { cidrsOverlap } from '../../src/net/address.js';
 import { clusterOf } from '../../src/net/cluster.js';
+import { hostAddress, interfaceHolding } from '../../src/net/host-address.js';
+import { lanOf } from '../../src/net/lan.js';
 import { v4RangeToCidrs } from '../../src/net/ip-route.js';
 import type { K8sObject } from '../../src/ops/kubectl.js';
 import { calicoVars } from '../calico/vars.js';
@@ -70,16 +75,57 @@ export function ipAddressPools(vars: MetallbVars): IPAddressPool[] {
 
 const selectors = (labels?: Record<string, string>): LabelSelector[] | undefined => (labels ? [{ matchLabels: labels }] : undefined);
 
-/** The advertisement objects: an L2Advertisement, or BGPPeers + a BGPAdvertisement, or none. */
-export function advertisements(vars: MetallbVars): (L2Advertisement | MetallbBGPPeer | BGPAdvertisement)[] {
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The link of a host's `networking` vars whose static addresses hold `ip` (a bridge br0, not its tenant VLAN br0.100). */
+function inventoryLinkHolding(host: Host, ip: string): string | undefined {
+  const networking = host.vars.networking;
+  if (!isObject(networking)) return undefined;
+  for (const section of ['interfaces', 'bridges', 'bonds', 'vlans']) {
+    const links = networking[section];
+    if (!isObject(links)) continue;
+    for (const [name, link] of Object.entries(links)) {
+      const addresses = isObject(link) && Array.isArray(link.addresses) ? link.addresses : [];
+      if (addresses.some((a) => typeof a === 'string' && a.split('/')[0] === ip)) return name;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The interfaces MetalLB L2 answers ARP on: the link holding each node's
+ * address where the inventory's `networking` vars name it, and the one holding
+ * the first control plane's address (`ip addr` fact) — so a tenant VLAN or a
+ * second NIC of a node does not answer for service IPs. (Nodes whose link the
+ * inventory does not name are assumed to use the same name as the first one.)
+ */
+export function lanInterfaces(host: Host, inventory: Inventory, ifaces: readonly IpAddress[]): string[] {
+  const cluster = clusterOf(host);
+  const nodes = [cluster.control_plane_group, cluster.worker_group].flatMap((g) => inventory.groups.get(g)?.hosts ?? []);
+  const names = [...new Set(nodes)].flatMap((n) => {
+    const h = inventory.hosts.get(n);
+    return h ? (inventoryLinkHolding(h, hostAddress(h)) ?? []) : [];
+  });
+  const own = interfaceHolding(ifaces, hostAddress(host))?.ifname;
+  return [...new Set([...(own ? [own] : []), ...names])];
+}
+
+/**
+ * The advertisement objects: an L2Advertisement (on `l2_interfaces`, else the
+ * LAN interfaces; `[]` = every interface), or BGPPeers + a BGPAdvertisement, or none.
+ */
+export function advertisements(vars: MetallbVars, lan: readonly string[] = []): (L2Advertisement | MetallbBGPPeer | BGPAdvertisement)[] {
   const pools = vars.pools.map((p) => p.name);
   const mode = advertisementOf(vars);
   if (mode === 'l2') {
+    const interfaces = vars.l2_interfaces ?? lan;
     return [{
       apiVersion: 'metallb.io/v1beta1',
       kind: 'L2Advertisement',
       metadata: meta('labwright-l2'),
-      spec: defined({ ipAddressPools: pools, interfaces: vars.l2_interfaces, nodeSelectors: selectors(vars.node_selector) }),
+      spec: defined({ ipAddressPools: pools, interfaces: interfaces.length > 0 ? [...interfaces] : undefined, nodeSelectors: selectors(vars.node_selector) }),
     }];
   }
   if (mode === 'none') return [];
@@ -114,9 +160,9 @@ export function advertisements(vars: MetallbVars): (L2Advertisement | MetallbBGP
   return [...peers, adv];
 }
 
-/** Every resource the role applies after the controller is ready, in apply order. */
-export function metallbResources(vars: MetallbVars): MetallbResource[] {
-  return [...ipAddressPools(vars), ...advertisements(vars)];
+/** Every resource the role applies after the controller is ready, in apply order (`lan`: see lanInterfaces). */
+export function metallbResources(vars: MetallbVars, lan: readonly string[] = []): MetallbResource[] {
+  return [...ipAddressPools(vars), ...advertisements(vars, lan)];
 }
 
 /**
@@ -142,10 +188,26 @@ export function loadBalancerCidrs(host: Host): string[] {
  * service network, another pool or a DHCP range, or holding a node, VIP,
  * reservation or gateway address.
  */
-export function metallbClaims(vars: Pick<MetallbVars, 'pools'>): Claim[] {
-  return vars.pools.flatMap((p) =>
+export function metallbClaims(vars: MetallbVars, host?: Host): Claim[] {
+  const claims = vars.pools.flatMap((p) =>
     p.addresses.map((range): Claim => ({ kind: 'range', by: 'metallb', range, purpose: 'loadbalancer', what: `MetalLB pool ${p.name}` })),
   );
+  const lan = host ? lanOf(host).subnet : undefined;
+  if (lan && advertisementOf(vars) !== 'l2') {
+    for (const p of vars.pools) {
+      const inside = p.addresses.filter((a) => v4RangeToCidrs(a).some((c) => cidrsOverlap(c, lan)));
+      if (inside.length === 0) continue;
+      claims.push({
+        kind: 'warning',
+        by: 'metallb',
+        text:
+          `MetalLB pool ${p.name} (${inside.join(', ')}) is announced by ${advertisementOf(vars) === 'bgp' ? 'BGP' : 'another speaker'} but lies inside the nodes' own subnet ${lan}: ` +
+          'other hosts of that LAN take its addresses as on-link and ARP for them, and nobody answers ARP for a BGP-announced address; ' +
+          'use a range outside the LAN (or L2 mode for addresses inside it)',
+      });
+    }
+  }
+  return claims;
 }
 
 /**

@@ -66,7 +66,10 @@ export const metallbVars = z.strictObject({
     .enum(['l2', 'bgp', 'none'])
     .optional()
     .describe('How the pools are announced: `l2` (ARP), `bgp` (to `bgp_peers`), `none` (MetalLB only allocates; e.g. Calico advertises them). Default: bgp when `bgp_peers` are set, else l2.'),
-  l2_interfaces: z.array(z.string().regex(/^[A-Za-z0-9._-]+$/)).optional().describe('L2 mode: announce only from these interfaces.'),
+  l2_interfaces: z
+    .array(z.string().regex(/^[A-Za-z0-9._-]+$/))
+    .optional()
+    .describe('L2 mode: answer ARP for service IPs only on these interfaces (L2Advertisement `interfaces`); default: the LAN interfaces — the link holding each node\'s address where `networking` names it, and the one holding the first control plane\'s address (`ip addr` fact); `[]` = every interface.'),
   node_selector: z.record(z.string(), z.string()).optional().describe('Only nodes with these labels announce (L2Advertisement/BGPAdvertisement nodeSelectors).'),
   bgp_peers: z.array(metallbPeerVars).default([]).describe('BGP routers (BGPPeer metallb.io/v1beta2): `{ name, my_asn, peer_asn, peer_address, peer_port?, source_address?, hold_time?, ebgp_multihop?, node_selector? }`.'),
   bgp_advertisement: z

@@ -6,7 +6,7 @@ import type { Recap, Reporter } from '../engine/events.js';
 import { playHosts, resolveAllVars, runPlays } from '../engine/runner.js';
 import { playTasks } from '../engine/play-tasks.js';
 import { ParseError, UserError } from '../errors.js';
-import { checkPlan } from '../plan/check.js';
+import { checkPlan, planWarnings } from '../plan/check.js';
 import { collectClaims } from '../plan/collect.js';
 import { formatAddressMap } from '../plan/map.js';
 import { loadInventory } from '../inventory/index.js';
@@ -79,8 +79,10 @@ export async function main(plays: readonly PlayDef[], argv: readonly string[], i
     const vars = resolveAllVars(plays, inventory, limit);
     const claims = collectClaims(plays, inventory, vars, limit);
     const problems = checkPlan(claims);
+    const warnings = planWarnings(claims);
+    if (opts.plan) io.out(formatAddressMap(claims) + '\n');
+    if (warnings.length > 0) io.err(`\nWARNING: the address plan has ${warnings.length} warning(s):\n${warnings.map((w) => `  - ${w}`).join('\n')}\n`);
     if (opts.plan) {
-      io.out(formatAddressMap(claims) + '\n');
       if (problems.length === 0) {
         io.out('\naddress plan: no conflicts\n');
         return 0;

@@ -177,6 +177,11 @@ function vrrpCollisions(claims: readonly Claim[]): string[] {
   return out;
 }
 
+/** What the plan warns about (it still runs), one sentence each, without repeats. */
+export function planWarnings(claims: readonly Claim[]): string[] {
+  return [...new Set(ofKind(claims, 'warning').map((w) => `${w.text} (${w.by})`))];
+}
+
 /** Every problem of the address plan, one human sentence each (empty = the plan is sound). */
 export function checkPlan(claims: readonly Claim[]): string[] {
   return [

@@ -36,4 +36,6 @@ export type Claim =
    * serves the Kubernetes API as a front end (haproxy) or is kube-apiserver.
    * `note` explains the choice of port in a refusal.
    */
-  | { kind: 'listen'; by: string; host: string; port: number; bind?: string; at: string[]; what: string; api?: 'frontend' | 'server'; note?: string };
+  | { kind: 'listen'; by: string; host: string; port: number; bind?: string; at: string[]; what: string; api?: 'frontend' | 'server'; note?: string }
+  /** Something that works but is likely wrong: shown by --plan and before a run, not refused. */
+  | { kind: 'warning'; by: string; text: string };

@@ -1,7 +1,7 @@
 import { interfaces } from '../../src/facts/builtin.js';
 import { defineFact } from '../../src/facts/fact.js';
 import { interfaceInSubnet } from '../../src/net/lan.js';
-import { relaySendCommand, sendFromHere, type MagicSend, type SendTool } from '../../src/net/wol.js';
+import { relaySend, sendFromHere, type MagicSend, type SendTool } from '../../src/net/wol.js';
 import { change, ok, type Op } from '../../src/ops/op.js';
 import { sh } from '../../src/shell/quote.js';
 import type { WakeTarget } from './vars.js';
@@ -38,7 +38,10 @@ export function wake(targets: readonly WakeTarget[], tool: SendTool = 'auto'): O
         targets.map((t) => ({ summary: `magic packet for ${t.name} (${t.mac}${t.password ? ', SecureOn' : ''}): ${t.packet.length} bytes to ${t.address}:${t.port} ${from}` })),
         async (c) => {
           if (local) await sendFromHere(sends);
-          else await c.run(relaySendCommand(sends, tool));
+          else {
+            const { command, stdin } = relaySend(sends, tool);
+            await c.run(command, { stdin });
+          }
         },
       );
     },

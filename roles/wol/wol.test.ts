@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import dgram from 'node:dgram';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -9,7 +9,7 @@ import { interfaces, type IpAddress } from '../../src/facts/builtin.js';
 import type { Fact } from '../../src/facts/fact.js';
 import { loadInventory } from '../../src/inventory/index.js';
 import type { Host, Inventory } from '../../src/inventory/types.js';
-import { magicPacket, parseSecureOn, relaySendCommand, sendFromHere } from '../../src/net/wol.js';
+import { magicPacket, parseSecureOn, relaySend, sendFromHere } from '../../src/net/wol.js';
 import type { Op, OpContext } from '../../src/ops/op.js';
 import { redact, secret } from '../../src/secret.js';
 import type { Command } from '../../src/shell/quote.js';
@@ -67,23 +67,38 @@ describe('sending (loopback only)', () => {
     expect(l.got[1]!.equals(b)).toBe(true);
   });
 
-  it('through the relay command (python3), quoted by sh, password masked in what is shown', async () => {
+  it('through the relay command (python3): the packets travel on stdin, the password is on no command line', async () => {
     const pw = secret('0a:0b:0c:0d:0e:0f');
     const a = magicPacket('02:00:00:00:00:03');
     const b = magicPacket('02:00:00:00:00:04', pw);
-    const cmd = relaySendCommand([{ packet: a, address: '127.0.0.1', port: l.port }, { packet: b, address: '127.0.0.1', port: l.port, secret: true }], 'python3');
-    expect(cmd.shown).toContain(a.toString('hex'));
-    expect(cmd.shown).not.toContain(b.toString('hex'));
-    expect(cmd.shown).toContain('********');
+    const { command, stdin } = relaySend([{ packet: a, address: '127.0.0.1', port: l.port }, { packet: b, address: '127.0.0.1', port: l.port, secret: true }], 'python3');
+    for (const text of [command.text, command.shown]) {
+      expect(text).not.toContain(b.toString('hex'));
+      expect(text).not.toContain('0a0b0c0d0e0f');
+      expect(text).not.toContain('\\012\\013\\014\\015\\016\\017');
+    }
     expect(redact(`sent ${b.toString('hex')}`)).toBe('sent ********');
-    await run('sh', ['-c', cmd.text]);
+    const child = run('sh', ['-c', command.text]);
+    child.child.stdin!.end(stdin);
+    await child;
     await expect.poll(() => l.got.length).toBe(2);
     expect(l.got.map((g) => g.toString('hex'))).toEqual([a.toString('hex'), b.toString('hex')]);
   });
 
-  it('the socat fallback writes exact bytes with printf octal escapes', () => {
-    const cmd = relaySendCommand([{ packet: magicPacket('02:00:00:00:00:05'), address: '10.4.15.255', port: 9 }], 'socat');
-    expect(cmd.text).toContain(`printf '${'\\377'.repeat(6)}${'\\002\\000\\000\\000\\000\\005'.repeat(16)}' | socat -u STDIN UDP-DATAGRAM:10.4.15.255:9,broadcast`);
+  it('the socat fallback writes the exact bytes (printf octal escapes from stdin); socat\'s arguments hold no packet', async () => {
+    // a FAKE socat on PATH: records its arguments and the bytes it got (no socat on the controller)
+    const dir = mkdtempSync(join(tmpdir(), 'lw-socat-'));
+    writeFileSync(join(dir, 'socat'), `#!/bin/sh\nprintf '%s\\n' "$*" >> ${dir}/argv\ncat >> ${dir}/bytes\n`);
+    chmodSync(join(dir, 'socat'), 0o755);
+    const a = magicPacket('02:00:00:00:00:05');
+    const b = magicPacket('02:00:00:00:00:06', secret('de:ad:be:ef'));
+    const { command, stdin } = relaySend([{ packet: a, address: '10.4.15.255', port: 9 }, { packet: b, address: '10.4.15.255', port: 7, secret: true }], 'socat');
+    expect(command.text).not.toMatch(/\\377|ffffffff|deadbeef/);
+    const child = run('sh', ['-c', command.text], { env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } });
+    child.child.stdin!.end(stdin);
+    await child;
+    expect(readFileSync(join(dir, 'bytes')).equals(Buffer.concat([a, b]))).toBe(true);
+    expect(readFileSync(join(dir, 'argv'), 'utf8')).toBe('-u STDIN UDP-DATAGRAM:10.4.15.255:9,broadcast\n-u STDIN UDP-DATAGRAM:10.4.15.255:7,broadcast\n');
   });
 });
 
@@ -171,6 +186,7 @@ describe('wake targets and plays', () => {
 function ctxFor(kind: 'ssh' | 'local', facts: [Fact<unknown>, unknown][]) {
   const byId = new Map(facts.map(([f, v]) => [f.id, v]));
   const commands: Command[] = [];
+  const inputs: (string | Buffer | undefined)[] = [];
   const host: Host = {
     name: kind === 'local' ? 'localhost' : 'gw1',
     vars: {},
@@ -183,13 +199,14 @@ function ctxFor(kind: 'ssh' | 'local', facts: [Fact<unknown>, unknown][]) {
       if (!byId.has(f.id)) throw new Error(`no fixture for ${f.id}`);
       return byId.get(f.id) as T;
     },
-    run: async (cmd) => {
+    run: async (cmd, opts) => {
       commands.push(cmd);
+      inputs.push(opts?.stdin);
       return { stdout: '', stderr: '', code: 0 };
     },
     reconnect: async () => {},
   };
-  return { ctx, commands, plan: (op: Op) => op.plan(ctx) };
+  return { ctx, commands, inputs, plan: (op: Op) => op.plan(ctx) };
 }
 
 const ifaces = (...addrs: [string, string, number][]): IpAddress[] =>
@@ -201,7 +218,7 @@ const target = (over: Partial<WakeTarget> = {}): WakeTarget => ({
 
 describe('wake op', () => {
   it('from a relay host: one command, check mode lists every packet', async () => {
-    const { ctx, commands, plan } = ctxFor('ssh', [[interfaces(), ifaces(['lo', '127.0.0.1', 8], ['eth0', '10.4.0.1', 20])]]);
+    const { ctx, commands, inputs, plan } = ctxFor('ssh', [[interfaces(), ifaces(['lo', '127.0.0.1', 8], ['eth0', '10.4.0.1', 20])]]);
     const p = await plan(wake([target(), target({ name: 'worker2', mac: '02:00:00:00:00:22', packet: magicPacket('02:00:00:00:00:22') })]));
     if (p.kind !== 'change') throw new Error('expected a change');
     expect(p.changes.map((c) => c.summary)).toEqual([
@@ -210,7 +227,19 @@ describe('wake op', () => {
     ]);
     await p.apply(ctx);
     expect(commands).toHaveLength(1);
-    expect(commands[0]!.text).toContain(magicPacket('02:00:00:00:00:22').toString('hex'));
+    expect(commands[0]!.text).not.toContain(magicPacket('02:00:00:00:00:22').toString('hex'));
+    expect(inputs[0]).toContain(`${magicPacket('02:00:00:00:00:22').toString('hex')} `);
+  });
+
+  it('a SecureOn password from a relay: on stdin, never in the command text the host receives', async () => {
+    const { ctx, commands, inputs, plan } = ctxFor('ssh', [[interfaces(), ifaces(['eth0', '10.4.0.1', 20])]]);
+    const pw = secret('13:57:9b:df:02:46');
+    const packet = magicPacket('02:00:00:00:00:23', pw);
+    const p = await plan(wake([target({ password: pw, packet })]));
+    if (p.kind !== 'change') throw new Error('expected a change');
+    await p.apply(ctx);
+    expect(commands.map((c) => c.text).join('\n')).not.toMatch(/13579bdf0246|\\023\\127\\233\\337\\002\\106/);
+    expect(inputs[0]).toContain(packet.toString('hex'));
   });
 
   it('refuses to send from a host that is not on the target\'s network, unless the target says it is routed', async () => {

@@ -5,8 +5,11 @@ import type { Fact } from './fact.js';
 
 /**
  * Runs many facts in ONE remote command (one round trip): each fact's command
- * runs in its own subshell, stdin from /dev/null and stderr discarded, and is
- * followed by a random marker line carrying its exit code.
+ * runs in its own subshell, stderr discarded, followed by a random marker line
+ * carrying its exit code. A fact's stdin is /dev/null, or the input it names:
+ * the inputs of all facts travel together on the batch's stdin into a 0600
+ * temp file (removed on exit), and each fact reads its own byte range of it,
+ * so no content is ever on a command line.
  */
 export async function gatherFacts(
   conn: Connection,
@@ -16,15 +19,28 @@ export async function gatherFacts(
   const out = new Map<string, unknown>();
   if (facts.length === 0) return out;
   const marker = `__labwright_fact_${randomBytes(8).toString('hex')}__`;
-  const parts = facts.map(
-    (f, i) =>
-      new Command(
-        `( ${f.command.text}\n) </dev/null 2>/dev/null; printf '\\n%s %s %s\\n' ${marker} ${i} "$?"`,
-        `( ${f.command.shown} )`,
-      ),
-  );
-  const script = joinCommands(parts, '\n');
-  const result = await conn.exec(script, { become });
+  const inputs: Buffer[] = [];
+  let offset = 0;
+  const parts = facts.map((f, i) => {
+    let source = '</dev/null';
+    let from = '';
+    if (f.stdin) {
+      const bytes = Buffer.from(f.stdin, 'utf8');
+      inputs.push(bytes);
+      from = `tail -c +${offset + 1} "$lw_in" | head -c ${bytes.length} | `; // tail -c +N counts from 1
+      source = '';
+      offset += bytes.length;
+    }
+    return new Command(
+      `${from}( ${f.command.text}\n) ${source} 2>/dev/null; printf '\\n%s %s %s\\n' ${marker} ${i} "$?"`,
+      `( ${f.command.shown} )`,
+    );
+  });
+  const stdin = Buffer.concat(inputs);
+  // mktemp makes the file 0600: the inputs may hold secrets
+  const receive = new Command(`lw_in=$(mktemp) || exit 1\ntrap 'rm -f "$lw_in"' EXIT\ncat > "$lw_in"`, 'receive the facts\' input');
+  const script = joinCommands(inputs.length > 0 ? [receive, ...parts] : parts, '\n');
+  const result = await conn.exec(script, inputs.length > 0 ? { become, stdin } : { become });
   const re = new RegExp(`\\n${marker} (\\d+) (\\d+)\\n`, 'g');
   let start = 0;
   for (const m of result.stdout.matchAll(re)) {

@@ -8,6 +8,12 @@ import type { Command } from '../shell/quote.js';
 export interface Fact<T> {
   readonly id: string;
   readonly command: Command;
+  /**
+   * What the command reads on its standard input (else /dev/null): content
+   * (rulesets, objects) that would break the command line past 128 KiB
+   * (MAX_ARG_STRLEN) or show in `ps`.
+   */
+  readonly stdin?: string;
   parse(result: Pick<ExecResult, 'stdout' | 'code'>): T;
 }
 
@@ -17,10 +23,10 @@ export interface Fact<T> {
  */
 export function defineFact<A extends unknown[], T>(
   name: string,
-  build: (...args: A) => { command: Command; parse(result: Pick<ExecResult, 'stdout' | 'code'>): T },
+  build: (...args: A) => { command: Command; stdin?: string; parse(result: Pick<ExecResult, 'stdout' | 'code'>): T },
 ): (...args: A) => Fact<T> {
   return (...args: A) => {
-    const { command, parse } = build(...args);
-    return { id: `${name}(${JSON.stringify(args)})`, command, parse };
+    const { command, stdin, parse } = build(...args);
+    return { id: `${name}(${JSON.stringify(args)})`, command, ...(stdin === undefined ? {} : { stdin }), parse };
   };
 }

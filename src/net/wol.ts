@@ -1,6 +1,6 @@
 import dgram from 'node:dgram';
-import { Secret } from '../secret.js';
-import { Command, joinCommands, sh } from '../shell/quote.js';
+import { Secret, secret } from '../secret.js';
+import { Command, sh } from '../shell/quote.js';
 import { normaliseMac } from './address.js';
 import { isIpv4 } from './host-address.js';
 
@@ -63,48 +63,60 @@ export async function sendFromHere(sends: readonly MagicSend[]): Promise<void> {
   }
 }
 
-/** Sends each datagram given as hex/address/port triples, with SO_BROADCAST; exact byte counts or an error. */
+/** Sends each datagram read from stdin as a "hex octal address port" line, with SO_BROADCAST; exact byte counts or an error. */
 const PYTHON_SENDER = `import socket, sys
-a = sys.argv[1:]
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
-for i in range(0, len(a), 3):
-    data = bytes.fromhex(a[i])
-    if s.sendto(data, (a[i + 1], int(a[i + 2]))) != len(data):
-        sys.exit("short send to %s" % a[i + 1])
+for line in sys.stdin:
+    if not line.strip():
+        continue
+    hexed, _, address, port = line.split()
+    data = bytes.fromhex(hexed)
+    if s.sendto(data, (address, int(port))) != len(data):
+        sys.exit("short send to %s" % address)
 `;
+
+/**
+ * The same for socat: each line's bytes as printf octal escapes (POSIX printf
+ * has no hex; 0xFF is not text), expanded by the shell's builtin printf from a
+ * variable, so they are in no process's arguments either.
+ */
+const SOCAT_SENDER = `while read -r hexed bytes address port; do
+  [ -n "$bytes" ] || continue
+  printf "$bytes" | socat -u STDIN "UDP-DATAGRAM:$address:$port,broadcast" || exit 1
+done`;
 
 export type SendTool = 'auto' | 'python3' | 'socat';
 
-function hexArg(s: MagicSend): string | Secret {
-  const hex = s.packet.toString('hex');
-  return s.secret ? new Secret(hex) : hex;
-}
-
-/** printf's octal escapes for exact bytes (POSIX printf; 0xFF is not text). */
-function printfBytes(s: MagicSend): string | Secret {
-  const text = [...s.packet].map((b) => `\\${b.toString(8).padStart(3, '0')}`).join('');
-  return s.secret ? new Secret(text) : text;
+/** One stdin line per datagram: hex (python3), printf octal escapes (socat), address, port. */
+function sendLine(s: MagicSend): string {
+  const hexed = s.packet.toString('hex');
+  const octal = [...s.packet].map((b) => `\\${b.toString(8).padStart(3, '0')}`).join('');
+  // a password inside: masked should either form ever reach output (a sender's error)
+  if (s.secret) [hexed, octal].forEach((form) => secret(form));
+  return `${hexed} ${octal} ${s.address} ${s.port}\n`;
 }
 
 /**
  * The command that sends the same datagrams from another host (a relay on
  * the targets' network): python3 when there, else socat (`broadcast` option);
- * `tool` forces one. A password inside a packet is shown masked.
+ * `tool` forces one. The packets (a SecureOn password among them) travel on
+ * its stdin, never on a command line, where `ps` and sudo's log would show them.
  */
-export function relaySendCommand(sends: readonly MagicSend[], tool: SendTool = 'auto'): Command {
-  const python = sh`python3 -c ${PYTHON_SENDER} ${sends.flatMap((s) => [hexArg(s), s.address, String(s.port)])}`;
-  const socat = joinCommands(
-    sends.map((s) => sh`printf ${printfBytes(s)} | socat -u STDIN ${`UDP-DATAGRAM:${s.address}:${s.port},broadcast`}`),
-    ' && ',
-  );
+export function relaySend(sends: readonly MagicSend[], tool: SendTool = 'auto'): { command: Command; stdin: string } {
+  const python = sh`python3 -c ${PYTHON_SENDER}`;
+  const socat = new Command(SOCAT_SENDER, SOCAT_SENDER);
   const missing = (what: string) => sh`{ echo ${`wake-on-lan: this host needs ${what} to send magic packets`} >&2; exit 127; }`;
+  const stdin = sends.map(sendLine).join('');
   switch (tool) {
     case 'python3':
-      return sh`if command -v python3 >/dev/null 2>&1; then ${python}; else ${missing('python3')}; fi`;
+      return { command: sh`if command -v python3 >/dev/null 2>&1; then ${python}; else ${missing('python3')}; fi`, stdin };
     case 'socat':
-      return sh`if command -v socat >/dev/null 2>&1; then ${socat}; else ${missing('socat')}; fi`;
+      return { command: sh`if command -v socat >/dev/null 2>&1; then ${socat}; else ${missing('socat')}; fi`, stdin };
     case 'auto':
-      return sh`if command -v python3 >/dev/null 2>&1; then ${python}; elif command -v socat >/dev/null 2>&1; then ${socat}; else ${missing('python3 or socat')}; fi`;
+      return {
+        command: sh`if command -v python3 >/dev/null 2>&1; then ${python}; elif command -v socat >/dev/null 2>&1; then ${socat}; else ${missing('python3 or socat')}; fi`,
+        stdin,
+      };
   }
 }

@@ -15,10 +15,13 @@ function ctxFor(diff: { code: number; output: string }, live = ''): FixtureConte
 }
 
 describe('kubectlApply', () => {
-  it('plans with kubectl diff --server-side; the object travels inside the fact command', () => {
+  it('plans with kubectl diff --server-side; the object travels on stdin, never in the command', () => {
     const f = kubectlDiff(KC, { yaml });
-    expect(f.command.text).toContain("kubectl --kubeconfig /etc/kubernetes/admin.conf diff --server-side --force-conflicts --field-manager=labwright -f - 2>&1");
-    expect(f.command.text).toContain('name: lan');
+    expect(f.command.text).toBe('kubectl --kubeconfig /etc/kubernetes/admin.conf diff --server-side --force-conflicts --field-manager=labwright -f - 2>&1');
+    expect(f.stdin).toBe(yaml);
+    const live = kubectlLive(KC, yaml);
+    expect(live.command.text).toBe('kubectl --kubeconfig /etc/kubernetes/admin.conf get -f - -o yaml --ignore-not-found');
+    expect(live.stdin).toBe(yaml);
   });
 
   it('no differences: ok, nothing run', async () => {

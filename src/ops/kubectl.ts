@@ -66,11 +66,6 @@ function sourceArgs(source: ApplySource): Command {
   return sh`-k ${source.kustomize}`;
 }
 
-/** Facts run with stdin from /dev/null: an object travels inside the command (small objects only). */
-function feed(source: ApplySource, cmd: Command): Command {
-  return 'yaml' in source ? sh`printf '%s' ${source.yaml} | ${cmd}` : cmd;
-}
-
 export interface DiffResult {
   /** kubectl diff's exit code: 0 no differences, 1 differences, >1 kubectl failed. */
   code: number;
@@ -80,13 +75,16 @@ export interface DiffResult {
 
 /** `kubectl diff --server-side` of a source against the cluster. */
 export const kubectlDiff = defineFact('kubectl-diff', (kubeconfig: string, source: ApplySource) => ({
-  command: feed(source, sh`${kubectl(kubeconfig)} diff ${APPLY_FLAGS} ${sourceArgs(source)} 2>&1`),
+  // an object on stdin, never on the command line (128 KiB limit; it may hold secrets)
+  command: sh`${kubectl(kubeconfig)} diff ${APPLY_FLAGS} ${sourceArgs(source)} 2>&1`,
+  stdin: 'yaml' in source ? source.yaml : undefined,
   parse: ({ stdout, code }): DiffResult => ({ code: code ?? -1, output: stdout }),
 }));
 
 /** The live object(s) named by a YAML source, as YAML; '' when absent or not readable (kind unknown yet). */
 export const kubectlLive = defineFact('kubectl-live', (kubeconfig: string, yaml: string) => ({
-  command: sh`printf '%s' ${yaml} | ${kubectl(kubeconfig)} get -f - -o yaml --ignore-not-found`,
+  command: sh`${kubectl(kubeconfig)} get -f - -o yaml --ignore-not-found`,
+  stdin: yaml,
   parse: ({ stdout, code }): string => (code === 0 ? stdout : ''),
 }));
 

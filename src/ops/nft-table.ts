@@ -19,7 +19,9 @@ export const nftTableListing = defineFact('nft-table', (family: NftFamily, table
  * when nft is not installed yet.
  */
 export const nftAccepts = defineFact('nft-check', (content: string) => ({
-  command: sh`if command -v nft >/dev/null 2>&1; then printf '%s' ${content} | nft -c -f - 2>&1; else exit 127; fi`,
+  // the rules on stdin: a ruleset on the command line breaks past 128 KiB and would be shown in errors
+  command: sh`if command -v nft >/dev/null 2>&1; then nft -c -f - 2>&1; else exit 127; fi`,
+  stdin: content,
   parse: ({ stdout, code }): { accepted?: boolean; output: string } => ({
     accepted: code === 127 ? undefined : code === 0,
     output: stdout.trim() ? stdout.replace(/\/dev\/stdin:/g, 'line ') : `(nft -c exited ${code} without a message)`,

@@ -1,3 +1,5 @@
+import { homedir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Secret } from '../secret.js';
 import { hostsFile, loadTree } from './fixtures/tree.js';
@@ -29,7 +31,7 @@ describe('connection settings', () => {
       address: '10.0.0.2',
       port: 2222,
       user: 'ops',
-      privateKeyFile: '~/.ssh/lab',
+      privateKeyFile: path.join(homedir(), '.ssh/lab'), // ~ expanded (see controller-path.test.ts)
       become: true,
       becomeUser: 'postgres',
       hostKeyChecking: 'strict',
@@ -48,10 +50,10 @@ describe('connection settings', () => {
       address: 'gw1.lab.example',
       port: 2200,
       user: 'ops',
-      privateKeyFile: 'keys/lab',
+      privateKeyFile: expect.stringMatching(/\/keys\/lab$/), // from the inventory's folder (see controller-path.test.ts)
       become: true,
       hostKeyChecking: 'accept-new',
-      knownHostsFile: '.lab/known_hosts',
+      knownHostsFile: expect.stringMatching(/\/\.lab\/known_hosts$/),
       connectTimeoutMs: 2500,
     });
   });
@@ -87,7 +89,7 @@ describe('connection settings', () => {
 
   it.each([
     ['ansible_ssh_timeout: 4', { connectTimeoutMs: 4000 }],
-    ['ansible_private_key_file: keys/lab', { privateKeyFile: 'keys/lab' }],
+    ['ansible_private_key_file: keys/lab', { privateKeyFile: expect.stringMatching(/^\/.*\/keys\/lab$/) }],
     ['ansible_ssh_host_key_checking: true', { hostKeyChecking: 'strict' }],
     ['ansible_become_method: sudo', { become: false }],
   ])('reads %s too', async (entry, expected) => {

@@ -2,9 +2,10 @@ import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import type { ConnectionSpec } from '../connection/types.js';
 import { Secret, secret } from '../secret.js';
+import { controllerPath } from './controller-path.js';
 import { describe } from './describe.js';
 import type { Located, VarLayer } from './merge.js';
-import { parseErrorAt } from './position.js';
+import { parseErrorAt, type Origin } from './position.js';
 import { ADDRESS, BOOLEAN, expectValue, PORT, SECONDS, TEXT, type Expectation } from './schema.js';
 
 /** A variable that sets one connection setting, and what its value must be. */
@@ -93,7 +94,11 @@ const BECOME_PASSWORD_KEYS = ['ansible_become_password', 'ansible_become_pass'];
  * precedence first, as given by hostLayers).
  */
 export function resolveConnection(name: string, layers: readonly VarLayer[]): ConnectionSpec {
-  const setting = <T>(spellings: readonly Spelling<T>[]): T | undefined => resolveSetting(layers, spellings);
+  const setting = <T>(spellings: readonly Spelling<T>[]): T | undefined => resolveSetting(layers, spellings)?.value;
+  const pathSetting = (spellings: readonly Spelling<string>[]): string | undefined => {
+    const found = resolveSetting(layers, spellings);
+    return found && controllerPath(found.value, found.origin);
+  };
   const user = setting(SETTINGS.user);
   rejectBecomePassword(layers, user);
   setting(SETTINGS.becomeMethod); // only checked: sudo is the one method
@@ -104,23 +109,24 @@ export function resolveConnection(name: string, layers: readonly VarLayer[]): Co
     address: setting(SETTINGS.address) ?? name,
     port: setting(SETTINGS.port) ?? 22,
     user,
-    privateKeyFile: setting(SETTINGS.privateKeyFile),
+    privateKeyFile: pathSetting(SETTINGS.privateKeyFile),
     password: setting(SETTINGS.password),
     become: setting(SETTINGS.become) ?? false,
     becomeUser: setting(SETTINGS.becomeUser),
     hostKeyChecking: setting(SETTINGS.hostKeyChecking) ?? 'strict',
-    knownHostsFile: setting(SETTINGS.knownHostsFile),
+    knownHostsFile: pathSetting(SETTINGS.knownHostsFile),
     connectTimeoutMs: timeoutSeconds * 1000,
     commandTimeoutMs: commandTimeoutSeconds === undefined ? undefined : commandTimeoutSeconds * 1000,
   };
 }
 
 /**
- * The checked value of one setting: that of the source with the highest
- * precedence setting any of its spellings (values it overrides are not
- * checked). A source that sets several spellings must give them equal values.
+ * The checked value of one setting, and where it was set: that of the source
+ * with the highest precedence setting any of its spellings (values it
+ * overrides are not checked). A source that sets several spellings must give
+ * them equal values.
  */
-function resolveSetting<T>(layers: readonly VarLayer[], spellings: readonly Spelling<T>[]): T | undefined {
+function resolveSetting<T>(layers: readonly VarLayer[], spellings: readonly Spelling<T>[]): { value: T; origin: Origin } | undefined {
   let winner: { key: string; located: Located; expectation: Expectation<T> } | undefined;
   for (const layer of layers) {
     const found = spellings.flatMap(([key, expectation]) => {
@@ -141,7 +147,7 @@ function resolveSetting<T>(layers: readonly VarLayer[], spellings: readonly Spel
     }
     winner = first;
   }
-  return winner && expectValue(winner.expectation, winner.located.value, winner.located.origin);
+  return winner && { value: expectValue(winner.expectation, winner.located.value, winner.located.origin), origin: winner.located.origin };
 }
 
 function rejectBecomePassword(layers: readonly VarLayer[], user: string | undefined): void {

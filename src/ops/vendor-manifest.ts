@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { sh } from '../shell/quote.js';
-import { pathExists } from '../facts/builtin.js';
+import { defineFact } from '../facts/fact.js';
 import { directory, file } from './file.js';
 import { change, ok, type Op } from './op.js';
 import { apt } from './packages.js';
@@ -19,7 +19,10 @@ import { apt } from './packages.js';
  * - `file`: a copy the user keeps next to the playbook (air-gapped hosts,
  *   pinned reviews), copied from the controller like any file.
  *
- * With `sha256`, either is verified before it goes into place.
+ * With `sha256`, either is verified before it goes into place, and a
+ * manifest fetched earlier is verified again (and fetched anew when it
+ * differs): a changed `sha256` is never taken on trust. URLs are https only,
+ * redirects included.
  */
 export interface VendorManifestArgs {
   /** File name stem, e.g. "tigera-operator". */
@@ -39,6 +42,12 @@ const MAX_SHOWN_BYTES = 64 * 1024;
 function sha256(s: string | Buffer): string {
   return createHash('sha256').update(s).digest('hex');
 }
+
+/** The sha256 of a file on the host, or undefined when it is not there. */
+export const fileSha256 = defineFact('sha256', (path: string) => ({
+  command: sh`if [ -f ${path} ]; then sha256sum < ${path} | cut -d' ' -f1; fi`,
+  parse: ({ stdout }): string | undefined => stdout.trim() || undefined,
+}));
 
 /** Where the manifest lands on the host. */
 export function vendorManifestPath(args: VendorManifestArgs): string {
@@ -62,22 +71,30 @@ export function vendorManifest(args: VendorManifestArgs): Op[] {
     }
     return [dir, hideBigDiff(file({ path: dest, content, mode: '0644' }))];
   }
+  if (new URL(args.url).protocol !== 'https:') {
+    throw new Error(`${args.url}: a manifest is fetched over https only (or set its file on the controller)`);
+  }
   const verify = args.sha256 ? sh`echo ${`${args.sha256}  `}"$tmp" | sha256sum -c --quiet - || { echo ${`${args.url}: sha256 differs from ${args.sha256}`} >&2; exit 1; }` : sh`:`;
   const fetch = sh`set -e
 tmp=$(mktemp ${`${dest}.XXXXXX`})
 trap 'rm -f "$tmp"' EXIT
-curl -fsSL --retry 3 --connect-timeout 20 -o "$tmp" ${args.url}
+curl -fsSL --proto =https --proto-redir =https --retry 3 --connect-timeout 20 -o "$tmp" ${args.url}
 ${verify}
 chmod 0644 "$tmp"
 mv -f "$tmp" ${dest}
 trap - EXIT`;
-  const there = pathExists(dest);
+  const there = fileSha256(dest);
   const download: Op = {
     label: `fetch ${args.url}`,
     facts: [there],
     async plan(ctx) {
-      if (await ctx.fact(there)) return ok(`${dest} was fetched already`);
-      return change({ summary: `fetch ${args.url} → ${dest} on the host${args.sha256 ? ' (sha256 checked)' : ''}` }, async (c) => {
+      const found = await ctx.fact(there);
+      const checked = args.sha256 ? ' (sha256 checked)' : '';
+      if (found !== undefined && (!args.sha256 || found === args.sha256)) return ok(`${dest} was fetched already${checked}`);
+      const summary = found === undefined
+        ? `fetch ${args.url} → ${dest} on the host${checked}`
+        : `fetch ${args.url} → ${dest} again: its sha256 is ${found}, expected ${args.sha256}`;
+      return change({ summary }, async (c) => {
         await c.run(fetch);
       });
     },

@@ -3,6 +3,7 @@ import { posix } from 'node:path';
 import type { ExecOptions } from '../connection/types.js';
 import { UnreachableError } from '../errors.js';
 import { Command, joinCommands, sh } from '../shell/quote.js';
+import { BOOT_ROLLBACK_UNIT, BOOT_SCRIPT, installBootRollback, UNCONFIRMED } from './boot-rollback.js';
 import { combinePlans, type Op, type OpContext, type Plan } from './op.js';
 
 export interface GuardedArgs {
@@ -36,18 +37,32 @@ export function guarded(args: GuardedArgs): Op {
   const id = createHash('sha256').update(args.label).digest('hex').slice(0, 10);
   const rollbackUnit = `labwright-rollback-${id}`;
   const activateUnit = `labwright-activate-${id}`;
-  const backupDir = posix.join(args.stateDir ?? '/var/lib/labwright', 'rollback', id);
+  const stateDir = args.stateDir ?? '/var/lib/labwright';
+  const backupDir = posix.join(stateDir, 'rollback', id);
   const backupOf = (p: string) => posix.join(backupDir, p.replace(/\//g, '%'));
-  /** Written first by the rollback, so a confirmation that only got through because of it is not taken for success. */
+  /** Written first by the rollback ("timer" or "boot"), so a confirmation that only got through because of it is not taken for success. */
   const rolledBackMarker = posix.join(backupDir, '.rolled-back');
+  /** There from before the first file is written until the change is confirmed or rolled back: a boot finding it rolls back. */
+  const unconfirmed = posix.join(backupDir, UNCONFIRMED);
 
   const restore = joinCommands(
     // `true` first: with no files the script must still be valid sh ("a; ; b" is not)
     [sh`true`, ...args.paths.map((p) => sh`if [ -e ${backupOf(p)} ]; then cp -a ${backupOf(p)} ${p}; else rm -f ${p}; fi`)],
     '; ',
   );
+  // at boot nothing is up yet: putting the files back is enough (Netplan's generator has already run, so generate again)
+  const bootRollback = joinCommands(
+    [sh`printf boot > ${rolledBackMarker}`, restore, ...(args.paths.some((p) => p.startsWith('/etc/netplan/')) ? [sh`netplan generate`] : []), sh`rm -f ${unconfirmed}`],
+    '; ',
+  );
   const backup = joinCommands(
-    [sh`rm -rf ${backupDir} && mkdir -p ${backupDir}`, ...args.paths.map((p) => sh`if [ -e ${p} ]; then cp -a ${p} ${backupOf(p)}; fi`)],
+    [
+      installBootRollback(stateDir),
+      sh`rm -rf ${backupDir} && mkdir -p ${backupDir}`,
+      ...args.paths.map((p) => sh`if [ -e ${p} ]; then cp -a ${p} ${backupOf(p)}; fi`),
+      sh`printf '%s\n' ${bootRollback.text} > ${posix.join(backupDir, BOOT_SCRIPT)}`,
+      sh`date +%s > ${unconfirmed}`,
+    ],
     ' && ',
   );
   const script = (cmd: Command) => sh`sh -c ${cmd.text}`;
@@ -57,12 +72,17 @@ export function guarded(args: GuardedArgs): Op {
     await ctx.run(backup);
     await ctx.run(
       sh`systemd-run --quiet --unit=${rollbackUnit} --on-active=${args.rollbackAfterSec} --timer-property=AccuracySec=1s ${script(
-        joinCommands([sh`touch ${rolledBackMarker}`, restore, args.rollback ?? args.activate], '; '),
+        joinCommands([sh`printf timer > ${rolledBackMarker}`, restore, sh`rm -f ${unconfirmed}`, args.rollback ?? args.activate], '; '),
       )}`,
     );
     const armedAt = Date.now();
-    const disarm = sh`systemctl stop ${`${rollbackUnit}.timer`}; systemctl reset-failed ${rollbackUnit} 2>/dev/null; true`;
-    const rolledBack = async () => (await ctx.run(sh`if [ -e ${rolledBackMarker} ]; then echo yes; else echo no; fi`)).stdout.trim() === 'yes';
+    const disarm = sh`systemctl stop ${`${rollbackUnit}.timer`}; systemctl reset-failed ${rollbackUnit} 2>/dev/null; rm -f ${unconfirmed}; true`;
+    /** What rolled the change back: the timer, the boot unit, or nothing. */
+    const rolledBack = async () => {
+      const by = (await ctx.run(sh`cat ${rolledBackMarker} 2>/dev/null || echo no`)).stdout.trim();
+      return by === 'no' ? undefined : by;
+    };
+    const byBoot = `the host restarted before the change was confirmed: ${BOOT_ROLLBACK_UNIT} put the previous configuration back at boot`;
     if (staged.kind !== 'ok') {
       try {
         await staged.apply(ctx);
@@ -103,7 +123,9 @@ export function guarded(args: GuardedArgs): Op {
           throw new Error(`activating the new configuration failed (rolled back): ${args.activate.shown}\n${log.stdout.trim()}`);
         }
         await ctx.run(disarm);
-        if (await rolledBack()) {
+        const by = await rolledBack();
+        if (by === 'boot') throw new Error(`${byBoot}; rolled back, the previous configuration is live again`);
+        if (by) {
           throw new Error(
             `the new connection got through only after ${rollbackUnit}.timer had fired: rolled back, the previous configuration is live again`,
           );
@@ -122,7 +144,9 @@ export function guarded(args: GuardedArgs): Op {
     while (Date.now() < giveUpAt) {
       try {
         await ctx.reconnect();
-        if (await rolledBack()) {
+        const by = await rolledBack();
+        if (by === 'boot') throw new Error(`${failure}: ${byBoot}; rolled back, the previous configuration is live again and the host answers over a new connection`);
+        if (by) {
           throw new Error(`${failure}: rolled back by ${rollbackUnit}.timer, the previous configuration is live again and the host answers over a new connection`);
         }
         await new Promise((r) => setTimeout(r, 1000));

@@ -133,7 +133,8 @@ export function nftOwnedTable(args: NftOwnedTableArgs): Op {
       file({ path: args.path, content: args.content, owner: 'root', group: 'root', mode: '0644', validate: (tmp) => sh`nft -c -f ${tmp}` }),
       liveTableMatchesRecord(args),
     ],
-    paths: [args.path],
+    // the record too: a rollback at boot (no activation then) must leave it matching the file put back
+    paths: [args.path, nftOwnedTablePaths(args).record],
     activate: nftActivateCommand(args),
     rollbackAfterSec: args.rollbackAfterSec,
     stateDir: args.stateDir,

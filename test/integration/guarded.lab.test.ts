@@ -1,0 +1,92 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main, play } from '../../src/index.js';
+import { firewall } from '../../roles/firewall/index.js';
+import { startLab, type Lab, type LabHost } from '../lab/index.js';
+import { captureIo } from '../support/io.js';
+import { shOn, shResult } from '../support/lab-shell.js';
+import { sshAnswers } from '../support/lab-ssh.js';
+
+/**
+ * Guarded changes under hostile timing, on one lab host `g` with the firewall
+ * role (its rules file is what a guarded change writes and what the host
+ * loads at boot). The "bad" change is a rule dropping the controller's SSH
+ * (the lab gateway, port 22); every packet goes to lab addresses only.
+ */
+const run = promisify(execFile);
+const LAB = `gd-${process.pid}`;
+const RULES = '/etc/nftables.d/labwright.nft';
+
+let lab: Lab;
+let g: LabHost;
+
+const baseline = () => ({ custom_rules: [] as object[] });
+const lockOut = () => ({ custom_rules: [{ proto: 'tcp', ports: [22], saddr: [lab.network.gateway], action: 'drop', comment: 'locks the controller out' }] });
+
+/** Runs the firewall role on g through the CLI entry; resolves with exit code and output. */
+async function apply(firewallVars: Record<string, unknown>, rollbackAfterSec: number, extra: Record<string, unknown> = {}) {
+  const io = captureIo();
+  const plays = [play({ name: 'firewall', hosts: 'g', roles: [firewall.with({ rollback_after_sec: rollbackAfterSec })] })];
+  const code = await main(plays, ['-i', lab.inventoryPath, '-e', JSON.stringify({ firewall: firewallVars, ...extra })], io);
+  return { code, out: io.stdout + io.stderr };
+}
+
+async function until(what: string, check: () => Promise<boolean>, seconds: number): Promise<void> {
+  for (let i = 0; i < seconds * 2; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** The bad rule is loaded (the change is live, inside its confirmation window). */
+const badRuleLive = async () => (await shResult(g, 'nft list table inet labwright 2>/dev/null')).output.includes('locks the controller out');
+const unconfirmedMarkers = () => shOn(g, 'ls /var/lib/labwright/rollback/*/.unconfirmed 2>/dev/null || true');
+const strip = (table: string) => table.replace(/ # handle \d+/g, '');
+const ourTable = async () => strip(await shOn(g, 'nft -a list table inet labwright'));
+
+async function restartHost(h: LabHost): Promise<void> {
+  await run('docker', ['restart', '-t', '5', h.containerId], { timeout: 60_000 });
+  let state = '';
+  for (let i = 0; i < 60 && !/^(running|degraded)$/.test(state); i++) {
+    await new Promise((r) => setTimeout(r, 1000));
+    state = (await h.exec(['systemctl', 'is-system-running'])).output.trim();
+  }
+  expect(state).toMatch(/^(running|degraded)$/);
+}
+
+describe('guarded changes on a lab host', () => {
+  beforeAll(async () => {
+    lab = await startLab({ name: LAB, hosts: [{ name: 'g', groups: ['outsiders'] }] });
+    g = lab.host('g');
+    const first = await apply(baseline(), 20);
+    expect(first.code, first.out).toBe(0);
+  });
+  afterAll(async () => {
+    await lab?.stop();
+  });
+
+  it('a restart inside the confirmation window boots with the previous rules: labwright-rollback.service rolls the unconfirmed change back before the network', async () => {
+    const [fileBefore, tableBefore] = [await shOn(g, `cat ${RULES}`), await ourTable()];
+    // a window far longer than the test: only the boot can have rolled it back
+    const pending = apply(lockOut(), 300);
+    await until('the bad rules to be live', badRuleLive, 60);
+    await restartHost(g);
+
+    expect(await shOn(g, `cat ${RULES}`)).toBe(fileBefore);
+    expect(await ourTable()).toBe(tableBefore);
+    expect(await sshAnswers(lab, g)).toBe(true);
+    expect(await unconfirmedMarkers()).toBe('');
+    expect(await shOn(g, 'journalctl -b -u labwright-rollback.service -o cat --no-pager')).toMatch(/was not confirmed before the restart: rolling it back/);
+
+    const { code, out } = await pending;
+    console.log(out.split('\n').filter((l) => /restarted|rolled back/.test(l)).join('\n'));
+    expect(code, out).toBe(2);
+    expect(out).toContain('the host restarted before the change was confirmed: labwright-rollback.service put the previous configuration back at boot');
+    // at rest again
+    const again = await apply(baseline(), 20);
+    expect(again.code, again.out).toBe(0);
+    expect(again.out, again.out).toMatch(/g\s+: ok=\d+\s+changed=0/);
+  }, 300_000);
+});

@@ -25,7 +25,7 @@ class PlayView {
   render() {
     if (!this.#wrapper) return;
     const { ok, changed, failed, skipped } = this.counts;
-    this.#wrapper.title = `${redact(this.title)}: ok=${ok} changed=${changed} failed=${failed} skipped=${skipped}`;
+    this.#wrapper.title = `${this.title}: ok=${ok} changed=${changed} failed=${failed} skipped=${skipped}`;
     this.#wrapper.output = redact([this.task, ...this.hosts.values()].join('\n'));
   }
 
@@ -53,7 +53,7 @@ export class LiveReporter implements Reporter {
   event(e: RunEvent): void {
     switch (e.type) {
       case 'play:start': {
-        const view = new PlayView(`PLAY [${e.play}]${e.check ? ' (check mode)' : ''} on ${e.hosts.length} host(s)`);
+        const view = new PlayView(`PLAY [${redact(e.play)}]${e.check ? ' (check mode)' : ''} on ${e.hosts.length} host(s)`);
         this.#view = view;
         this.#rendered = this.#rendered.then(() => this.show(view));
         break;

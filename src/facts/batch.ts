@@ -22,17 +22,17 @@ export async function gatherFacts(
   const inputs: Buffer[] = [];
   let offset = 0;
   const parts = facts.map((f, i) => {
-    let source = '</dev/null';
-    let from = '';
+    let input = '';
+    let nothing = ' </dev/null';
     if (f.stdin) {
       const bytes = Buffer.from(f.stdin, 'utf8');
       inputs.push(bytes);
-      from = `tail -c +${offset + 1} "$lw_in" | head -c ${bytes.length} | `; // tail -c +N counts from 1
-      source = '';
+      input = `tail -c +${offset + 1} "$lw_in" | head -c ${bytes.length} | `; // tail -c +N counts from 1
+      nothing = '';
       offset += bytes.length;
     }
     return new Command(
-      `${from}( ${f.command.text}\n) ${source} 2>/dev/null; printf '\\n%s %s %s\\n' ${marker} ${i} "$?"`,
+      `${input}( ${f.command.text}\n)${nothing} 2>/dev/null; printf '\\n%s %s %s\\n' ${marker} ${i} "$?"`,
       `( ${f.command.shown} )`,
     );
   });

@@ -4,20 +4,23 @@ import { startLab, type Lab, type LabHost } from '../../test/lab/index.js';
 import { haproxy, renderHaproxyConfig } from './index.js';
 import { haproxyModel } from './model.js';
 import { haproxyVars } from './vars.js';
-import { expectNoChanges, hostFingerprint, mainProcess, putFile, runPlays, startAnswerServer, tcpRead, waitFor } from './lab-support.js';
+import { expectNoChanges, hostFingerprint, mainProcess, putFile, runPlays, startAnswerServer, startReadyzServer, tcpRead, waitFor } from './lab-support.js';
 import { shOn } from '../../test/support/lab-shell.js';
 
 /**
  * One haproxy host (lb) in front of two fake API servers (cp1, cp2: socat
- * answering with their name on 6443), driven through the real CLI; traffic
- * from the controller to the lab containers only.
+ * answering with their name on 6443; an HTTPS /readyz stand-in on 16443),
+ * driven through the real CLI; traffic from the controller to the lab
+ * containers only.
  */
 let lab: Lab;
 let lb: LabHost;
 const API = 6443;
 
-const run = (flags: string[] = [], params: Parameters<typeof haproxy.with>[0] = {}) =>
-  runPlays(lab, [play({ name: 'load balancer', hosts: 'lb', roles: [haproxy.with(params)] })], flags);
+type Params = Parameters<typeof haproxy.with>[0];
+/** The socat stand-ins answer TCP only: these runs use seed 001's TCP checks (the readyz default has its own test below). */
+const run = (flags: string[] = [], params: Params = {}) =>
+  runPlays(lab, [play({ name: 'load balancer', hosts: 'lb', roles: [haproxy.with({ ...params, api: { health_check: 'tcp', ...(params.api ?? {}) } })] })], flags);
 
 /** Server states of a backend from the admin socket: { cp1: 'UP', cp2: 'DOWN' }. */
 async function serverStates(backend: string): Promise<Record<string, string>> {
@@ -180,5 +183,55 @@ describe('haproxy on lab hosts', () => {
       expect(exitCode, `${name}: ${output}`).toBe(0);
       expect(output, name).not.toMatch(/WARNING|ALERT/);
     }
+  });
+  it('logs reach the journal on a Debian without rsyslog (stdout, no /dev/log inside the chroot)', async () => {
+    expect((await lb.exec(['test', '-e', '/usr/sbin/rsyslogd'])).exitCode).not.toBe(0);
+    // clients that send something, as every API client does (`option dontlognull` leaves out connections that send nothing)
+    for (let i = 0; i < 3; i++) await shOn(lb, "printf 'hello\\n' | nc -N -w 2 127.0.0.1 6443");
+    const { value: lines } = await waitFor('a k8s-api log line in the journal', async () => {
+      const out = await shOn(lb, 'journalctl -u haproxy --no-pager -o cat | grep " k8s-api k8s-api/" || true');
+      return out.trim() ? out.trim().split('\n') : undefined;
+    }, 15_000);
+    expect(lines.at(-1)).toMatch(/ k8s-api k8s-api\/cp[12] /);
+  });
+
+  it('stats/metrics listen on the management address only, not on every address', async () => {
+    const listeners = await shOn(lb, "ss -ltnH 'sport = :8405' | awk '{print $4}'");
+    expect(listeners.trim().split('\n')).toEqual([`${lb.ip}:8405`]);
+  });
+
+  it('default readyz check over TLS: an apiserver that accepts connections but is not ready gets no traffic', async () => {
+    const READYZ = 16443;
+    await Promise.all(['cp1', 'cp2'].map((name) => startReadyzServer(lab.host(name), 'readyz-standin', READYZ)));
+    const plays = [play({ name: 'load balancer', hosts: 'lb', roles: [haproxy.with({ api: { backend_port: READYZ } })] })];
+    const { code, out } = await runPlays(lab, plays);
+    expect(code, out).toBe(0);
+    expect(await shOn(lb, 'cat /etc/haproxy/haproxy.cfg')).toContain('    option httpchk GET /readyz\n');
+    await waitFor('both readyz backends UP', async () => {
+      const st = await serverStates('k8s-api');
+      return st.cp1 === 'UP' && st.cp2 === 'UP' ? st : undefined;
+    }, 30_000);
+    const cp2 = lab.host('cp2');
+    await shOn(cp2, 'touch /run/readyz-standin.notready');
+    await waitFor('cp2 DOWN (not ready)', async () => ((await serverStates('k8s-api')).cp2?.startsWith('DOWN') ? true : undefined), 30_000);
+    // the port still accepts connections: a TCP check would have kept it
+    expect((await cp2.exec(['curl', '-sk', '-o', '/dev/null', '-w', '%{http_code}', `https://127.0.0.1:${READYZ}/readyz`])).output.trim()).toBe('500');
+    for (let i = 0; i < 4; i++) expect((await shOn(lb, 'curl -sfk --max-time 2 https://127.0.0.1:6443/readyz')).trim()).toBe('ok');
+    await shOn(cp2, 'rm -f /run/readyz-standin.notready');
+    await waitFor('cp2 UP again', async () => ((await serverStates('k8s-api')).cp2 === 'UP' ? true : undefined), 30_000);
+  });
+
+  it('on a control plane, haproxy and kube-apiserver (a process on 6443) both run: the API front end takes 8443', async () => {
+    const cp1 = lab.host('cp1');
+    expect((await shOn(cp1, "ss -ltnH 'sport = :6443' | wc -l")).trim()).not.toBe('0'); // the stand-in apiserver
+    const { code, out } = await runPlays(lab, [play({ name: 'load balancer on a control plane', hosts: 'cp1', roles: [haproxy] })]);
+    expect(code, out).toBe(0);
+    expect((await shOn(cp1, 'systemctl is-active haproxy')).trim()).toBe('active');
+    expect(await shOn(cp1, 'cat /etc/haproxy/haproxy.cfg')).toContain('frontend k8s-api\n    bind :8443\n');
+    // ss shows the owner of root's sockets only (no CAP_SYS_PTRACE in the container): socat's; haproxy's through its admin socket
+    expect(await shOn(cp1, "ss -ltnpH 'sport = :6443'")).toMatch(/:6443 .*socat/);
+    expect(await shOn(cp1, "ss -ltnH 'sport = :8443'")).toMatch(/:8443 /);
+    expect(await shOn(cp1, "echo 'show stat' | socat stdio UNIX-CONNECT:/run/haproxy/admin.sock | cut -d, -f1,2,18 | grep '^k8s-api,FRONTEND'")).toMatch(/^k8s-api,FRONTEND,OPEN/m);
+    expect(await tcpRead(cp1.ip, API)).toBe('cp1');
   });
 });

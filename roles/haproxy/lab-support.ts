@@ -72,3 +72,37 @@ export function expectNoChanges(out: string, hosts: string[]): void {
 export async function putFile(host: LabHost, path: string, content: string): Promise<void> {
   await shOn(host, `echo ${Buffer.from(content).toString('base64')} | base64 -d > ${path}`);
 }
+
+/**
+ * A stand-in kube-apiserver health endpoint in a container: HTTPS (a
+ * throwaway self-signed certificate) on `port`, `GET /readyz` answering 200
+ * "ok", or 500 while /run/<unit>.notready exists (an apiserver that accepts
+ * connections but is not ready). python3 and openssl of the lab image.
+ */
+export async function startReadyzServer(host: LabHost, unit: string, port: number): Promise<void> {
+  const script = [
+    'import http.server, os, ssl, sys',
+    'class H(http.server.BaseHTTPRequestHandler):',
+    '    def do_GET(self):',
+    `        ok = self.path == "/readyz" and not os.path.exists("/run/${unit}.notready")`,
+    '        body = b"ok" if ok else b"not ready"',
+    '        self.send_response(200 if ok else 500)',
+    '        self.send_header("Content-Length", str(len(body)))',
+    '        self.end_headers()',
+    '        self.wfile.write(body)',
+    '    def log_message(self, *args):',
+    '        pass',
+    `s = http.server.ThreadingHTTPServer(("", ${port}), H)`,
+    'c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)',
+    `c.load_cert_chain("/run/${unit}.crt", "/run/${unit}.key")`,
+    's.socket = c.wrap_socket(s.socket, server_side=True)',
+    's.serve_forever()',
+  ].join('\n');
+  await putFile(host, `/run/${unit}.py`, script + '\n');
+  await shOn(
+    host,
+    `test -s /run/${unit}.crt || openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=${unit} -keyout /run/${unit}.key -out /run/${unit}.crt 2>/dev/null; ` +
+      `systemctl stop ${unit} 2>/dev/null; systemctl reset-failed ${unit} 2>/dev/null; systemd-run --unit=${unit} python3 /run/${unit}.py`,
+  );
+  await waitFor(`${unit} on ${host.name}:${port}`, async () => ((await host.exec(['curl', '-sfk', '--max-time', '2', `https://127.0.0.1:${port}/readyz`])).exitCode === 0 ? true : undefined), 15_000);
+}

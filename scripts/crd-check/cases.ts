@@ -35,7 +35,7 @@ export function clusterInventory(spec: InventorySpec): Inventory {
       return [name, host];
     }),
   );
-  const groups = new Map(Object.entries({ ...spec.groups, all: names }).map(([name, members]) => [name, { name, children: [], hosts: members, vars: {} }]));
+  const groups = new Map(Object.entries({ ...spec.groups, all: names }).map(([name, members]) => [name, { name, children: [], hosts: members, ownHosts: members, vars: {} }]));
   return {
     sources: ['(in memory)'],
     hosts,

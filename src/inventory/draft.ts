@@ -21,7 +21,8 @@ export interface InventoryDraft {
 
 export function newDraft(): InventoryDraft {
   const draft: InventoryDraft = { groups: new Map(), hosts: new Map() };
-  draftGroup(draft, 'all');
+  // As Ansible's InventoryData: `ungrouped` is the first child of `all`.
+  draftGroup(draft, 'all').children.set('ungrouped', undefined);
   draftGroup(draft, 'ungrouped');
   return draft;
 }

@@ -10,8 +10,10 @@ export interface GroupGraph {
 }
 
 /**
- * Adds Ansible's implicit structure: groups without a parent are children of
- * `all`, and hosts in no group but `all` (or `ungrouped`) are in `ungrouped`.
+ * Adds Ansible's implicit structure (InventoryData.reconcile_inventory):
+ * groups without a parent are children of `all`, after its written children;
+ * hosts in no group but `all` (or `ungrouped`) are in `ungrouped`: those
+ * written there first, in file order, then the others in inventory order.
  */
 export function addImplicitGroups(draft: InventoryDraft): void {
   const groups = [...draft.groups.values()];
@@ -27,7 +29,7 @@ export function addImplicitGroups(draft: InventoryDraft): void {
     groups.filter(({ name }) => name !== 'all' && name !== 'ungrouped').flatMap((group) => [...group.hosts]),
   );
   const ungrouped = draft.groups.get('ungrouped')!;
-  ungrouped.hosts.clear();
+  for (const host of ungrouped.hosts) if (grouped.has(host)) ungrouped.hosts.delete(host);
   for (const host of draft.hosts.keys()) if (!grouped.has(host)) ungrouped.hosts.add(host);
 }
 

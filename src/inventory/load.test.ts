@@ -27,7 +27,7 @@ describe('loadInventory: a realistic homelab inventory', () => {
   it('adds the implicit all and ungrouped groups', async () => {
     const { groups } = await loadInventory([homelab]);
     expect(groups.get('all')?.hosts).toEqual(['nas', 'gw1', 'gw2', 'cp1', 'worker1', 'worker2']);
-    expect(groups.get('all')?.children).toEqual(['gateways', 'k8s', 'monitoring', 'ungrouped']);
+    expect(groups.get('all')?.children).toEqual(['ungrouped', 'gateways', 'k8s', 'monitoring']); // Ansible's order
     expect(groups.get('ungrouped')?.hosts).toEqual(['nas']);
   });
 

@@ -53,6 +53,7 @@ export async function loadInventory(paths: string[], opts: LoadOptions = {}): Pr
         name: group.name,
         children: [...group.children.keys()],
         hosts: [...hosts.values()].filter((host) => host.groups.includes(group.name)).map((host) => host.name),
+        ownHosts: [...group.hosts],
         vars: plainVars(ownGroupVars(group.name, sources)),
       },
     ]),

@@ -24,6 +24,8 @@ export interface Group {
   readonly children: readonly string[];
   /** Hosts in this group or any of its descendants, in inventory order. */
   readonly hosts: readonly string[];
+  /** Hosts written directly in this group, in the order they were added (Ansible's `group.hosts`). */
+  readonly ownHosts: readonly string[];
   /** The group's own merged vars (inventory + group_vars/). */
   readonly vars: Vars;
 }

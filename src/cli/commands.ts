@@ -1,0 +1,15 @@
+import type { Io } from './main.js';
+
+/** A `labwright <name> …` subcommand: runs with the arguments after its name, resolves with the exit code (errors: throw UserError). */
+export type Subcommand = (argv: readonly string[], io: Io) => Promise<number>;
+
+/**
+ * The subcommand table. A new subcommand (run, exec, plan, init, vault) is one
+ * entry here and one module, loaded only when it is the one asked for.
+ */
+export const SUBCOMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<Subcommand> }>> = {
+  inventory: {
+    summary: 'show the inventory as ansible-inventory does (--list JSON, --graph, --host NAME)',
+    load: async () => (await import('./inventory-command.js')).inventoryCommand,
+  },
+};

@@ -214,6 +214,11 @@ describe('firewall ruleset', () => {
     expect(gw1.join('\n')).not.toContain('dport { 80, 443 }');
     expect(gw1).toContain('ip saddr @cluster_nodes_v4 tcp dport 8405 accept comment "haproxy stats and metrics"');
     expect(gw1).not.toContain('tcp dport 8405 accept comment "haproxy stats and metrics"');
+    // a load balancer on a control plane serves the API on 8443 (kube-apiserver holds 6443): the gateway profile opens that port
+    const dir = mkdtempSync(join(tmpdir(), 'lw-firewall-cplb-'));
+    writeFileSync(join(dir, 'inv.yaml'), 'all:\n  children:\n    control_plane: { hosts: { cp1: { ansible_host: 10.0.0.11 } } }\n    load_balancers: { children: { control_plane: } }\n    gateways: { children: { control_plane: } }\n');
+    const cplb = await loadInventory([join(dir, 'inv.yaml')]);
+    expect(chainRules(rulesOf(cplb, 'cp1'))).toContain('tcp dport 8443 accept comment "Kubernetes API load balancer"');
     // seed 003 passes ingress through its gateways
     const dmz = await example('inventory/examples/dmz-gateways.yaml');
     expect(chainRules(rulesOf(dmz, 'gateway1'))).toContain('tcp dport { 80, 443 } accept comment "ingress HTTP and HTTPS"');

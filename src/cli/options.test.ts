@@ -24,7 +24,7 @@ describe('command-line options', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'lw-ev-')), 'vars.yaml');
     writeFileSync(file, 'keepalived:\n  vip: 10.0.0.10\n');
     expect(parseExtraVars(`@${file}`)).toEqual({ keepalived: { vip: '10.0.0.10' } });
-    expect(() => parseExtraVars('@/nonexistent.yaml')).toThrow(/cannot read \/nonexistent.yaml/);
+    expect(() => parseExtraVars('@/nonexistent.yaml')).toThrow('-e @/nonexistent.yaml: /nonexistent.yaml: cannot read: file not found');
     expect(() => parseExtraVars('not a pair')).toThrow(/expected key=value pairs/);
   });
 });

@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import YAML from 'yaml';
 import { z } from 'zod';
-import { OptionsError } from '../errors.js';
+import { OptionsError, ParseError } from '../errors.js';
+import { readVars, rootEntry } from '../inventory/nodes.js';
+import { parseYaml, readYamlSourceSync, type YamlSource } from '../inventory/yaml.js';
 import { parseTagList } from '../engine/tags.js';
 
 export const USAGE = `usage: npx tsx playbooks/PLAYBOOK.ts -i INVENTORY [options]
@@ -43,25 +44,15 @@ const optionsSchema = z.object({
 
 export type CliOptions = z.infer<typeof optionsSchema>;
 
-/** `-e` value → vars: `@file.yaml`, a YAML/JSON object, or `k=v k2=v2` (values typed as YAML scalars). */
+/**
+ * `-e` value → vars: `@file.yaml`, a YAML/JSON object, or `k=v k2=v2` (values
+ * typed as YAML scalars). Files and objects are read like the inventory
+ * (YAML 1.1, `!secret` stays a Secret, strict UTF-8, no alias bombs); any
+ * mistake is an OptionsError naming where it is.
+ */
 export function parseExtraVars(value: string): Record<string, unknown> {
-  if (value.startsWith('@')) {
-    const file = value.slice(1);
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      throw new OptionsError(`-e ${value}: cannot read ${file}`);
-    }
-    const data = YAML.parse(text);
-    if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new OptionsError(`-e ${value}: ${file} must hold a mapping of variables`);
-    return data as Record<string, unknown>;
-  }
-  if (value.trim().startsWith('{')) {
-    const data = YAML.parse(value);
-    if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new OptionsError(`-e ${value}: expected a mapping`);
-    return data as Record<string, unknown>;
-  }
+  if (value.startsWith('@')) return asOption(value, () => mappingOf(readYamlSourceSync(value.slice(1))));
+  if (value.trim().startsWith('{')) return asOption(value, () => mappingOf(parseYaml(`-e ${JSON.stringify(value)}`, value)));
   const out: Record<string, unknown> = {};
   const re = /([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|'[^']*'|\S*)/gy;
   const text = value.trim();
@@ -71,11 +62,34 @@ export function parseExtraVars(value: string): Record<string, unknown> {
     const m = re.exec(text);
     if (!m) throw new OptionsError(`-e ${JSON.stringify(value)}: expected key=value pairs, @file.yaml or a {…} mapping`);
     const raw = m[2];
-    out[m[1]] = /^["']/.test(raw) ? raw.slice(1, -1) : raw === '' ? '' : YAML.parse(raw);
+    out[m[1]] = /^["']/.test(raw) ? raw.slice(1, -1) : raw === '' ? '' : scalar(value, raw);
     pos = re.lastIndex;
     while (text[pos] === ' ') pos++;
   }
   return out;
+}
+
+/** The variables of a parsed `-e` document (empty: none). */
+function mappingOf(source: YamlSource): Record<string, unknown> {
+  return Object.fromEntries([...readVars(source, rootEntry(source))].map(([key, { value }]) => [key, value]));
+}
+
+/** `read()`, its ParseError (bad file, bad YAML) made an OptionsError (exit 5). */
+function asOption<T>(value: string, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof ParseError) throw new OptionsError(value.startsWith('@') ? `-e ${value}: ${error.message}` : error.message);
+    throw error;
+  }
+}
+
+function scalar(value: string, raw: string): unknown {
+  try {
+    return YAML.parse(raw);
+  } catch {
+    throw new OptionsError(`-e ${JSON.stringify(value)}: ${raw} is not a YAML value (quote it to pass it as a string)`);
+  }
 }
 
 export function parseCliOptions(argv: readonly string[]): CliOptions {

@@ -47,7 +47,8 @@ export function readVars(source: YamlSource, owner: Entry): VarLayer {
 
 /** Plain JavaScript data for a node (Secrets stay Secret instances). */
 export function toPlain(source: YamlSource, node: unknown): unknown {
-  return isNode(node) ? node.toJS(source.doc) : (node ?? null);
+  // Alias bombs are refused when the file is parsed (rejectAliasBombs), which bounds what aliases expand to.
+  return isNode(node) ? node.toJS(source.doc, { maxAliasCount: -1 }) : (node ?? null);
 }
 
 /**

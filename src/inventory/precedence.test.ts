@@ -170,10 +170,12 @@ describe('vars are plain data of each host', () => {
     expect(extraVars.ports).toEqual([80]);
   });
 
-  it('copies shared and circular YAML anchors without looping', async () => {
-    const inventory = await loadTree(hostsFile('all:', '  hosts:', '    h:', '      loop: &l [1, *l]'));
-    const loop = inventory.hosts.get('h')?.vars.loop as unknown[];
-    expect(loop[0]).toBe(1);
-    expect(loop[1]).toBe(loop);
+  it('copies shared YAML anchors; a value that contains itself is refused (it would be endless)', async () => {
+    const inventory = await loadTree(hostsFile('all:', '  hosts:', '    h:', '      a: &s [1, 2]', '      b: [*s, *s]'));
+    const b = inventory.hosts.get('h')?.vars.b as unknown[][];
+    expect(b).toEqual([[1, 2], [1, 2]]);
+    expect(await loadError(hostsFile('all:', '  hosts:', '    h:', '      loop: &l [1, *l]'))).toBe(
+      'hosts.yaml:4:20: all.hosts.h.loop.1: alias *l refers to a node that contains it: the value would be endless',
+    );
   });
 });

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ParseError } from '../errors.js';
 import type { VarLayer } from './merge.js';
 import { readVars, rootEntry } from './nodes.js';
+import { cannotRead } from './read-text.js';
 import { readYamlSource } from './yaml.js';
 
 const VARS_EXTENSIONS = ['.yml', '.yaml', '.json'];
@@ -56,7 +57,7 @@ async function listDir(dir: string): Promise<string[]> {
     return (await readdir(dir)).sort();
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw new ParseError(`${dir}: cannot read: ${String(error)}`);
+    throw cannotRead(dir, error);
   }
 }
 
@@ -74,7 +75,10 @@ async function filesFor(varsDir: string, entries: readonly string[], name: strin
 
 /** `file` itself, or the vars files under directory `file` in lexical order (hidden and backup~ files skipped). */
 async function varsFilesAt(file: string): Promise<string[]> {
-  if (!(await stat(file)).isDirectory()) return [file];
+  const stats = await stat(file).catch((error: unknown) => {
+    throw cannotRead(file, error);
+  });
+  if (!stats.isDirectory()) return [file];
   const candidates = (await listDir(file)).filter(
     (entry) => !entry.startsWith('.') && !entry.endsWith('~') && ['', ...VARS_EXTENSIONS].includes(path.extname(entry)),
   );

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import {
   isPair,
   isScalar,
@@ -14,6 +13,8 @@ import { ParseError } from '../errors.js';
 import { isSecret, secret, type Secret } from '../secret.js';
 import { stringifyString } from 'yaml/util';
 import { locationAt, originAt, parseErrorAt } from './position.js';
+import { readText, readTextSync } from './read-text.js';
+import { pathText, rejectAliasBombs, rejectCyclicAliases } from './yaml-guards.js';
 
 /** A parsed YAML (or JSON) file, with what is needed to point at its nodes. */
 export interface YamlSource {
@@ -67,7 +68,21 @@ function pyyamlTags(tags: Tags): Tags {
  * remain plain data.
  */
 export async function readYamlSource(file: string): Promise<YamlSource> {
-  const text = await readText(file);
+  return parseYaml(file, await readText(file));
+}
+
+/** readYamlSource, synchronously (for `-e @file`). */
+export function readYamlSourceSync(file: string): YamlSource {
+  return parseYaml(file, readTextSync(file));
+}
+
+/**
+ * `text` (from `file`, as named in messages) parsed as readYamlSource does.
+ * Every problem is a ParseError naming file:line:col: syntax, tags, a
+ * !secret refused, duplicate keys, aliases that make an endless or an
+ * exploding structure.
+ */
+export function parseYaml(file: string, text: string): YamlSource {
   const lines = new LineCounter();
   const doc = parseDocument(text, {
     version: '1.1',
@@ -80,15 +95,20 @@ export async function readYamlSource(file: string): Promise<YamlSource> {
   if (problem) {
     const [start, end] = problem.pos;
     const tag = text.slice(start, end);
+    const refused = problem.code === 'TAG_RESOLVE_FAILED' && OUR_TAGS.includes(tag) && doc.errors.includes(problem as never);
     const message =
       problem.code !== 'TAG_RESOLVE_FAILED'
         ? `YAML syntax error: ${problem.message}`
-        : OUR_TAGS.includes(tag)
-          ? `${tag} applies only to a single value such as a string`
-          : `unknown YAML tag ${tag}: only ${OUR_TAGS.join(' and ')} are supported`;
+        : refused
+          ? `${pathText(doc, start)}${problem.message}`
+          : OUR_TAGS.includes(tag)
+            ? `${tag} applies only to a single value such as a string`
+            : `unknown YAML tag ${tag}: only ${OUR_TAGS.join(' and ')} are supported`;
     throw new ParseError(`${locationAt(file, lines, start)}: ${message}`);
   }
   const source = { file, doc, lines };
+  rejectCyclicAliases(source);
+  rejectAliasBombs(source);
   rejectDuplicateKeys(source);
   return source;
 }
@@ -114,15 +134,4 @@ function duplicateKey(source: YamlSource, pairs: readonly Pair[], first: Pair): 
   const firstLocation = originAt(source.file, source.lines, first.key, path).location;
   const repeated = originAt(source.file, source.lines, pairs.at(-1)!.key, path);
   return parseErrorAt(repeated, `duplicate key (first at ${firstLocation})`);
-}
-
-async function readText(file: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason =
-      code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory, expected a file' : String(error);
-    throw new ParseError(`${file}: cannot read: ${reason}`);
-  }
 }

@@ -32,12 +32,12 @@ describe('short secrets', () => {
     expect(io.stderr).not.toContain('unexpected');
   });
 
-  it('a short !secret in an inventory is refused with exit 4 at its line and column', async () => {
+  it('a short !secret in an inventory is refused with exit 4, naming the file, line, column and var', async () => {
     const path = inventory('all:\n  hosts:\n    h1:\n      ansible_connection: local\n      db_pass: !secret ab\n');
     const io = captureIo();
     const code = await main([], ['-i', path, '--list-hosts'], io);
     expect(code).toBe(4);
-    expect(io.stderr).toContain(`${path}:5:16`);
+    expect(io.stderr).toContain(`${path}:5:16: all.hosts.h1.db_pass: a secret of 2 character(s) is refused: secrets must have at least 4 characters`);
     expect(io.stdout).not.toContain('h1');
   });
 });

@@ -6,7 +6,7 @@ import { nthHost } from '../../src/net/address.js';
 import { secret } from '../../src/secret.js';
 import { startLab, type Lab, type LabHost } from '../../test/lab/index.js';
 import { haproxy } from '../haproxy/index.js';
-import { expectNoChanges, hostFingerprint, mainProcess, putFile, runPlays, startAnswerServer, tcpRead, waitFor } from '../haproxy/lab-support.js';
+import { expectNoChanges, hostFingerprint, mainProcess, putFile, runPlays, startAnswerServer, startReadyzServer, tcpRead, waitFor } from '../haproxy/lab-support.js';
 import { interfaces } from '../../src/facts/builtin.js';
 import { loadInventory } from '../../src/inventory/index.js';
 import { keepalived, renderKeepalivedConfig } from './index.js';
@@ -15,14 +15,16 @@ import { keepalivedVars } from './vars.js';
 import { shOn } from '../../test/support/lab-shell.js';
 
 /**
- * Two gateways (seed 003) sharing one VIP: haproxy + keepalived on both, the
- * VIP a free address of the lab network (its last host address). Each gateway
- * also answers on :8080 with its own name, so a connection to VIP:8080 from
- * the controller tells who really holds the VIP.
+ * Two gateways (seed 003) sharing one VIP: haproxy + keepalived on both, in
+ * front of cp1, a stand-in kube-apiserver (HTTPS GET /readyz on 6443). The
+ * VIP is a free address of the lab network (its last host address). Each
+ * gateway also answers on :8080 with its own name, so a connection to
+ * VIP:8080 from the controller tells who really holds the VIP.
  */
 let lab: Lab;
 let gw1: LabHost;
 let gw2: LabHost;
+let cp1: LabHost;
 let vip: string;
 const WHOAMI = 8080;
 /** Generous bounds: these are "it happens", not speed assertions. */
@@ -36,7 +38,7 @@ const run = (flags: string[] = [], params: Partial<KeepalivedParams> = {}) =>
       play({
         name: 'gateways',
         hosts: 'gateways',
-        roles: [haproxy.with({ api: { group: 'gateways', backend_port: WHOAMI } }), keepalived.with(params)],
+        roles: [haproxy, keepalived.with(params)],
       }),
     ],
     flags,
@@ -75,11 +77,15 @@ beforeAll(async () => {
   lab = await startLab({
     name: `keepalived-${process.pid}`,
     hosts: [
-      { name: 'gw1', groups: ['gateways'] },
-      { name: 'gw2', groups: ['gateways'] },
+      // load_balancers: the group the site playbook runs haproxy on, so keepalived's default check asks the API through it
+      { name: 'gw1', groups: ['gateways', 'load_balancers'] },
+      { name: 'gw2', groups: ['gateways', 'load_balancers'] },
+      { name: 'cp1', groups: ['control_plane'] },
     ],
   });
   [gw1, gw2] = [lab.host('gw1'), lab.host('gw2')];
+  cp1 = lab.host('cp1');
+  await startReadyzServer(cp1, 'fake-apiserver', 6443);
   // The last host address of the lab network: Docker hands out addresses from the bottom.
   vip = nthHost(lab.network.subnet, -1);
   expect(lab.hosts.map((h) => h.ip)).not.toContain(vip);
@@ -107,6 +113,10 @@ describe('keepalived on two lab gateways', () => {
     expect(out).toContain('+    priority 140');
     expect(out).toContain(`+        ${vip}/${lab.network.subnet.split('/')[1]} dev eth0`);
     expect(out).toContain('+    weight -20');
+    // defaults: the API through haproxy answers /readyz; unicast adverts to the other gateway
+    expect(out).toContain('+    script "/usr/bin/curl -sfk --max-time 2 -o /dev/null https://127.0.0.1:6443/readyz"');
+    expect(out).toContain(`+    unicast_src_ip ${gw1.ip}`);
+    expect(out).toContain(`+    unicast_src_ip ${gw2.ip}`);
     expect(await Promise.all([gw1, gw2].map((h) => hostFingerprint(h, ['haproxy', 'keepalived'])))).toEqual(before);
     expect(await holders()).toEqual([]);
   });
@@ -146,6 +156,20 @@ describe('keepalived on two lab gateways', () => {
     t0 = Date.now();
     await shOn(gw1, 'systemctl start haproxy');
     figures.push(`haproxy started on gw1 → VIP back on gw1 after ${seconds(await vipSettlesOn('gw1', 'haproxy back on gw1', t0))} (rise 2)`);
+  });
+
+  it('the API behind haproxy stops answering on the first host (its path to the apiserver is cut): the VIP moves; restored, it comes back', async () => {
+    expect((await shOn(gw1, 'curl -sfk --max-time 2 https://127.0.0.1:6443/readyz')).trim()).toBe('ok');
+    let t0 = Date.now();
+    await shOn(gw1, `ip route add blackhole ${cp1.ip}/32`);
+    try {
+      figures.push(`API unreachable behind haproxy on gw1 → VIP on gw2 after ${seconds(await vipSettlesOn('gw2', 'gw1 cannot reach the apiserver', t0))} (haproxy inter 2s fall 3, then the check every 2 s, fall 2)`);
+      expect((await shOn(gw1, 'systemctl is-active haproxy keepalived')).trim()).toBe('active\nactive');
+    } finally {
+      await shOn(gw1, `ip route del blackhole ${cp1.ip}/32`);
+    }
+    t0 = Date.now();
+    figures.push(`API reachable again from gw1 → VIP back on gw1 after ${seconds(await vipSettlesOn('gw1', 'gw1 reaches the apiserver again', t0))}`);
   });
 
   it('a config change reloads keepalived (same PID) and the VIP stays where it is', async () => {
@@ -234,6 +258,7 @@ describe('keepalived on two lab gateways', () => {
       'nopreempt, no track, auth': { preempt: false, track: false, auth_pass: secret('abc12345') },
       'preempt delay': { preempt_delay: 30 },
       'MASTER, custom track': { state: 'MASTER', track: { script: '/usr/bin/test -e /run/haproxy.pid', interval: 3, weight: -50 } },
+      'multicast, tracked interface': { unicast: false, track_interfaces: ['eth0', 'lo'] },
     };
     for (const [name, input] of Object.entries(variants)) {
       const vars = keepalivedVars.parse({ vip, ...(input as object) });

@@ -23,7 +23,7 @@ describe('connection settings', () => {
   it('reads the Ansible keys', async () => {
     const connection = await connectionOf(
       '{ ansible_host: 10.0.0.2, ansible_port: 2222, ansible_user: ops, ansible_ssh_private_key_file: ~/.ssh/lab,' +
-        ' ansible_password: !secret pw, ansible_become: true, ansible_become_user: postgres,' +
+        ' ansible_password: !secret pw12, ansible_become: true, ansible_become_user: postgres,' +
         ' ansible_connection: ssh, ansible_host_key_checking: true }',
     );
     expect(connection).toMatchObject({
@@ -37,7 +37,7 @@ describe('connection settings', () => {
       hostKeyChecking: 'strict',
     });
     expect(connection.password).toBeInstanceOf(Secret);
-    expect(connection.password?.reveal()).toBe('pw');
+    expect(connection.password?.reveal()).toBe('pw12');
   });
 
   it('reads the friendlier aliases', async () => {
@@ -80,11 +80,11 @@ describe('connection settings', () => {
 
   it('reads the legacy Ansible spellings', async () => {
     const connection = await connectionOf(
-      '{ ansible_ssh_host: 10.0.0.2, ansible_ssh_port: 2222, ansible_ssh_user: ops, ansible_ssh_pass: !secret pw,' +
+      '{ ansible_ssh_host: 10.0.0.2, ansible_ssh_port: 2222, ansible_ssh_user: ops, ansible_ssh_pass: !secret pw12,' +
         ' ansible_timeout: 3 }',
     );
     expect(connection).toMatchObject({ address: '10.0.0.2', port: 2222, user: 'ops', connectTimeoutMs: 3000 });
-    expect(connection.password?.reveal()).toBe('pw');
+    expect(connection.password?.reveal()).toBe('pw12');
   });
 
   it.each([
@@ -105,7 +105,7 @@ describe('connection settings', () => {
   });
 
   it('reads ansible_ssh_password as the password', async () => {
-    expect((await connectionOf('{ ansible_ssh_password: pw }')).password?.reveal()).toBe('pw');
+    expect((await connectionOf('{ ansible_ssh_password: pw12 }')).password?.reveal()).toBe('pw12');
   });
 
   it('accepts and ignores ansible_ssh_common_args and ansible_ssh_extra_args, kept for ansible-core', async () => {

@@ -8,9 +8,10 @@ export type Outcome = Pick<HostResult, 'status' | 'reason' | 'changes' | 'unpred
 /**
  * Runs a task's operations on one host. Each op is planned just before it is
  * applied (so its facts reflect every earlier change); in check mode the
- * plans are only reported.
+ * plans are only reported. `beforeChange` runs once, before the first change
+ * is applied (to record the handlers the change notifies).
  */
-export async function executeOps(run: HostRun, ops: readonly Op[], check: boolean): Promise<Outcome> {
+export async function executeOps(run: HostRun, ops: readonly Op[], check: boolean, beforeChange?: () => Promise<void>): Promise<Outcome> {
   const changes: Change[] = [];
   const reasons: string[] = [];
   let unpredictable = false;
@@ -21,7 +22,11 @@ export async function executeOps(run: HostRun, ops: readonly Op[], check: boolea
       continue;
     }
     if (plan.kind === 'unpredictable') unpredictable = true;
-    if (!check) await plan.apply(run);
+    if (!check) {
+      await beforeChange?.();
+      beforeChange = undefined;
+      await plan.apply(run);
+    }
     changes.push(...plan.changes);
   }
   const status: HostStatus = changes.length > 0 ? 'changed' : 'ok';
@@ -38,17 +43,24 @@ export function failureOutcome(err: unknown): Outcome {
   return { status: 'failed', error: { message: err instanceof Error ? err.message : String(err) } };
 }
 
-/** executeOps with retries; never throws. */
+/** executeOps with retries (`beforeChange` still runs once at most); never throws. */
 export async function executeWithRetries(
   run: HostRun,
   build: () => readonly Op[],
   check: boolean,
   retries = 0,
   delayMs = 1000,
+  beforeChange?: () => Promise<void>,
 ): Promise<Outcome> {
+  let once = beforeChange;
+  const beforeFirstChange = async () => {
+    const pending = once;
+    once = undefined;
+    await pending?.();
+  };
   for (let attempt = 0; ; attempt++) {
     try {
-      return await executeOps(run, build(), check);
+      return await executeOps(run, build(), check, beforeFirstChange);
     } catch (err) {
       const outcome = failureOutcome(err);
       if (outcome.status === 'unreachable' || attempt >= retries) return outcome;

@@ -5,9 +5,11 @@ import { sh } from '../shell/quote.js';
 import type { HostRun } from './host-run.js';
 
 /**
- * Notified handlers are recorded on the host the moment they are notified and
- * removed only after they ran, so a run that fails between a change and its
- * handler still restarts the service on the next run (ansible#10498).
+ * Notified handlers are recorded on the host BEFORE the notifying change is
+ * applied, and each is removed right after it ran, so a run that fails or is
+ * killed anywhere between a change and its handler still restarts the
+ * service on the next run (ansible#10498). A kill after a handler ran and
+ * before its removal runs it once more: at least once, never forgotten.
  * The file lives in the host var `labwright_state_dir` (default /var/lib/labwright).
  */
 export function pendingFile(host: Host): string {
@@ -25,9 +27,19 @@ export async function recordPending(run: HostRun, ids: readonly string[]): Promi
   await run.run(sh`mkdir -p ${posix.dirname(file)} && printf '%s\n' ${ids} >> ${file}`);
 }
 
+/**
+ * Removes `ids` from the list: the rest is written to a temp file that
+ * replaces the list only when it was written whole (grep exits 1 when no line
+ * is left, 2 on an error such as a full disk: then the list stays as it was).
+ */
 export async function clearPending(run: HostRun, ids: readonly string[]): Promise<void> {
   const file = pendingFile(run.host);
   const patterns = ids.flatMap((id) => ['-e', id]);
   const tmp = `${file}.tmp.${process.pid}`;
-  await run.run(sh`if [ -f ${file} ]; then grep -vxF ${patterns} ${file} > ${tmp}; mv -f ${tmp} ${file}; fi`);
+  await run.run(sh`set -e
+if [ -f ${file} ]; then
+  rc=0; grep -vxF ${patterns} ${file} > ${tmp} || rc=$?
+  if [ "$rc" -gt 1 ]; then rm -f ${tmp}; echo ${`cannot rewrite ${file}: the pending handlers stay recorded`} >&2; exit 1; fi
+  mv -f ${tmp} ${file}
+fi`);
 }

@@ -237,12 +237,12 @@ class PlayOnBatch {
       await r.open();
       r.facts.expect(() => this.upcomingFacts(r, i));
       await this.pendingFromEarlierRuns(r);
-      outcome = await executeWithRetries(r, () => ops, this.opts.check, def.retries, def.delayMs);
-      if (outcome.status === 'changed' && e.notifies.length > 0) {
-        const fresh = e.notifies.filter((id) => !this.#notified.get(r.name)!.has(id));
-        for (const id of e.notifies) this.#notified.get(r.name)!.add(id);
-        if (!this.opts.check && fresh.length > 0) await recordPending(r, fresh);
-      }
+      // recorded on the host before the change: a run killed after it still runs the handlers next time
+      const notified = this.#notified.get(r.name)!;
+      const fresh = e.notifies.filter((id) => !notified.has(id));
+      const record = fresh.length > 0 ? () => recordPending(r, fresh) : undefined;
+      outcome = await executeWithRetries(r, () => ops, this.opts.check, def.retries, def.delayMs, record);
+      if (outcome.status === 'changed') for (const id of e.notifies) notified.add(id);
     } catch (err) {
       outcome = failureOutcome(err);
     }
@@ -264,22 +264,20 @@ class PlayOnBatch {
     return this.handlers.filter((h) => notified.has(h.id) || pending.has(h.id));
   }
 
+  /** Runs a handler, then takes it off the host's pending list at once (a later handler failing must not make it run again). */
   private async runHandler(r: HostRun, h: HandlerEntry): Promise<boolean> {
     const started = Date.now();
     const outcome = await executeWithRetries(r, () => toOps(h.def.build(this.context(r, h.use))), this.opts.check);
     this.report(r, h.label, true, outcome, started);
-    return outcome.status !== 'failed' && outcome.status !== 'unreachable';
-  }
-
-  private async finishHandlers(r: HostRun, ran: readonly HandlerEntry[]): Promise<void> {
-    this.#notified.get(r.name)!.clear();
-    if (ran.length === 0) return;
+    if (outcome.status === 'failed' || outcome.status === 'unreachable') return false;
+    this.#notified.get(r.name)!.delete(h.id);
     try {
-      const pending = await this.pendingFromEarlierRuns(r);
-      for (const h of ran) pending.delete(h.id);
-      if (!this.opts.check) await clearPending(r, ran.map((h) => h.id));
+      (await this.pendingFromEarlierRuns(r)).delete(h.id);
+      if (!this.opts.check) await clearPending(r, [h.id]);
+      return true;
     } catch (err) {
       this.report(r, 'clear pending handlers', true, failureOutcome(err), Date.now());
+      return false;
     }
   }
 
@@ -292,14 +290,11 @@ class PlayOnBatch {
       this.report(r, 'read pending handlers', true, failureOutcome(err), Date.now());
       return;
     }
-    const ran: HandlerEntry[] = [];
     const flush = ++this.#flushes;
     for (const h of due) {
       this.announce(`flush ${flush} ${h.id}`, h.label, true);
       if (!(await this.runHandler(r, h))) return;
-      ran.push(h);
     }
-    await this.finishHandlers(r, ran);
   }
 
   /** Linear flush: each handler runs on all hosts that need it before the next handler. */
@@ -317,20 +312,12 @@ class PlayOnBatch {
         }),
       ),
     );
-    const ran = new Map<string, HandlerEntry[]>(active.map((r) => [r.name, []]));
     const flush = ++this.#flushes;
     for (const h of this.handlers) {
       const targets = active.filter((r) => r.state === 'active' && due.get(r.name)?.includes(h));
       if (targets.length === 0) continue;
       this.announce(`flush ${flush} ${h.id}`, h.label, true);
-      await Promise.all(
-        targets.map((r) =>
-          this.limit(async () => {
-            if (await this.runHandler(r, h)) ran.get(r.name)!.push(h);
-          }),
-        ),
-      );
+      await Promise.all(targets.map((r) => this.limit(() => this.runHandler(r, h))));
     }
-    await Promise.all(active.filter((r) => r.state === 'active').map((r) => this.limit(() => this.finishHandlers(r, ran.get(r.name)!))));
   }
 }

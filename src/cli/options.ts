@@ -5,6 +5,9 @@ import { OptionsError, ParseError } from '../errors.js';
 import { readVars, rootEntry } from '../inventory/nodes.js';
 import { parseYaml, readYamlSourceSync, type YamlSource } from '../inventory/yaml.js';
 import { parseTagList } from '../engine/tags.js';
+import { Secret } from '../secret.js';
+import { VaultKeyring } from '../vault/keyring.js';
+import { readSecretOptions, VAULT_FLAGS, VAULT_USAGE } from './vault-options.js';
 
 export const USAGE = `usage: npx tsx playbooks/PLAYBOOK.ts -i INVENTORY [options]
 
@@ -20,6 +23,7 @@ export const USAGE = `usage: npx tsx playbooks/PLAYBOOK.ts -i INVENTORY [options
       --plan               check the address plan offline (no host is contacted) and print the address map
       --list-hosts         list the hosts each play would run on, then exit
       --list-tasks         list the tasks each play would run (with tags), then exit
+${VAULT_USAGE}
   -v, --verbose            more detail (-vv: timings)
   -h, --help               this text
 
@@ -40,6 +44,8 @@ const optionsSchema = z.object({
   listTasks: z.boolean(),
   verbose: z.number().int(),
   help: z.boolean(),
+  vault: z.instanceof(VaultKeyring),
+  becomePassword: z.instanceof(Secret).optional(),
 });
 
 export type CliOptions = z.infer<typeof optionsSchema>;
@@ -51,8 +57,13 @@ export type CliOptions = z.infer<typeof optionsSchema>;
  * mistake is an OptionsError naming where it is.
  */
 export function parseExtraVars(value: string): Record<string, unknown> {
-  if (value.startsWith('@')) return asOption(value, () => mappingOf(readYamlSourceSync(value.slice(1))));
-  if (value.trim().startsWith('{')) return asOption(value, () => mappingOf(parseYaml(`-e ${JSON.stringify(value)}`, value)));
+  return readExtraVars(value);
+}
+
+/** parseExtraVars, with vault passwords for `-e @vault.yml` and `!vault` values (none: such data is refused). */
+export function readExtraVars(value: string, vault?: VaultKeyring): Record<string, unknown> {
+  if (value.startsWith('@')) return asOption(value, () => mappingOf(readYamlSourceSync(value.slice(1), vault)));
+  if (value.trim().startsWith('{')) return asOption(value, () => mappingOf(parseYaml(`-e ${JSON.stringify(value)}`, value, vault)));
   const out: Record<string, unknown> = {};
   const re = /([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|'[^']*'|\S*)/gy;
   const text = value.trim();
@@ -113,6 +124,7 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
         'list-tasks': { type: 'boolean' },
         verbose: { type: 'boolean', short: 'v', multiple: true },
         help: { type: 'boolean', short: 'h' },
+        ...VAULT_FLAGS,
       },
     });
   } catch (e) {
@@ -120,6 +132,8 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
   }
   const v = parsed.values;
   const help = v.help ?? false;
+  // Passwords first (as Ansible): `-e @vault.yml` needs them.
+  const { vault, becomePassword } = help ? { vault: new VaultKeyring(), becomePassword: undefined } : readSecretOptions(v);
   const result = optionsSchema.safeParse({
     inventory: help ? ['-'] : (v.inventory ?? []),
     check: v.check ?? false,
@@ -128,13 +142,15 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
     skipTags: parseTagList(v['skip-tags'] ?? []),
     limit: v.limit,
     forks: v.forks ?? '10',
-    extraVars: Object.assign({}, ...(v['extra-vars'] ?? []).map(parseExtraVars)),
+    extraVars: Object.assign({}, ...(v['extra-vars'] ?? []).map((e) => readExtraVars(e, vault))),
     json: v.json ?? false,
     plan: v.plan ?? false,
     listHosts: v['list-hosts'] ?? false,
     listTasks: v['list-tasks'] ?? false,
     verbose: (v.verbose ?? []).length,
     help,
+    vault,
+    becomePassword,
   });
   if (!result.success) {
     const flag = (key: string) => ({ inventory: '-i/--inventory', forks: '-f/--forks', limit: '-l/--limit' })[key] ?? `--${key}`;

@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import type { ConnectionSpec } from '../connection/types.js';
-import { Secret, secret } from '../secret.js';
+import { isSecret, Secret, secret } from '../secret.js';
 import { controllerPath } from './controller-path.js';
 import { describe } from './describe.js';
 import type { Located, VarLayer } from './merge.js';
@@ -135,7 +135,7 @@ function resolveSetting<T>(layers: readonly VarLayer[], spellings: readonly Spel
     });
     const [first, ...others] = found;
     if (!first) continue;
-    const checked = (entry: typeof first) => expectValue(entry.expectation, entry.located.value, entry.located.origin);
+    const checked = (entry: typeof first) => expectValue(entry.expectation, settingValue(entry.located.value, entry.expectation), entry.located.origin);
     for (const other of others) {
       if (!isDeepStrictEqual(checked(first), checked(other))) {
         throw parseErrorAt(
@@ -147,7 +147,9 @@ function resolveSetting<T>(layers: readonly VarLayer[], spellings: readonly Spel
     }
     winner = first;
   }
-  return winner && { value: expectValue(winner.expectation, winner.located.value, winner.located.origin), origin: winner.located.origin };
+  if (!winner) return undefined;
+  const value = expectValue(winner.expectation, settingValue(winner.located.value, winner.expectation), winner.located.origin);
+  return { value, origin: winner.located.origin };
 }
 
 function rejectBecomePassword(layers: readonly VarLayer[], user: string | undefined): void {
@@ -164,4 +166,12 @@ function rejectBecomePassword(layers: readonly VarLayer[], user: string | undefi
       );
     }
   }
+}
+
+/**
+ * A setting from a vault (ansible_host, ansible_user in an encrypted vars file)
+ * is a Secret: the setting takes its text, which stays masked in every output.
+ */
+function settingValue(value: unknown, expectation: Expectation<unknown>): unknown {
+  return isSecret(value) && expectation !== PASSWORD ? value.reveal() : value;
 }

@@ -8,10 +8,13 @@ import { addInventoryFile } from './structure.js';
 import type { Group, Host, Inventory, Vars } from './types.js';
 import { readVarsFiles } from './vars-files.js';
 import { readYamlSource } from './yaml.js';
+import type { VaultKeyring } from '../vault/keyring.js';
 
 export interface LoadOptions {
   /** `-e` variables: they win over everything else. */
   extraVars?: Vars;
+  /** Vault passwords, for vault-encrypted files and `!vault` values (none: such data is an error naming it). */
+  vault?: VaultKeyring;
 }
 
 /**
@@ -21,12 +24,12 @@ export interface LoadOptions {
  */
 export async function loadInventory(paths: string[], opts: LoadOptions = {}): Promise<Inventory> {
   const draft = newDraft();
-  for (const file of paths) addInventoryFile(draft, await readYamlSource(file));
+  for (const file of paths) addInventoryFile(draft, await readYamlSource(file, opts.vault));
   addImplicitGroups(draft);
   const graph = analyzeGroups(draft);
 
-  const groupVarsFiles = await readVarsFiles(paths, 'group_vars', draft.groups.keys());
-  const hostVarsFiles = await readVarsFiles(paths, 'host_vars', draft.hosts.keys());
+  const groupVarsFiles = await readVarsFiles(paths, 'group_vars', draft.groups.keys(), opts.vault);
+  const hostVarsFiles = await readVarsFiles(paths, 'host_vars', draft.hosts.keys(), opts.vault);
   const sources = groupSources(draft, groupVarsFiles);
   const mergeOrder = groupMergeOrder(graph, sources);
   const extraVars = extraVarsLayer(opts.extraVars ?? {});

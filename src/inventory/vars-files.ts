@@ -5,6 +5,7 @@ import type { VarLayer } from './merge.js';
 import { readVars, rootEntry } from './nodes.js';
 import { cannotRead } from './read-text.js';
 import { readYamlSource } from './yaml.js';
+import type { VaultKeyring } from '../vault/keyring.js';
 
 const VARS_EXTENSIONS = ['.yml', '.yaml', '.json'];
 
@@ -25,12 +26,13 @@ export async function readVarsFiles(
   inventoryFiles: readonly string[],
   kind: 'group_vars' | 'host_vars',
   names: Iterable<string>,
+  vault?: VaultKeyring,
 ): Promise<VarsFiles[]> {
   const nameList = [...names];
   const byDir = new Map<string, Promise<VarsFiles>>();
   const read = (dir: string) => {
     let files = byDir.get(dir);
-    if (!files) byDir.set(dir, (files = readVarsDir(path.join(dir, kind), nameList)));
+    if (!files) byDir.set(dir, (files = readVarsDir(path.join(dir, kind), nameList, vault)));
     return files;
   };
   const result: VarsFiles[] = [];
@@ -38,13 +40,13 @@ export async function readVarsFiles(
   return result;
 }
 
-async function readVarsDir(varsDir: string, names: readonly string[]): Promise<VarsFiles> {
+async function readVarsDir(varsDir: string, names: readonly string[], vault?: VaultKeyring): Promise<VarsFiles> {
   const entries = await listDir(varsDir);
   const layers = new Map<string, VarLayer[]>();
   for (const name of names) {
     const nameLayers: VarLayer[] = [];
     for (const file of await filesFor(varsDir, entries, name)) {
-      const source = await readYamlSource(file);
+      const source = await readYamlSource(file, vault);
       nameLayers.push(readVars(source, rootEntry(source)));
     }
     layers.set(name, nameLayers);

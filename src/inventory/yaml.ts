@@ -15,6 +15,8 @@ import { stringifyString } from 'yaml/util';
 import { locationAt, originAt, parseErrorAt } from './position.js';
 import { readText, readTextSync } from './read-text.js';
 import { pathText, rejectAliasBombs, rejectCyclicAliases } from './yaml-guards.js';
+import type { VaultKeyring } from '../vault/keyring.js';
+import { decryptInlineVaults, markSecrets, openVaultFile, vaultTag } from '../vault/yaml-vault.js';
 
 /** A parsed YAML (or JSON) file, with what is needed to point at its nodes. */
 export interface YamlSource {
@@ -24,7 +26,7 @@ export interface YamlSource {
   readonly lines: LineCounter;
 }
 
-const OUR_TAGS = ['!secret', '!unsafe'];
+const OUR_TAGS = ['!secret', '!unsafe', '!vault'];
 /** `!secret text` ↔ Secret; also used to write inventories (the lab's) that keep their secrets. */
 export const secretTag: ScalarTag = {
   tag: '!secret',
@@ -67,13 +69,13 @@ function pyyamlTags(tags: Tags): Tags {
  * (y/n are not) and `<<` merge keys work. Dates stay strings so that vars
  * remain plain data.
  */
-export async function readYamlSource(file: string): Promise<YamlSource> {
-  return parseYaml(file, await readText(file));
+export async function readYamlSource(file: string, vault?: VaultKeyring): Promise<YamlSource> {
+  return parseYaml(file, await readText(file), vault);
 }
 
 /** readYamlSource, synchronously (for `-e @file`). */
-export function readYamlSourceSync(file: string): YamlSource {
-  return parseYaml(file, readTextSync(file));
+export function readYamlSourceSync(file: string, vault?: VaultKeyring): YamlSource {
+  return parseYaml(file, readTextSync(file), vault);
 }
 
 /**
@@ -82,14 +84,16 @@ export function readYamlSourceSync(file: string): YamlSource {
  * !secret refused, duplicate keys, aliases that make an endless or an
  * exploding structure.
  */
-export function parseYaml(file: string, text: string): YamlSource {
+export function parseYaml(file: string, fileText: string, vault?: VaultKeyring): YamlSource {
+  // A vault-encrypted file is read as its plaintext; !vault values are decrypted once parsed (src/vault/yaml-vault.ts).
+  const { text, encrypted } = openVaultFile(file, fileText, vault);
   const lines = new LineCounter();
   const doc = parseDocument(text, {
     version: '1.1',
     lineCounter: lines,
     prettyErrors: false,
     uniqueKeys: false, // checked below, to point at the repeated key
-    customTags: (tags) => [...pyyamlTags(tags), secretTag, unsafeTag],
+    customTags: (tags) => [...pyyamlTags(tags), secretTag, unsafeTag, vaultTag],
   });
   const [problem] = [...doc.errors, ...doc.warnings];
   if (problem) {
@@ -110,6 +114,8 @@ export function parseYaml(file: string, text: string): YamlSource {
   rejectCyclicAliases(source);
   rejectAliasBombs(source);
   rejectDuplicateKeys(source);
+  decryptInlineVaults(source, vault, (offset) => pathText(doc, offset));
+  if (encrypted) markSecrets(source);
   return source;
 }
 

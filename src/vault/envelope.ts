@@ -40,7 +40,8 @@ export function parseEnvelope(text: string): Envelope {
   const [first = '', ...rest] = text.split(/\r\n|\r|\n/);
   const header = first.trim().split(';');
   if (header[0] !== VAULT_HEADER || header.length < 3) {
-    throw new VaultFormatError(`the header "${first.trim().slice(0, 60)}" is not "${VAULT_HEADER};1.1;AES256" or "…;1.2;AES256;label"`);
+    // The text itself is not shown: it may be a secret written where vault data was expected.
+    throw new VaultFormatError(`it does not start with "${VAULT_HEADER};1.1;AES256" or "${VAULT_HEADER};1.2;AES256;label"`);
   }
   const vaultId = header.length >= 4 ? header[3].trim() : undefined;
   return { version: header[1].trim(), cipher: header[2].trim(), vaultId: vaultId || undefined, payload: rest.map((line) => line.trim()).join('') };

@@ -18,14 +18,21 @@ export const MAX_EXPANDED_VALUES = 100_000;
 const MAX_EXPANSION_FACTOR = 10;
 
 /**
- * An alias inside the very node its anchor names (`all: &x {children: {g: *x}}`,
- * or `<<: *x` inside x) makes an endless structure: refused, naming the alias.
+ * Refuses an alias without an anchor before it, and an alias inside the very
+ * node its anchor names (`all: &x {children: {g: *x}}`, or `<<: *x` inside x),
+ * which would make an endless structure.
  */
-export function rejectCyclicAliases(source: Parsed): void {
+export function rejectBadAliases(source: Parsed): void {
   visit(source.doc, {
     Alias(_, alias, ancestors) {
       const target = alias.resolve(source.doc);
-      if (target && ancestors.includes(target as never)) {
+      if (!target) {
+        throw new ParseError(
+          `${locationAt(source.file, source.lines, alias.range?.[0] ?? 0)}: ${pathText(source.doc, alias.range?.[0] ?? 0)}` +
+            `alias *${alias.source} has no anchor &${alias.source} before it`,
+        );
+      }
+      if (ancestors.includes(target as never)) {
         throw new ParseError(
           `${locationAt(source.file, source.lines, alias.range?.[0] ?? 0)}: ${pathText(source.doc, alias.range?.[0] ?? 0)}` +
             `alias *${alias.source} refers to a node that contains it: the value would be endless`,

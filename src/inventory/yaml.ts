@@ -14,7 +14,7 @@ import { isSecret, secret, type Secret } from '../secret.js';
 import { stringifyString } from 'yaml/util';
 import { locationAt, originAt, parseErrorAt } from './position.js';
 import { readText, readTextSync } from './read-text.js';
-import { pathText, rejectAliasBombs, rejectCyclicAliases } from './yaml-guards.js';
+import { pathText, rejectAliasBombs, rejectBadAliases } from './yaml-guards.js';
 import type { VaultKeyring } from '../vault/keyring.js';
 import { decryptInlineVaults, markSecrets, openVaultFile, vaultTag } from '../vault/yaml-vault.js';
 
@@ -111,7 +111,7 @@ export function parseYaml(file: string, fileText: string, vault?: VaultKeyring):
     throw new ParseError(`${locationAt(file, lines, start)}: ${message}`);
   }
   const source = { file, doc, lines };
-  rejectCyclicAliases(source);
+  rejectBadAliases(source);
   rejectAliasBombs(source);
   rejectDuplicateKeys(source);
   decryptInlineVaults(source, vault, (offset) => pathText(doc, offset));

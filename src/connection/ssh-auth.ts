@@ -1,6 +1,6 @@
 /**
  * Which credentials an ssh connection offers, in OpenSSH's order: key files,
- * then the ssh agent, then a password.
+ * then the ssh agent (unless IdentitiesOnly), then a password.
  */
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -22,14 +22,17 @@ const { parseKey } = ssh2.utils;
 const DEFAULT_KEY_FILES = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
 
 export async function loadCredentials(
-  spec: Pick<ConnectionSpec, 'privateKeyFile' | 'password'>,
+  spec: Pick<ConnectionSpec, 'privateKeyFile' | 'password' | 'identityFiles' | 'identitiesOnly'>,
   username: string,
   agentSocket = process.env.SSH_AUTH_SOCK,
 ): Promise<SshCredentials> {
-  const keys = spec.privateKeyFile ? [await readExplicitKey(spec.privateKeyFile)] : await readDefaultKeys();
+  const named = spec.privateKeyFile ? [await readExplicitKey(spec.privateKeyFile)] : [];
+  const listed = spec.identityFiles ?? [];
+  // as ssh: the usual key files only when no key file is named at all
+  const keys = named.length + listed.length > 0 ? [...named, ...(await readUsableKeys(listed))] : await readUsableKeys(defaultKeyFiles());
   const methods: SshAuthMethod[] = keys.map(({ key }) => ({ type: 'publickey', username, key }));
   const offered = keys.map(({ file }) => `key ${file}`);
-  if (agentSocket) {
+  if (agentSocket && !spec.identitiesOnly) {
     methods.push({ type: 'agent', username, agent: agentSocket });
     offered.push('ssh-agent');
   }
@@ -55,11 +58,14 @@ async function readExplicitKey(file: string): Promise<KeyFile> {
   return { file, key };
 }
 
-/** Like ssh, try the usual key files that exist; skip ones ssh2 cannot use (passphrase-protected: use the agent). */
-async function readDefaultKeys(): Promise<KeyFile[]> {
+function defaultKeyFiles(): string[] {
+  return DEFAULT_KEY_FILES.map((name) => join(homedir(), '.ssh', name));
+}
+
+/** Like ssh, try the key files that exist; skip ones ssh2 cannot use (passphrase-protected: use the agent). */
+async function readUsableKeys(files: readonly string[]): Promise<KeyFile[]> {
   const found = await Promise.all(
-    DEFAULT_KEY_FILES.map(async (name) => {
-      const file = join(homedir(), '.ssh', name);
+    files.map(async (file) => {
       const key = await readFile(file).catch(() => undefined);
       return key && !(parseKey(key) instanceof Error) ? [{ file, key }] : [];
     }),

@@ -1,11 +1,13 @@
 import { once } from 'node:events';
 import { userInfo } from 'node:os';
+import type { Duplex } from 'node:stream';
 import pLimit from 'p-limit';
 import { Client } from 'ssh2';
 import { UnreachableError } from '../errors.js';
 import type { Command } from '../shell/quote.js';
 import { becomeCommand, killAfterCommand } from './command-wrappers.js';
 import { HostKeyChecker } from './host-key-check.js';
+import { BastionPool, type Tunnel } from './jump.js';
 import { loadCredentials, type SshCredentials } from './ssh-auth.js';
 import { describeSshFailure, type SshClientError } from './ssh-failure.js';
 import { startSession } from './ssh-session.js';
@@ -20,6 +22,9 @@ const KEEPALIVE_COUNT_MAX = 3;
 const CLOSE_GRACE_MS = 2_000;
 /** How long a timed-out command gets to be killed on the host before its channel is closed from here (within TIMEOUT_GRACE_MS). */
 const KILL_GRACE_MS = 2_000;
+
+/** The connections to jump hosts, shared by all hosts behind each. */
+export const bastions = new BastionPool((hop, before) => new SshConnection(hop.name, { ...hop.spec, via: before }));
 
 /**
  * One TCP connection per host, opened once and shared by every exec, each of
@@ -36,6 +41,8 @@ export class SshConnection implements Connection {
   #lost?: UnreachableError;
   readonly #lostSignal: Promise<never>;
   #signalLost!: (error: UnreachableError) => void;
+  /** The channel through the jump hosts, when the host is reached through some. */
+  #tunnel?: Tunnel;
 
   constructor(
     readonly host: string,
@@ -48,6 +55,10 @@ export class SshConnection implements Connection {
 
   get roundTrips(): number {
     return this.#roundTrips;
+  }
+
+  get lost(): boolean {
+    return this.#lost !== undefined;
   }
 
   open(): Promise<void> {
@@ -66,13 +77,23 @@ export class SshConnection implements Connection {
   async close(): Promise<void> {
     if (this.#opening === undefined) return;
     await this.#opening.catch(() => {});
-    if (this.#lost) return;
-    this.#closeRequested = true;
-    const closed = once(this.#client, 'close');
-    this.#client.end();
-    const unanswered = setTimeout(() => this.#client.destroy(), CLOSE_GRACE_MS);
-    await closed;
-    clearTimeout(unanswered);
+    if (!this.#lost) {
+      this.#closeRequested = true;
+      const closed = once(this.#client, 'close');
+      this.#client.end();
+      const unanswered = setTimeout(() => this.#client.destroy(), CLOSE_GRACE_MS);
+      await closed;
+      clearTimeout(unanswered);
+    }
+    await this.#tunnel?.release();
+  }
+
+  /** A direct-tcpip channel from this host to `address:port` (what `ssh -W` does for a jump host). */
+  async forwardOut(address: string, port: number): Promise<Duplex> {
+    await this.open();
+    return new Promise((resolve, reject) => {
+      this.#client.forwardOut('127.0.0.1', 0, address, port, (err, stream) => (err ? reject(err) : resolve(stream)));
+    });
   }
 
   async #connect(): Promise<void> {
@@ -83,10 +104,17 @@ export class SshConnection implements Connection {
     ]).catch((err: Error) => {
       throw new UnreachableError(this.host, err.message);
     });
+    const via = spec.via ?? [];
+    if (via.length > 0) {
+      this.#tunnel = await bastions.tunnel(via, spec.address, spec.port).catch((err: Error) => {
+        throw new UnreachableError(this.host, err.message);
+      });
+    }
+    const through = via.length > 0 ? ` (through ${via.map((hop) => hop.name).join(', ')})` : '';
     let hostKeyRefusal: string | undefined;
     let established = false;
     let failure: SshClientError | undefined;
-    const reason = (err: SshClientError) => hostKeyRefusal ?? this.#describe(err, credentials, established);
+    const reason = (err: SshClientError) => (hostKeyRefusal ?? this.#describe(err, credentials, established)) + through;
 
     await new Promise<void>((resolve, reject) => {
       this.#client
@@ -114,8 +142,7 @@ export class SshConnection implements Connection {
           this.#lose(error);
         })
         .connect({
-          host: spec.address,
-          port: spec.port,
+          ...(this.#tunnel ? { sock: this.#tunnel.stream } : { host: spec.address, port: spec.port }),
           username: this.#user,
           authHandler: credentials.methods,
           readyTimeout: spec.connectTimeoutMs,

@@ -54,4 +54,16 @@ export interface ConnectionSpec {
    * `labwright_command_timeout`, in seconds; DEFAULT_COMMAND_TIMEOUT_MS when unset).
    */
   commandTimeoutMs?: number;
+  /** More key files to offer after privateKeyFile (ssh_config IdentityFile, ssh -i): one that cannot be read is skipped, as ssh does. */
+  identityFiles?: readonly string[];
+  /** Offer only the key files, never the ssh agent's keys (ssh_config IdentitiesOnly yes). */
+  identitiesOnly?: boolean;
+  /** Jump hosts (ProxyJump), in order: the first is connected to directly, each next one through the one before, the host through the last. */
+  via?: readonly JumpHop[];
+}
+
+/** A jump host on the way to a host: `name` (an inventory host, or the ProxyJump entry as written) is used in messages. */
+export interface JumpHop {
+  readonly name: string;
+  readonly spec: ConnectionSpec;
 }

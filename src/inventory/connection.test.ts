@@ -108,7 +108,7 @@ describe('connection settings', () => {
     expect((await connectionOf('{ ansible_ssh_password: pw12 }')).password?.reveal()).toBe('pw12');
   });
 
-  it('accepts and ignores ansible_ssh_common_args and ansible_ssh_extra_args, kept for ansible-core', async () => {
+  it('reads the jump host of ansible_ssh_common_args; StrictHostKeyChecking=no in ansible_ssh_extra_args does not turn host key checking off', async () => {
     const inventory = await loadTree(
       hostsFile(
         'all:',
@@ -117,6 +117,7 @@ describe('connection settings', () => {
         '      ansible_ssh_common_args: "-o ProxyJump=bastion"',
         '      ansible_ssh_extra_args: "-o StrictHostKeyChecking=no"',
       ),
+      { sshConfigFile: '/nonexistent/ssh_config' },
     );
     const h = inventory.hosts.get('h')!;
     expect(h.connection).toEqual({
@@ -126,6 +127,7 @@ describe('connection settings', () => {
       become: false,
       hostKeyChecking: 'strict',
       connectTimeoutMs: 10_000,
+      via: [{ name: 'bastion', spec: { kind: 'ssh', address: 'bastion', port: 22, become: false, hostKeyChecking: 'strict', connectTimeoutMs: 10_000 } }],
     });
     expect(h.vars.ansible_ssh_common_args).toBe('-o ProxyJump=bastion');
   });

@@ -78,15 +78,18 @@ const SETTINGS = {
   commandTimeout: [['labwright_command_timeout', SECONDS]],
 } satisfies Record<string, readonly Spelling<unknown>[]>;
 
+/** Whether `vars` set connection setting `setting` under any of its spellings (ssh_config gives only what the inventory does not). */
+export function setsConnection(vars: Readonly<Record<string, unknown>>, setting: 'port' | 'user'): boolean {
+  return SETTINGS[setting].some(([key]) => vars[key] !== undefined);
+}
+
 /** Ansible keys labwright cannot honour: any value is a ParseError. */
 const BECOME_PASSWORD_KEYS = ['ansible_become_password', 'ansible_become_pass'];
 
 /*
- * Not connection settings of labwright, on purpose:
- * - ansible_ssh_common_args and ansible_ssh_extra_args are accepted and ignored.
- *   Lab inventories set them (a jump host, options of a test container) so that
- *   ansible-core can run on the same file; labwright's own SSH client takes no
- *   OpenSSH command-line options, and its settings are the keys above.
+ * ansible_ssh_common_args, ansible_ssh_extra_args (their ProxyJump, ProxyCommand,
+ * -F …) and labwright_jump_host are read with the ssh_config by ./ssh-reach.ts,
+ * once every host's settings are known (a jump host may be another host).
  */
 
 /**

@@ -8,11 +8,14 @@ import { addInventoryFile } from './structure.js';
 import type { Group, Host, Inventory, Vars } from './types.js';
 import { readVarsFiles } from './vars-files.js';
 import { readYamlSource } from './yaml.js';
+import { resolveReach } from './ssh-reach.js';
 import type { VaultKeyring } from '../vault/keyring.js';
 
 export interface LoadOptions {
   /** `-e` variables: they win over everything else. */
   extraVars?: Vars;
+  /** The OpenSSH client configuration read for hosts whose ssh args give no `-F` (default ~/.ssh/config). */
+  sshConfigFile?: string;
   /** Vault passwords, for vault-encrypted files and `!vault` values (none: such data is an error naming it). */
   vault?: VaultKeyring;
 }
@@ -48,6 +51,8 @@ export async function loadInventory(paths: string[], opts: LoadOptions = {}): Pr
     };
     hosts.set(name, { name, vars: plainVars(vars), groups, connection: resolveConnection(name, layers), origin });
   }
+
+  resolveReach(hosts, { sshConfigFile: opts.sshConfigFile });
 
   const groups = new Map<string, Group>(
     [...draft.groups.values()].map((group) => [

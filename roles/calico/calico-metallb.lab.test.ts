@@ -28,8 +28,9 @@ import { shOn } from '../../test/support/lab-shell.js';
  * admin.conf on both: every kubectl call must happen on cp1, in order, and
  * store exactly what the roles rendered. The Calico manifest is a FAKE copied
  * from the controller (manifest_file); the MetalLB one is a FAKE fetched by
- * curl on cp1 from a web server on cp1's own loopback (manifest_url +
- * sha256). Values from seed 001 (AS numbers, router, pool) appear only in
+ * curl on cp1 from an HTTPS server on cp1's own loopback (manifest_url +
+ * sha256; manifests are fetched over https only: its throwaway certificate is
+ * added to cp1's trust store). Values from seed 001 (AS numbers, router, pool) appear only in
  * the rendered objects: nothing sends packets to them.
  */
 let lab: Lab;
@@ -46,7 +47,7 @@ const vars = {
     bgp_peers: [{ name: 'tor', peer_ip: '10.4.0.254', as_number: 64502 }],
   },
   metallb: {
-    manifest_url: 'http://127.0.0.1:8099/metallb-native.yaml',
+    manifest_url: 'https://127.0.0.1:8099/metallb-native.yaml',
     manifest_sha256: createHash('sha256').update(FAKE_METALLB).digest('hex'),
     pools: [{ name: 'goldentooth', addresses: '10.4.11.0 - 10.4.15.254' }],
     bgp_peers: [{ name: 'router', my_asn: 64501, peer_asn: 64500, peer_address: '10.4.0.1' }],
@@ -104,8 +105,22 @@ beforeAll(async () => {
   writeFileSync(join(fixtures, 'tigera-operator.yaml'), fakeTigeraOperator());
   writeFileSync(join(fixtures, 'calico.yaml'), fakeCalicoManifest());
   await shOn(cp1, `mkdir -p /srv/fake-manifests && echo ${Buffer.from(FAKE_METALLB).toString('base64')} | base64 -d > /srv/fake-manifests/metallb-native.yaml`);
-  await shOn(cp1, 'systemd-run --unit=fake-manifests python3 -m http.server 8099 --bind 127.0.0.1 --directory /srv/fake-manifests');
-  await shOn(cp1, 'for i in $(seq 50); do curl -fs -o /dev/null http://127.0.0.1:8099/metallb-native.yaml && exit 0; sleep 0.2; done; exit 1');
+  const server = [
+    'import functools, http.server, ssl',
+    'h = functools.partial(http.server.SimpleHTTPRequestHandler, directory="/srv/fake-manifests")',
+    's = http.server.ThreadingHTTPServer(("127.0.0.1", 8099), h)',
+    'c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)',
+    'c.load_cert_chain("/usr/local/share/ca-certificates/labwright-fake-manifests.crt", "/run/fake-manifests.key")',
+    's.socket = c.wrap_socket(s.socket, server_side=True)',
+    's.serve_forever()',
+  ].join('\n');
+  await shOn(
+    cp1,
+    'openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 ' +
+      '-keyout /run/fake-manifests.key -out /usr/local/share/ca-certificates/labwright-fake-manifests.crt 2>/dev/null && update-ca-certificates >/dev/null && ' +
+      `echo ${Buffer.from(server).toString('base64')} | base64 -d > /run/fake-manifests.py && systemd-run --unit=fake-manifests python3 /run/fake-manifests.py`,
+  );
+  await shOn(cp1, 'for i in $(seq 50); do curl -fs -o /dev/null https://127.0.0.1:8099/metallb-native.yaml && exit 0; sleep 0.2; done; exit 1');
   await setVars({ ...vars, calico: { ...vars.calico, manifest_file: join(fixtures, 'tigera-operator.yaml') } });
 });
 

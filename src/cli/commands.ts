@@ -12,4 +12,8 @@ export const SUBCOMMANDS: Readonly<Record<string, { summary: string; load: () =>
     summary: 'show the inventory as ansible-inventory does (--list JSON, --graph, --host NAME)',
     load: async () => (await import('./inventory-command.js')).inventoryCommand,
   },
+  vault: {
+    summary: 'encrypt, decrypt, view files and encrypt_string values as ansible-vault does',
+    load: async () => (await import('./vault-command.js')).vaultCommand,
+  },
 };

@@ -4,7 +4,9 @@ import { inventoryGraph, inventoryList } from '../inventory/ansible-view.js';
 import { loadInventory } from '../inventory/index.js';
 import { isSecret, redact } from '../secret.js';
 import type { Io } from './main.js';
-import { parseExtraVars } from './options.js';
+import { readExtraVars } from './options.js';
+import { readSecretOptions, VAULT_FLAGS, VAULT_USAGE } from './vault-options.js';
+import type { VaultKeyring } from '../vault/keyring.js';
 
 export const INVENTORY_USAGE = `usage: labwright inventory -i INVENTORY (--list | --graph [GROUP] | --host NAME) [options]
 
@@ -16,6 +18,7 @@ Shows the inventory as labwright reads it, in ansible-inventory's formats (secre
       --host NAME          the variables of one host, as JSON
   -l, --limit PATTERN      only hosts matching an Ansible host pattern (gateways:!gw2, workers[0:2])
   -e, --extra-vars VARS    k=v pairs, a YAML/JSON object, or @file.yaml (repeatable; highest precedence)
+${VAULT_USAGE.split('\n').filter((line) => !line.includes('become')).join('\n')}
   -h, --help               this text
 
 exit codes: 0 ok, 1 error, 4 inventory/vars error, 5 bad options`;
@@ -27,6 +30,7 @@ interface InventoryOptions {
   readonly action: Action;
   readonly limit?: string;
   readonly extraVars: Record<string, unknown>;
+  readonly vault: VaultKeyring;
 }
 
 /** `labwright inventory …` (see INVENTORY_USAGE). */
@@ -36,7 +40,7 @@ export async function inventoryCommand(argv: readonly string[], io: Io): Promise
     io.out(INVENTORY_USAGE + '\n');
     return 0;
   }
-  const inventory = await loadInventory([...opts.inventory], { extraVars: opts.extraVars });
+  const inventory = await loadInventory([...opts.inventory], { extraVars: opts.extraVars, vault: opts.vault });
   const selected = opts.limit ? new Set(inventory.select(opts.limit).map((host) => host.name)) : undefined;
   if (selected && selected.size === 0) throw new UserError(`--limit ${opts.limit} matches no host of the inventory`);
   const { action } = opts;
@@ -75,6 +79,7 @@ function parseInventoryOptions(argv: readonly string[]): InventoryOptions | unde
         limit: { type: 'string', short: 'l' },
         'extra-vars': { type: 'string', short: 'e', multiple: true },
         help: { type: 'boolean', short: 'h' },
+        ...VAULT_FLAGS,
       },
     });
   } catch (error) {
@@ -95,6 +100,7 @@ function parseInventoryOptions(argv: readonly string[]): InventoryOptions | unde
     throw new OptionsError('-i/--inventory: at least one inventory file or directory is required', 'see labwright inventory --help');
   }
   if (values.limit === '') throw new OptionsError('-l/--limit: the pattern is empty');
+  const { vault } = readSecretOptions({ ...values, 'ask-become-pass': false });
   const action: Action = values.list
     ? { kind: 'list' }
     : values.graph
@@ -104,7 +110,8 @@ function parseInventoryOptions(argv: readonly string[]): InventoryOptions | unde
     inventory,
     action,
     limit: values.limit,
-    extraVars: Object.assign({}, ...(values['extra-vars'] ?? []).map((value) => parseExtraVars(value))),
+    vault,
+    extraVars: Object.assign({}, ...(values['extra-vars'] ?? []).map((value) => readExtraVars(value, vault))),
   };
 }
 

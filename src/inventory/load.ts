@@ -4,10 +4,9 @@ import { addImplicitGroups, analyzeGroups } from './graph.js';
 import { extraVarsLayer, mergeLayers, plainVars } from './merge.js';
 import { selectHosts } from './patterns.js';
 import { groupMergeOrder, groupSources, hostLayers, ownGroupVars } from './precedence.js';
-import { addInventoryFile } from './structure.js';
+import { addInventorySource, findInventorySources } from './sources.js';
 import type { Group, Host, Inventory, Vars } from './types.js';
 import { readVarsFiles } from './vars-files.js';
-import { readYamlSource } from './yaml.js';
 import { resolveReach } from './ssh-reach.js';
 import type { VaultKeyring } from '../vault/keyring.js';
 
@@ -21,18 +20,20 @@ export interface LoadOptions {
 }
 
 /**
- * Reads Ansible YAML inventories (merged in order) with the group_vars/ and
- * host_vars/ beside each of them, with Ansible's variable precedence (see
+ * Reads Ansible inventories (merged in order): YAML or INI files, or
+ * directories of them (see sources.ts), with the group_vars/ and host_vars/
+ * beside each file or inside each directory, with Ansible's variable precedence (see
  * hostLayers). Throws ParseError (exit 4) for any mistake.
  */
 export async function loadInventory(paths: string[], opts: LoadOptions = {}): Promise<Inventory> {
   const draft = newDraft();
-  for (const file of paths) addInventoryFile(draft, await readYamlSource(file, opts.vault));
+  const inventorySources = await findInventorySources(paths);
+  for (const file of inventorySources.files) await addInventorySource(draft, file, opts.vault);
   addImplicitGroups(draft);
   const graph = analyzeGroups(draft);
 
-  const groupVarsFiles = await readVarsFiles(paths, 'group_vars', draft.groups.keys(), opts.vault);
-  const hostVarsFiles = await readVarsFiles(paths, 'host_vars', draft.hosts.keys(), opts.vault);
+  const groupVarsFiles = await readVarsFiles(inventorySources.varsDirs, 'group_vars', draft.groups.keys(), opts.vault);
+  const hostVarsFiles = await readVarsFiles(inventorySources.varsDirs, 'host_vars', draft.hosts.keys(), opts.vault);
   const sources = groupSources(draft, groupVarsFiles);
   const mergeOrder = groupMergeOrder(graph, sources);
   const extraVars = extraVarsLayer(opts.extraVars ?? {});

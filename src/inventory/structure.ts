@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { draftGroup, draftHost, type InventoryDraft } from './draft.js';
+import { draftGroup, draftHost, type GroupDraft, type InventoryDraft } from './draft.js';
+import { expandHostEntry, HostRangeError } from './host-ranges.js';
 import { entriesOf, readVars, rootEntry, type Entry } from './nodes.js';
 import { parseErrorAt } from './position.js';
 import { expectValue, NAME, type Expectation } from './schema.js';
@@ -30,11 +31,7 @@ function addGroup(draft: InventoryDraft, source: YamlSource, entry: Entry): void
   for (const section of entriesOf(source, entry, 'a mapping with hosts, children or vars')) {
     switch (expectValue(GROUP_SECTION, section.key, section.origin)) {
       case 'hosts':
-        for (const host of entriesOf(source, section, 'a mapping of host names')) {
-          const name = expectValue(NAME, host.key, host.origin);
-          group.hosts.add(name);
-          draftHost(draft, name).push(readVars(source, host));
-        }
+        for (const host of entriesOf(source, section, 'a mapping of host names')) addHosts(draft, group, source, host);
         break;
       case 'children':
         for (const child of entriesOf(source, section, 'a mapping of child groups')) {
@@ -46,5 +43,27 @@ function addGroup(draft: InventoryDraft, source: YamlSource, entry: Entry): void
         group.vars.push(readVars(source, section));
         break;
     }
+  }
+}
+
+/** A host entry: a name, or a pattern with ranges and a port (`node[1:3]:2222`), as Ansible's YAML plugin reads it. */
+function addHosts(draft: InventoryDraft, group: GroupDraft, source: YamlSource, host: Entry): void {
+  let expanded: { names: string[]; port?: number };
+  try {
+    expanded = expandHostEntry(host.key);
+  } catch (error) {
+    if (error instanceof HostRangeError) throw parseErrorAt(host.origin, `host range ${error.message}`);
+    throw error;
+  }
+  for (const name of expanded.names) {
+    expectValue(NAME, name, host.origin);
+    const known = draft.hosts.has(name);
+    const layers = draftHost(draft, name);
+    // As Ansible, the port applies to a host when it is first seen.
+    if (!known && expanded.port !== undefined) {
+      layers.push(new Map([['ansible_port', { value: expanded.port, origin: host.origin }]]));
+    }
+    group.hosts.add(name);
+    layers.push(readVars(source, host));
   }
 }

@@ -13,9 +13,10 @@ const VARS_EXTENSIONS = ['.yml', '.yaml', '.json'];
 export type VarsFiles = ReadonlyMap<string, readonly VarLayer[]>;
 
 /**
- * For each of `inventoryFiles`, in order, the variables each of `names` gets
- * from `<kind>/<name>` beside it (a .yml, .yaml or .json file, or a directory
- * of them read in lexical order).
+ * For each of `inventoryDirs` (per -i argument: the folder of an inventory
+ * file, or an inventory directory itself), in order, the variables each of
+ * `names` gets from `<kind>/<name>` in it (a .yml, .yaml or .json file, or a
+ * directory of them read in lexical order).
  *
  * Like Ansible, which loads the vars files beside each inventory source in
  * turn, a directory holding several of the inventory files is counted once for
@@ -23,7 +24,7 @@ export type VarsFiles = ReadonlyMap<string, readonly VarLayer[]>;
  * files of a/ are applied again after those of b/.
  */
 export async function readVarsFiles(
-  inventoryFiles: readonly string[],
+  inventoryDirs: readonly string[],
   kind: 'group_vars' | 'host_vars',
   names: Iterable<string>,
   vault?: VaultKeyring,
@@ -36,7 +37,7 @@ export async function readVarsFiles(
     return files;
   };
   const result: VarsFiles[] = [];
-  for (const file of inventoryFiles) result.push(await read(path.dirname(file)));
+  for (const dir of inventoryDirs) result.push(await read(dir));
   return result;
 }
 

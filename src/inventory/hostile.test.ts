@@ -121,6 +121,24 @@ describe('hostile inventories are exit 4 with one message naming the file', () =
   });
 });
 
+describe('secrets shorter than 4 characters are exit 4 naming file:line:col and key path', () => {
+  it('tagged !secret', async () => {
+    const { code, stderr } = await run({ 'hosts.yaml': yamlLines('all:', '  hosts:', '    h1:', '      token: !secret abc') });
+    expect({ code, stderr }).toEqual({
+      code: 4,
+      stderr: expect.stringMatching(/^ERROR: hosts\.yaml:4:14: all\.hosts\.h1\.token: a secret of 3 character\(s\) is refused: /) as unknown as string,
+    });
+  });
+
+  it('a password the connection settings make a secret', async () => {
+    const { code, stderr } = await run({ 'hosts.yaml': yamlLines('all:', '  hosts:', '    h1:', '      ansible_password: ab') });
+    expect({ code, stderr }).toEqual({
+      code: 4,
+      stderr: expect.stringMatching(/^ERROR: hosts\.yaml:4:7: all\.hosts\.h1\.ansible_password: a secret of 2 character\(s\) is refused: /) as unknown as string,
+    });
+  });
+});
+
 describe('bad -e values are exit 5 with one message', () => {
   it('malformed YAML', async () => {
     expect(await run({ 'hosts.yaml': HOSTS }, ['-e', '{a: [}'])).toEqual({

@@ -1,5 +1,6 @@
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
+import { ParseError } from '../errors.js';
 import { describe } from './describe.js';
 import { parseErrorAt, type Origin } from './position.js';
 
@@ -13,7 +14,14 @@ export interface Expectation<T> {
 
 /** `found` checked (and converted) by `expectation`, else a ParseError at `origin`. */
 export function expectValue<T>(expectation: Expectation<T>, found: unknown, origin: Origin): T {
-  const result = expectation.schema.safeParse(found);
+  let result;
+  try {
+    result = expectation.schema.safeParse(found);
+  } catch (error) {
+    // A conversion that refuses the value itself (a secret too short to mask) is told where the value is.
+    if (error instanceof ParseError) throw parseErrorAt(origin, error.message);
+    throw error;
+  }
   if (result.success) return result.data;
   const advice = expectation.advice?.(found);
   const message = `expected ${expectation.expected}, got ${describe(found)}`;

@@ -8,14 +8,18 @@ export interface LabNetwork {
   gateway: string;
 }
 
-/** A bridge network of the lab's own; Docker picks the subnet unless one is given (its first address is the gateway: the controller). */
-export async function createNetwork(lab: string, subnet?: { subnet: string; gateway: string }): Promise<LabNetwork> {
+/**
+ * A bridge network of the lab's own; Docker picks the subnet unless one is given (its first address is the gateway: the controller).
+ * `internal`: a second network, `docker network create --internal` (no route out of it), named labwright-LAB-internal.
+ */
+export async function createNetwork(lab: string, subnet?: { subnet: string; gateway: string }, { internal = false } = {}): Promise<LabNetwork> {
   const client = await docker();
-  const name = `labwright-${lab}`;
+  const name = internal ? `labwright-${lab}-internal` : `labwright-${lab}`;
   const network = await client.network.create({
     Name: name,
     Driver: 'bridge',
     CheckDuplicate: true,
+    Internal: internal,
     Labels: { [LAB_LABEL]: lab },
     ...(subnet ? { IPAM: { Config: [{ Subnet: subnet.subnet, Gateway: subnet.gateway }] } } : {}),
   });
@@ -66,4 +70,26 @@ export async function startHostContainer(spec: HostContainerSpec): Promise<Start
       { content: authorizedKeys, target: '/home/lab/.ssh/authorized_keys', mode: 0o600 },
     ])
     .start();
+}
+
+/** Attaches a running container to one more network; resolves with its address there. */
+export async function connectToNetwork(containerId: string, network: string): Promise<string> {
+  const api = (await docker()).container.dockerode;
+  await api.getNetwork(network).connect({ Container: containerId });
+  const info = await api.getContainer(containerId).inspect();
+  const ip = info.NetworkSettings.Networks[network]?.IPAddress;
+  if (!ip) throw new Error(`Docker gave container ${containerId} no address on ${network}`);
+  return ip;
+}
+
+/**
+ * Makes the controller unable to reach a host on the internal network: Docker
+ * still puts the controller's own address on the bridge of an --internal
+ * network, so the host refuses it (ICMP host-unreachable: "no route to host"),
+ * inside the container's own network namespace. Other hosts still reach it.
+ */
+export async function refuseController(host: { name: string; exec(cmd: string[]): Promise<{ output: string; exitCode: number }> }, controller: string): Promise<void> {
+  const rules = `table ip lab-isolation {\n  chain input {\n    type filter hook input priority -200;\n    ip saddr ${controller} reject with icmp type host-unreachable\n  }\n}`;
+  const { output, exitCode } = await host.exec(['sh', '-c', `nft -f - <<'RULES'\n${rules}\nRULES`]);
+  if (exitCode !== 0) throw new Error(`${host.name}: cannot isolate it from the controller: ${output}`);
 }

@@ -1,6 +1,6 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createNetwork, startHostContainer, type LabNetwork } from './containers.js';
+import { connectToNetwork, createNetwork, refuseController, startHostContainer, type LabNetwork } from './containers.js';
 import { findLabelled, LAB_LABEL, removeLabelled } from './docker.js';
 import { ensureInotifyFor } from './host-limits.js';
 import { ensureImage } from './image.js';
@@ -17,11 +17,19 @@ export interface LabHostSpec {
   vars?: Record<string, unknown>;
   /** A fixed address (needs the lab's `subnet`). */
   ip?: string;
+  /**
+   * Which networks the host is on (default: the lab network). `internal`: only
+   * the lab's internal network (`--internal`), which the controller cannot
+   * reach; `both`: the lab network and the internal one (a gateway).
+   */
+  network?: 'lab' | 'internal' | 'both';
 }
 
 export interface LabHost {
   name: string;
   ip: string;
+  /** Its address on the internal network (hosts on `both`). */
+  internalIp?: string;
   containerId: string;
   exec(cmd: string[]): Promise<{ output: string; exitCode: number }>;
 }
@@ -30,6 +38,8 @@ export interface Lab {
   name: string;
   hosts: LabHost[];
   network: LabNetwork;
+  /** The internal network, when a host is on it. */
+  internalNetwork?: LabNetwork;
   inventoryPath: string;
   knownHostsPath: string;
   keyPath: string;
@@ -107,13 +117,18 @@ async function startLabOnce(opts: LabOptions): Promise<Lab> {
 
   try {
     const network = await createNetwork(name, opts.subnet);
+    const internalNetwork = specs.some((spec) => (spec.network ?? 'lab') !== 'lab') ? await createNetwork(name, undefined, { internal: true }) : undefined;
     const ready = await allOrFirstError(
       specs.map(async (spec) => {
         const hostKey = generateKeyPair(`${spec.name}@${name}`);
-        const container = await startHostContainer({ lab: name, name: spec.name, image, network: network.name, hostKey, authorizedKey: clientKey.public, ip: spec.ip });
+        const internalOnly = spec.network === 'internal';
+        const own = internalOnly ? internalNetwork!.name : network.name;
+        const container = await startHostContainer({ lab: name, name: spec.name, image, network: own, hostKey, authorizedKey: clientKey.public, ip: spec.ip });
+        const internalIp = spec.network === 'both' ? await connectToNetwork(container.getId(), internalNetwork!.name) : undefined;
         const host: LabHost = {
           name: spec.name,
-          ip: container.getIpAddress(network.name),
+          ip: container.getIpAddress(own),
+          ...(internalIp ? { internalIp } : {}),
           containerId: container.getId(),
           exec: async (cmd) => {
             const { output, exitCode } = await container.exec(cmd);
@@ -121,6 +136,7 @@ async function startLabOnce(opts: LabOptions): Promise<Lab> {
           },
         };
         await waitUntilReady(host);
+        if (internalOnly) await refuseController(host, internalNetwork!.gateway);
         return { host, hostKey };
       }),
     );
@@ -134,6 +150,7 @@ async function startLabOnce(opts: LabOptions): Promise<Lab> {
       name,
       hosts,
       network,
+      ...(internalNetwork ? { internalNetwork } : {}),
       inventoryPath,
       knownHostsPath,
       keyPath,

@@ -5,12 +5,13 @@ import { clusterOf } from '../net/cluster.js';
 import { apiServerPort, isControlPlane } from '../net/control-plane-endpoint.js';
 import { hostAddresses, lanOf, macOf } from '../net/lan.js';
 import type { Claim } from './claims.js';
+import { nodeAddresses } from './node-addresses.js';
 
 /** Claims every inventory makes by itself: host addresses and MACs, the `lan` and `cluster` vars. */
 function inventoryClaims(host: Host): Claim[] {
   const claims: Claim[] = [];
   const mac = macOf(host);
-  for (const ip of new Set(hostAddresses(host))) {
+  for (const ip of nodeAddresses(host)) {
     claims.push({ kind: 'address', by: `inventory: ${host.name}`, ip, purpose: 'node', what: `${host.name}`, host: host.name, ...(mac ? { mac } : {}) });
   }
   const lan = lanOf(host);

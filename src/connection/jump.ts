@@ -44,7 +44,9 @@ export class BastionPool {
    */
   async tunnel(via: readonly JumpHop[], address: string, port: number): Promise<Tunnel> {
     const last = via.at(-1)!;
-    const key = JSON.stringify(via.map(({ name, spec }) => [name, spec.address, spec.port, spec.user, spec.privateKeyFile, spec.identityFiles]));
+    const key = JSON.stringify(
+      via.map(({ name, spec }) => [name, spec.address, spec.port, spec.user, spec.privateKeyFile, spec.identityFiles, spec.knownHostsFile, spec.hostKeyChecking]),
+    );
     let shared = this.#shared.get(key);
     if (!shared || shared.bastion.lost) {
       shared = { bastion: this.create(last, via.slice(0, -1)), users: 0 };

@@ -159,11 +159,19 @@ describe('jump hosts', () => {
     expect(fromConfig).toContain(`m1: ${path.join(home, '.ssh', 'config')} (Host m1): ProxyCommand "ssh -W 10.0.0.1:22 bastion" is not supported (-W 10.0.0.1:22 is not -W %h:%p)`);
   });
 
-  it('a group-wide jump host that covers the jump host itself is a loop, refused (exit 4)', async () => {
-    const message = await loadError(
-      hostsFile('all:', '  vars:', '    ansible_ssh_common_args: -o ProxyJump=gw1', '  hosts:', '    gw1: {}', '    m1: {}'),
+  it('a group-wide jump host that covers the jump host itself: the jump host is connected to directly', async () => {
+    const inventory = await loadTree(
+      hostsFile('all:', '  vars:', '    ansible_ssh_common_args: -o ProxyJump=gw1', '  hosts:', '    gw1: { ansible_host: 203.0.113.1 }', '    m1: {}'),
     );
-    expect(message).toContain('jump hosts loop: gw1 -> gw1');
+    expect(inventory.hosts.get('gw1')!.connection.via).toBeUndefined();
+    expect(inventory.hosts.get('m1')!.connection.via).toEqual([hop('gw1', { address: '203.0.113.1' })]);
+  });
+
+  it('jump hosts that reach each other in a loop are refused (exit 4), naming the loop', async () => {
+    const message = await loadError(
+      hostsFile('all:', '  hosts:', '    a: { labwright_jump_host: b }', '    b: { labwright_jump_host: a }', '    m1: { labwright_jump_host: a }'),
+    );
+    expect(message).toContain('jump hosts loop: a -> b -> a');
   });
 
   it('templates in ssh options are refused with the place (exit 4), not passed on', async () => {

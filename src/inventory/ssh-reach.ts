@@ -77,8 +77,7 @@ class ReachResolver {
     const host = this.hosts.get(name)!;
     if (host.connection.kind !== 'ssh') return host.connection;
     if (this.#resolving.includes(name)) {
-      throw new ParseError(`jump hosts loop: ${[...this.#resolving, name].join(' -> ')} (a host cannot be reached through itself: ` +
-        `set ansible_ssh_common_args: '' on the jump host if a group-wide ProxyJump also covers it)`);
+      throw new ParseError(`jump hosts loop: ${[...this.#resolving, name].join(' -> ')} (each is reached through the next one)`);
     }
     this.#resolving.push(name);
     try {
@@ -118,7 +117,10 @@ class ReachResolver {
     } else {
       return spec;
     }
-    const via = this.#route(hops, spec, hopContext);
+    // A group-wide jump host covers the jump host too: ssh reaches it through
+    // a connection to itself (the jump's own ssh has no jump); labwright connects directly.
+    const others = hops.filter((hop) => this.#inventoryHost(hop.target.host, hop.target.port)?.name !== host.name);
+    const via = this.#route(others, spec, hopContext);
     return via.length > 0 ? { ...spec, via } : spec;
   }
 

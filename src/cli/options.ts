@@ -95,12 +95,13 @@ function asOption<T>(value: string, read: () => T): T {
   }
 }
 
+/** A k=v value typed as a YAML scalar; anything YAML errs or warns about (`[1`, `!tag x`, `%`) is refused. */
 function scalar(value: string, raw: string): unknown {
-  try {
-    return YAML.parse(raw);
-  } catch {
+  const doc = YAML.parseDocument(raw);
+  if (doc.errors.length > 0 || doc.warnings.length > 0) {
     throw new OptionsError(`-e ${JSON.stringify(value)}: ${raw} is not a YAML value (quote it to pass it as a string)`);
   }
+  return doc.toJS();
 }
 
 export function parseCliOptions(argv: readonly string[]): CliOptions {

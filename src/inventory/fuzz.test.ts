@@ -115,4 +115,29 @@ describe('fuzz: mutated example inventories through main() --plan', () => {
     expect(codes.get(0)).toBeGreaterThan(ITERATIONS / 20);
     expect(codes.get(4)).toBeGreaterThan(ITERATIONS / 5);
   });
+
+  it(`${Math.ceil(ITERATIONS / 4)} mutated -e values (seed ${SEED}): exit 0, 4 or 5, never unexpected`, { timeout: 120_000 }, async () => {
+    const random = generator(SEED + 1);
+    const dir = await writeTree({});
+    const varsFile = path.join(dir, 'vars.yaml');
+    const inventory = path.join(ROOT, 'home.yaml');
+    const vars = ['lan: { subnet: 192.168.50.0/24, domain: home.arpa }', 'dnsmasq:', '  upstream: [1.1.1.1]', '  range: { start: 192.168.50.100, end: 192.168.50.199 }', 'token: !secret abcdef', 'forks: 3'].join('\n');
+    const failures: string[] = [];
+    for (let i = 0; i < Math.ceil(ITERATIONS / 4); i++) {
+      const kind = random();
+      let value: string;
+      if (kind < 0.5) {
+        writeFileSync(varsFile, mutate(vars, random));
+        value = `@${varsFile}`;
+      } else if (kind < 0.8) {
+        value = mutate(`{${vars.split('\n').filter((l) => !l.startsWith(' ')).join(', ')}}`, random);
+      } else {
+        value = `${pick(['a', 'lan', 'x_1', 'forks'], random)}=${pick(TOKENS, random)} b=${pick(TOKENS, random)}`;
+      }
+      const io = captureIo();
+      const code = await main(site, ['-i', inventory, '-e', value, '--plan'], io);
+      if (![0, 4, 5].includes(code) || /unexpected|\n {4}at /.test(io.stderr)) failures.push(`iteration ${i}: -e ${JSON.stringify(value)}: exit ${code}\n${io.stderr.slice(0, 600)}`);
+    }
+    expect(failures.slice(0, 3).join('\n\n'), `${failures.length} failed`).toBe('');
+  });
 });

@@ -33,7 +33,9 @@ export async function macLabMain(argv: readonly string[], io?: Io): Promise<numb
     if (down) throw new OptionsError('--emit-inventory and --down do not go together');
     const opts = parseCliOptions(rest);
     const inventory = await loadInventory(opts.inventory, { extraVars: opts.extraVars });
-    const hosts = inventory.select(opts.limit ? `${VM_HOSTS}:&${opts.limit}` : VM_HOSTS);
+    // The limit is its own pattern (as Ansible's subset): glued on with ':', a limit holding ',' would be split there.
+    const limited = opts.limit ? new Set(inventory.select(opts.limit).map((host) => host.name)) : undefined;
+    const hosts = inventory.select(VM_HOSTS).filter((host) => !limited || limited.has(host.name));
     if (hosts.length !== 1) {
       throw new ParseError(
         `--emit-inventory needs exactly one host in group ${VM_HOSTS}${opts.limit ? ` matching --limit ${opts.limit}` : ''}, found ${hosts.length}${hosts.length ? `: ${hosts.map((h) => h.name).join(', ')}` : ''}`,

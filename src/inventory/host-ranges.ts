@@ -42,7 +42,7 @@ const IPV6 = new RegExp(
 const HOSTNAME = new RegExp(`^${LABEL}(?:\\.${LABEL})*$`, 'iu');
 
 /** parse_address(allow_ranges=True): the host and its port, or undefined when Ansible cannot parse it as an address. */
-function parseAddress(text: string): { host: string; port?: number } | undefined {
+export function parseAddress(text: string): { host: string; port?: number } | undefined {
   let address = text;
   let port: number | undefined;
   for (const pattern of [BRACKETED_HOSTPORT, HOSTPORT]) {

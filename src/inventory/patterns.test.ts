@@ -44,9 +44,9 @@ describe('Inventory.select', () => {
 
   it.each([
     ['gateways:workers', ['gw1', 'gw2', 'worker1', 'worker2']],
-    ['workers,gateways', ['gw1', 'gw2', 'worker1', 'worker2']],
-    [' workers , nas ', ['nas', 'worker1', 'worker2']],
-  ])('selects unions in inventory order: %s', (pattern, hosts) => {
+    ['workers,gateways', ['worker1', 'worker2', 'gw1', 'gw2']],
+    [' workers , nas ', ['worker1', 'worker2', 'nas']],
+  ])('selects unions in the order written, as Ansible: %s', (pattern, hosts) => {
     expect(select(pattern)).toEqual(hosts);
   });
 
@@ -64,8 +64,43 @@ describe('Inventory.select', () => {
     expect(select('!workers:&k8s:all')).toEqual(['cp1']);
   });
 
-  it('lists each host once, in inventory order', () => {
-    expect(select('monitoring:worker2:gw1:cp1:gateways')).toEqual(['gw1', 'gw2', 'cp1', 'worker2']);
+  it("lists each host once, where it first appears (Ansible's order, not the inventory's)", () => {
+    // monitoring lists cp1 then gw1; gateways adds gw2.
+    expect(select('monitoring:worker2:gw1:cp1:gateways')).toEqual(['cp1', 'gw1', 'worker2', 'gw2']);
+  });
+
+  it("lists a group's own hosts, then its children's, level by level (Group.get_hosts)", () => {
+    expect(select('all')).toEqual(['nas', 'gw1', 'gw2', 'cp1', 'worker1', 'worker2']);
+    expect(select('k8s')).toEqual(['cp1', 'worker1', 'worker2']);
+  });
+
+  it.each([
+    ['workers[0]', ['worker1']],
+    ['workers[-1]', ['worker2']],
+    ['k8s[0:1]', ['cp1', 'worker1']],
+    ['k8s[1:]', ['worker1', 'worker2']],
+    ['k8s[1-2]', ['worker1', 'worker2']],
+    ['k8s[5:7]', []],
+    ['k8s[2:0]', ['worker2']],
+    ['gateways[0]:workers[-1]', ['gw1', 'worker2']],
+    ['k8s:!k8s[0]', ['worker1', 'worker2']],
+    ['all:&monitoring[1]', ['gw1']],
+    ['gw*[1]', ['gw2']],
+    ['nosuch[0]', []],
+  ])('applies subscripts to the hosts of a term, in that order: %s', (pattern, hosts) => {
+    expect(select(pattern)).toEqual(hosts);
+  });
+
+  it.each([
+    ['worker[12]', []], // a subscript (host 12 of group "worker"), not a glob
+    ['worker[!1]', ['worker1', 'worker2']], // the glob matches group "workers" too
+    ['w[a-z]rker?', ['worker1', 'worker2']],
+  ])('reads brackets as Ansible: subscript when they hold numbers, else a glob class: %s', (pattern, hosts) => {
+    expect(select(pattern)).toEqual(hosts);
+  });
+
+  it('a name matching no group and no host, with a colon in a comma list, is one term (as Ansible)', () => {
+    expect(select('gateways:workers,nas')).toEqual(['nas']);
   });
 
   it('returns nothing for patterns matching nothing', () => {
@@ -79,10 +114,8 @@ describe('Inventory.select', () => {
     ['gateways::workers', 'bad host pattern "gateways::workers": it has an empty part'],
     ['gateways,', 'bad host pattern "gateways,": it has an empty part'],
     ['k8s:&!workers', 'bad host pattern "k8s:&!workers": "&!workers" needs a name after &'],
-    [
-      'workers[0]',
-      'bad host pattern "workers[0]": subscripts such as "workers[0]" are not supported: use a glob (web*) or a regex (~web[12])',
-    ],
+    ['workers[2]', 'bad host pattern "workers[2]": "workers[2]" asks for host 2 of 2 (worker1, worker2): counting starts at 0'],
+    ['workers[-3]', 'bad host pattern "workers[-3]": "workers[-3]" asks for host -3 of 2 (worker1, worker2): counting starts at 0'],
   ])('rejects malformed pattern %j with an OptionsError (exit 5)', (pattern, message) => {
     expect(() => inventory.select(pattern)).toThrow(new OptionsError(message));
     expect(() => inventory.select(pattern)).toThrow(expect.objectContaining({ name: 'OptionsError', exitCode: 5 }));

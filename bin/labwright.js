@@ -6,9 +6,10 @@ import { existsSync } from 'node:fs';
 const source = new URL('../src/cli/labwright.ts', import.meta.url);
 let cli;
 if (existsSync(source)) {
-  const { register } = await import('tsx/esm/api');
-  register();
-  // Tells `labwright run` that TypeScript already loads (see src/cli/typescript.ts).
+  // tsx's ESM and CommonJS loaders, as src/cli/typescript.ts loads them for `labwright run` (which the mark tells it is done).
+  const [esm, cjs] = await Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]);
+  esm.register();
+  cjs.register();
   globalThis[Symbol.for('labwright.typescript')] = true;
   cli = await import(source.href);
 } else {

@@ -8,6 +8,14 @@ export type Subcommand = (argv: readonly string[], io: Io) => Promise<number>;
  * entry here and one module, loaded only when it is the one asked for.
  */
 export const SUBCOMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<Subcommand> }>> = {
+  run: {
+    summary: 'run a playbook file (PLAYBOOK.ts -i INV [flags]) as `npx tsx PLAYBOOK.ts` does',
+    load: async () => (await import('./run-command.js')).runCommand,
+  },
+  plan: {
+    summary: 'check and print the address plan offline (-i INV [PLAYBOOK.ts]; default: the site playbook)',
+    load: async () => (await import('./plan-command.js')).planCommand,
+  },
   inventory: {
     summary: 'show the inventory as ansible-inventory does (--list JSON, --graph, --host NAME)',
     load: async () => (await import('./inventory-command.js')).inventoryCommand,

@@ -107,10 +107,11 @@ describe('jump hosts', () => {
       b: '{ ansible_ssh_extra_args: "-J ops@bastion.example:2222" }',
       c: `{ ansible_ssh_common_args: '-o ProxyCommand="ssh -W %h:%p -q ops@bastion.example -p 2222 -i /keys/bastion"' }`,
       d: `{ ansible_ssh_common_args: '-o ProxyCommand="ssh -q ops@bastion.example -p 2222 nc %h %p"' }`,
+      e: `{ ansible_user: ops, ansible_ssh_common_args: '-o ProxyCommand="ssh -W %h:%p %r@bastion.example -p 2222"' }`,
     });
-    for (const name of ['a', 'b', 'c', 'd']) {
+    for (const name of ['a', 'b', 'c', 'd', 'e']) {
       expect(inventory.hosts.get(name)!.connection.via, name).toEqual([
-        hop('ops@bastion.example:2222'.replace(':2222', name === 'c' || name === 'd' ? '' : ':2222'), { address: 'bastion.example', port: 2222, user: 'ops' }),
+        hop(['a', 'b'].includes(name) ? 'ops@bastion.example:2222' : 'ops@bastion.example', { address: 'bastion.example', port: 2222, user: 'ops' }),
       ]);
     }
     expect(inventory.hosts.get('c')!.connection.via![0]!.spec.identityFiles).toEqual(['/keys/bastion']);

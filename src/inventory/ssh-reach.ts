@@ -113,7 +113,7 @@ class ReachResolver {
       hops = this.#proxyHops({ keyword: 'proxyjump', value: jump, where: hopContext }, configFile);
     } else if (endpoint.proxy) {
       hopContext = endpoint.proxy.where;
-      hops = this.#proxyHops(endpoint.proxy, configFile);
+      hops = this.#proxyHops(endpoint.proxy, configFile, spec.user);
     } else {
       return spec;
     }
@@ -195,14 +195,17 @@ class ReachResolver {
     };
   }
 
-  /** The hops of a ProxyJump / ProxyCommand value; a ProxyCommand other than ssh -W is a ParseError. */
-  #proxyHops(proxy: Proxy, configFile: string): HopRequest[] {
+  /**
+   * The hops of a ProxyJump / ProxyCommand value; a ProxyCommand other than
+   * ssh -W is a ParseError. `user`: the host's remote user, for %r.
+   */
+  #proxyHops(proxy: Proxy, configFile: string, user?: string): HopRequest[] {
     try {
       if (proxy.keyword === 'proxyjump') {
         // ssh hands its -F on to the ssh it runs for each jump
         return parseProxyJump(proxy.value).map((hop) => ({ ...hop, args: { ...hop.args, configFile } }));
       }
-      const hop = proxyCommandHop(proxy.value);
+      const hop = proxyCommandHop(proxy.value.replaceAll('%r', user ?? userInfo().username));
       return hop ? [hop] : [];
     } catch (err) {
       throw new ParseError(`${proxy.where}: ${(err as Error).message}`);
@@ -267,7 +270,7 @@ class ReachResolver {
     };
     this.#resolving.push(jump.text);
     try {
-      const own = endpoint.proxy ? this.#route(this.#proxyHops(endpoint.proxy, configFile), spec, endpoint.proxy.where) : [];
+      const own = endpoint.proxy ? this.#route(this.#proxyHops(endpoint.proxy, configFile, spec.user), spec, endpoint.proxy.where) : [];
       return { hop: { name: jump.text, spec }, own };
     } finally {
       this.#resolving.pop();

@@ -16,6 +16,10 @@ export const SUBCOMMANDS: Readonly<Record<string, { summary: string; load: () =>
     summary: 'check and print the address plan offline (-i INV [PLAYBOOK.ts]; default: the site playbook)',
     load: async () => (await import('./plan-command.js')).planCommand,
   },
+  init: {
+    summary: 'create a project in a new folder: package.json, tsconfig.json, playbooks/site.ts, inventory/home.yaml',
+    load: async () => (await import('./init-command.js')).initCommand,
+  },
   inventory: {
     summary: 'show the inventory as ansible-inventory does (--list JSON, --graph, --host NAME)',
     load: async () => (await import('./inventory-command.js')).inventoryCommand,

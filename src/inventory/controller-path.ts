@@ -14,7 +14,7 @@ const VARS_DIRS = new Set(['group_vars', 'host_vars']);
  * when it came from the command line (extra vars).
  */
 export function controllerPath(value: string, origin: Origin): string {
-  if (value === '~' || value.startsWith('~/')) return path.join(homedir(), value.slice(1));
+  if (value === '~' || value.startsWith('~/')) return expandHome(value);
   if (value.startsWith('~')) {
     throw parseErrorAt(origin, `"${value}": only ~ and ~/… (your own home directory) are expanded: write the full path`);
   }
@@ -28,4 +28,13 @@ function inventoryFolder(origin: Origin): string {
   const parts = path.resolve(file).split(path.sep);
   for (let i = parts.length - 2; i > 0; i--) if (VARS_DIRS.has(parts[i]!)) return parts.slice(0, i).join(path.sep) || path.sep;
   return path.dirname(path.resolve(file));
+}
+
+/**
+ * `~` and `~/…` as the home directory (any other path as it is): for
+ * controller paths that reach an op without where they were set (role vars
+ * such as manifest_file or admin_conf_fetch_to).
+ */
+export function expandHome(value: string): string {
+  return value === '~' || value.startsWith('~/') ? path.join(homedir(), value.slice(1)) : value;
 }

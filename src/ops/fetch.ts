@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
 import { fileInfo } from '../facts/builtin.js';
+import { expandHome } from '../inventory/controller-path.js';
 import { sh } from '../shell/quote.js';
 import { change, ok, type Op } from './op.js';
 
@@ -23,7 +24,8 @@ async function localFile(path: string): Promise<{ sha256: string; mode: number }
  * an earlier task that check mode did not run) is planned as a fetch and
  * fails at apply time if it is still missing.
  */
-export function fetchFile(args: { path: string; dest: string; mode?: number }): Op {
+export function fetchFile(given: { path: string; dest: string; mode?: number }): Op {
+  const args = { ...given, dest: expandHome(given.dest) }; // ~/.kube/x: the home directory, not ./~
   const remote = fileInfo(args.path);
   const mode = args.mode ?? 0o600;
   const shownMode = mode.toString(8).padStart(4, '0');

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -157,6 +157,21 @@ describe('fetchFile', () => {
     writeFileSync(dest, 'stale\n');
     const again = await op.plan(ctx);
     expect(again.kind !== 'ok' && again.changes[0]!.summary).toBe(`update ${dest} from h1:/etc/kubernetes/admin.conf (0600)`);
+  });
+
+  // The old code wrote ./~/.kube/lab-admin.conf under the working directory.
+  it('fetches to ~/… in the home directory', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'lw-home-'));
+    const saved = process.env.HOME;
+    process.env.HOME = home;
+    try {
+      const info = { exists: true, type: 'file' as const, owner: 'root', group: 'root', mode: '0600', sha256: sha, content };
+      await new Remote([[fileInfo('/etc/kubernetes/admin.conf'), info]]).planAndApply(fetchFile({ path: '/etc/kubernetes/admin.conf', dest: '~/.kube/lab-admin.conf' }));
+      expect(readFileSync(join(home, '.kube/lab-admin.conf'), 'utf8')).toBe(content);
+      expect(existsSync('~')).toBe(false);
+    } finally {
+      process.env.HOME = saved;
+    }
   });
 
   it('plans a file that does not exist yet as a fetch once it exists', async () => {

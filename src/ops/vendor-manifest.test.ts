@@ -68,6 +68,18 @@ describe('vendorManifest', () => {
     expect(readFileSync(dest, 'utf8')).toBe('kind: Namespace # fetched by an earlier run, before manifest_sha256 changed\n');
   });
 
+  it('a user-provided file at ~/… is read from the home directory', () => {
+    const home = mkdtempSync(join(tmpdir(), 'lw-home-'));
+    writeFileSync(join(home, 'm.yaml'), 'kind: Namespace\n');
+    const saved = process.env.HOME;
+    process.env.HOME = home;
+    try {
+      expect(vendorManifest({ ...args, file: '~/m.yaml' }).map((o) => o.label)).toEqual(['directory /var/lib/labwright/metallb', 'file /var/lib/labwright/metallb/metallb-native-v0.14.9.yaml']);
+    } finally {
+      process.env.HOME = saved;
+    }
+  });
+
   it('a user-provided file is checked against manifest_sha256 on the controller', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lw-vendor-'));
     writeFileSync(join(dir, 'm.yaml'), 'kind: Namespace\n');

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { sh } from '../shell/quote.js';
 import { defineFact } from '../facts/fact.js';
+import { expandHome } from '../inventory/controller-path.js';
 import { directory, file } from './file.js';
 import { change, ok, type Op } from './op.js';
 import { apt } from './packages.js';
@@ -62,7 +63,7 @@ export function vendorManifest(args: VendorManifestArgs): Op[] {
   if (args.file) {
     let content: string;
     try {
-      content = readFileSync(args.file, 'utf8');
+      content = readFileSync(expandHome(args.file), 'utf8');
     } catch (e) {
       throw new Error(`cannot read the manifest file ${args.file} on the controller: ${(e as Error).message}`);
     }

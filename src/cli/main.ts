@@ -65,7 +65,7 @@ export async function main(plays: readonly PlayDef[], argv: readonly string[], i
       io.out(USAGE + '\n');
       return 0;
     }
-    const inventory = await loadInventory(opts.inventory, { extraVars: opts.extraVars, vault: opts.vault });
+    const inventory = await loadInventory(opts.inventory, { extraVars: opts.extraVars, vault: opts.vault, becomePassword: opts.becomePassword });
     const limit = opts.limit ? new Set(inventory.select(opts.limit).map((h) => h.name)) : undefined;
     if (limit && limit.size === 0) throw new UserError(`--limit ${opts.limit} matches no host of the inventory`);
     if (opts.listHosts) {

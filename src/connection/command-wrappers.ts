@@ -23,6 +23,6 @@ export function killAfterCommand(cmd: Command, timeoutMs: number): Command {
 }
 
 /** `PREFIX sh -c 'cmd'`, masking secrets in what is shown just as `cmd` does. */
-function runWith(prefix: Command, cmd: Command): Command {
+export function runWith(prefix: Command, cmd: Command): Command {
   return new Command(`${prefix.text} sh -c ${quote(cmd.text)}`, `${prefix.shown} sh -c ${quote(cmd.shown)}`);
 }

@@ -5,7 +5,8 @@ import pLimit from 'p-limit';
 import { Client } from 'ssh2';
 import { UnreachableError } from '../errors.js';
 import type { Command } from '../shell/quote.js';
-import { becomeCommand, killAfterCommand } from './command-wrappers.js';
+import { killAfterCommand } from './command-wrappers.js';
+import { becomerFor, type Becomer } from './sudo-password.js';
 import { HostKeyChecker } from './host-key-check.js';
 import { BastionPool, type Tunnel } from './jump.js';
 import { loadCredentials, type SshCredentials } from './ssh-auth.js';
@@ -22,6 +23,8 @@ const KEEPALIVE_COUNT_MAX = 3;
 const CLOSE_GRACE_MS = 2_000;
 /** How long a timed-out command gets to be killed on the host before its channel is closed from here (within TIMEOUT_GRACE_MS). */
 const KILL_GRACE_MS = 2_000;
+/** Ceiling of `sudo -n true`, which tells whether sudo needs the become password. */
+const SUDO_PROBE_TIMEOUT_MS = 30_000;
 
 /** The connections to jump hosts, shared by all hosts behind each. */
 export const bastions = new BastionPool((hop, before) => new SshConnection(hop.name, { ...hop.spec, via: before }));
@@ -43,12 +46,15 @@ export class SshConnection implements Connection {
   #signalLost!: (error: UnreachableError) => void;
   /** The channel through the jump hosts, when the host is reached through some. */
   #tunnel?: Tunnel;
+  /** How commands become another user (sudo -n, or sudo -S with the become password). */
+  readonly #becomer: Becomer;
 
   constructor(
     readonly host: string,
     private readonly spec: ConnectionSpec,
   ) {
     this.#user = spec.user ?? userInfo().username;
+    this.#becomer = becomerFor(host, this.#user, spec, (cmd) => this.exec(cmd, { become: false, timeoutMs: SUDO_PROBE_TIMEOUT_MS }));
     this.#lostSignal = new Promise<never>((_, reject) => (this.#signalLost = reject));
     this.#lostSignal.catch(() => {}); // Observed through exec(); not an unhandled rejection by itself.
   }
@@ -71,7 +77,12 @@ export class SshConnection implements Connection {
 
   async exec(cmd: Command, opts: ExecOptions = {}): Promise<ExecResult> {
     await this.open();
-    return this.#channelSlots(() => this.#run(cmd, opts));
+    const timeoutMs = opts.timeoutMs ?? this.spec.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+    const limited = killAfterCommand(cmd, timeoutMs);
+    const become = (opts.become ?? this.spec.become) ? await this.#becomer.wrap(limited, opts.stdin) : undefined;
+    const result = await this.#channelSlots(() => this.#run(cmd, become?.command ?? limited, become ? become.stdin : opts.stdin, timeoutMs));
+    become?.check(result);
+    return result;
   }
 
   async close(): Promise<void> {
@@ -183,13 +194,11 @@ export class SshConnection implements Connection {
     this.#signalLost(error);
   }
 
-  #run(cmd: Command, opts: ExecOptions): Promise<ExecResult> {
+  /** Runs `remote` (`cmd` wrapped in timeout, and sudo when becoming) on a new session channel. */
+  #run(cmd: Command, remote: Command, stdin: string | Buffer | undefined, timeoutMs: number): Promise<ExecResult> {
     if (this.#lost) return Promise.reject(this.#lost);
-    const timeoutMs = opts.timeoutMs ?? this.spec.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
-    const limited = killAfterCommand(cmd, timeoutMs);
-    const remote = opts.become ?? this.spec.become ? becomeCommand(limited, this.#user, this.spec.becomeUser) : limited;
     this.#roundTrips++;
-    const session = startSession(this.#client, remote.text, opts.stdin);
+    const session = startSession(this.#client, remote.text, stdin);
     const result = session.result.catch((err: Error) => {
       throw this.#lost ?? new UnreachableError(this.host, `cannot open a session channel: ${err.message}`);
     });

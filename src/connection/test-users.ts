@@ -15,8 +15,8 @@ export interface TestUser {
 }
 
 export interface TestUserOptions {
-  /** `NOPASSWD: ALL` in /etc/sudoers.d; otherwise the user has no sudo rights. */
-  sudo: boolean;
+  /** `NOPASSWD: ALL` in /etc/sudoers.d (`'password'`: `ALL`, sudo asks for the user's password); otherwise no sudo rights. */
+  sudo: boolean | 'password';
   /** A login password; otherwise the password field is `*` (no password, but not locked for keys). */
   password?: string;
   /** Login shell (default /bin/sh); sshd runs every command through it. */
@@ -30,7 +30,8 @@ export async function createTestUser(options: TestUserOptions): Promise<TestUser
   const sudoers = `/etc/sudoers.d/labwright-test-${name}`;
   if (options.password !== undefined) await chpasswd(name, options.password);
   if (options.sudo) {
-    await writeFile(sudoers, `${name} ALL=(ALL:ALL) NOPASSWD: ALL\n`, { mode: 0o440 });
+    const rule = options.sudo === 'password' ? 'ALL' : 'NOPASSWD: ALL';
+    await writeFile(sudoers, `${name} ALL=(ALL:ALL) ${rule}\n`, { mode: 0o440 });
     await run('visudo', ['-c', '-q', '-f', sudoers]);
   }
   return {

@@ -45,6 +45,8 @@ export interface ConnectionSpec {
   password?: import('../secret.js').Secret;
   become: boolean;
   becomeUser?: string;
+  /** The sudo password (ansible_become_password, or -K): sent to `sudo -S` on stdin, never on a command line. */
+  becomePassword?: import('../secret.js').Secret;
   /** known_hosts policy: verify strictly (default) or accept and record unknown hosts. */
   hostKeyChecking: 'strict' | 'accept-new';
   knownHostsFile?: string;

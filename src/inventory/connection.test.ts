@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Secret } from '../secret.js';
+import { Secret, secret } from '../secret.js';
 import { hostsFile, loadTree } from './fixtures/tree.js';
 
 /** The connection of host `h` with `vars` (YAML flow mapping text). */
@@ -179,5 +179,17 @@ describe('spellings of one setting are one variable for precedence', () => {
       extraVars: { user: 'root' },
     });
     expect(inventory.hosts.get('h')?.connection.user).toBe('root');
+  });
+
+  it('reads ansible_become_password / ansible_become_pass as the sudo password (a Secret); -K is the default for hosts that set none', async () => {
+    expect((await connectionOf('{ ansible_become_password: !secret sudo-pw-1 }')).becomePassword?.reveal()).toBe('sudo-pw-1');
+    expect((await connectionOf('{ ansible_become_pass: sudo-pw-2 }')).becomePassword?.reveal()).toBe('sudo-pw-2');
+    const typed = secret('typed-with-K');
+    const inventory = await loadTree(
+      { 'hosts.yaml': 'all:\n  hosts:\n    own: { ansible_become_password: own-password }\n    other: {}\n' },
+      { becomePassword: typed },
+    );
+    expect(inventory.hosts.get('own')?.connection.becomePassword?.reveal()).toBe('own-password');
+    expect(inventory.hosts.get('other')?.connection.becomePassword).toBe(typed);
   });
 });

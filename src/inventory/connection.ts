@@ -40,8 +40,8 @@ const BECOME_METHOD: Expectation<'sudo'> = {
   schema: z.literal('sudo'),
   expected: 'sudo',
   advice: () =>
-    'labwright becomes another user only through sudo -n: remove ansible_become_method or set it to sudo, ' +
-    'and let the connection user run sudo without a password (NOPASSWD in sudoers)',
+    'labwright becomes another user only through sudo: remove ansible_become_method or set it to sudo ' +
+    '(with ansible_become_password, or -K, when sudo asks the connection user for a password)',
 };
 
 /**
@@ -68,6 +68,7 @@ const SETTINGS = {
   become: [['ansible_become', BOOLEAN], ['become', BOOLEAN]],
   becomeMethod: [['ansible_become_method', BECOME_METHOD]],
   becomeUser: [['ansible_become_user', TEXT]],
+  becomePassword: [['ansible_become_password', PASSWORD], ['ansible_become_pass', PASSWORD]],
   hostKeyChecking: [
     ['ansible_host_key_checking', ANSIBLE_HOST_KEY_CHECKING],
     ['ansible_ssh_host_key_checking', ANSIBLE_HOST_KEY_CHECKING],
@@ -83,27 +84,29 @@ export function setsConnection(vars: Readonly<Record<string, unknown>>, setting:
   return SETTINGS[setting].some(([key]) => vars[key] !== undefined);
 }
 
-/** Ansible keys labwright cannot honour: any value is a ParseError. */
-const BECOME_PASSWORD_KEYS = ['ansible_become_password', 'ansible_become_pass'];
-
 /*
  * ansible_ssh_common_args, ansible_ssh_extra_args (their ProxyJump, ProxyCommand,
  * -F …) and labwright_jump_host are read with the ssh_config by ./ssh-reach.ts,
  * once every host's settings are known (a jump host may be another host).
  */
 
+/** Settings given on the command line, for hosts whose variables set none. */
+export interface ConnectionDefaults {
+  /** -K/--ask-become-pass (Ansible: a host's ansible_become_password wins over it). */
+  readonly becomePassword?: Secret;
+}
+
 /**
  * The connection settings of host `name` from its variable sources (lowest
  * precedence first, as given by hostLayers).
  */
-export function resolveConnection(name: string, layers: readonly VarLayer[]): ConnectionSpec {
+export function resolveConnection(name: string, layers: readonly VarLayer[], defaults: ConnectionDefaults = {}): ConnectionSpec {
   const setting = <T>(spellings: readonly Spelling<T>[]): T | undefined => resolveSetting(layers, spellings)?.value;
   const pathSetting = (spellings: readonly Spelling<string>[]): string | undefined => {
     const found = resolveSetting(layers, spellings);
     return found && controllerPath(found.value, found.origin);
   };
   const user = setting(SETTINGS.user);
-  rejectBecomePassword(layers, user);
   setting(SETTINGS.becomeMethod); // only checked: sudo is the one method
   const timeoutSeconds = setting(SETTINGS.connectTimeout) ?? 10;
   const commandTimeoutSeconds = setting(SETTINGS.commandTimeout);
@@ -116,6 +119,7 @@ export function resolveConnection(name: string, layers: readonly VarLayer[]): Co
     password: setting(SETTINGS.password),
     become: setting(SETTINGS.become) ?? false,
     becomeUser: setting(SETTINGS.becomeUser),
+    becomePassword: setting(SETTINGS.becomePassword) ?? defaults.becomePassword,
     hostKeyChecking: setting(SETTINGS.hostKeyChecking) ?? 'strict',
     knownHostsFile: pathSetting(SETTINGS.knownHostsFile),
     connectTimeoutMs: timeoutSeconds * 1000,
@@ -153,22 +157,6 @@ function resolveSetting<T>(layers: readonly VarLayer[], spellings: readonly Spel
   if (!winner) return undefined;
   const value = expectValue(winner.expectation, settingValue(winner.located.value, winner.expectation), winner.located.origin);
   return { value, origin: winner.located.origin };
-}
-
-function rejectBecomePassword(layers: readonly VarLayer[], user: string | undefined): void {
-  for (const layer of layers) {
-    for (const key of BECOME_PASSWORD_KEYS) {
-      const located = layer.get(key);
-      if (!located) continue;
-      const who = user ?? 'the connection user';
-      throw parseErrorAt(
-        located.origin,
-        'labwright never uses a become password: it runs sudo -n, which fails rather than prompt for one. ' +
-          `Remove ${key} and let ${who} run sudo without a password ` +
-          `(NOPASSWD, e.g. "${user ?? '<user>'} ALL=(ALL) NOPASSWD: ALL" in /etc/sudoers.d/)`,
-      );
-    }
-  }
 }
 
 /**

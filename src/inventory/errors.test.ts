@@ -81,28 +81,9 @@ describe('inventory mistakes: one ParseError message with file:line:col, key pat
     );
   });
 
-  it.each([['ansible_become_password'], ['ansible_become_pass']])('a become password (%s)', async (key) => {
-    const files = hostsFile(
-      'all:',
-      '  vars:',
-      '    ansible_user: ops',
-      `    ${key}: !secret hunter2`,
-      '  hosts:',
-      '    gw1:',
-    );
-    const message = await loadError(files);
-    expect(message).toBe(
-      `hosts.yaml:4:5: all.vars.${key}: labwright never uses a become password: it runs sudo -n, which fails rather ` +
-        `than prompt for one. Remove ${key} and let ops run sudo without a password ` +
-        '(NOPASSWD, e.g. "ops ALL=(ALL) NOPASSWD: ALL" in /etc/sudoers.d/)',
-    );
-    expect(message).not.toContain('hunter2');
-  });
-
-  it('a become password without a connection user', async () => {
-    expect(await loadError(hostsFile('all:', '  hosts:', '    gw1:', '      ansible_become_pass: x'))).toContain(
-      'Remove ansible_become_pass and let the connection user run sudo without a password ' +
-        '(NOPASSWD, e.g. "<user> ALL=(ALL) NOPASSWD: ALL" in /etc/sudoers.d/)',
+  it.each([['ansible_become_password'], ['ansible_become_pass']])('a become password that is not a string (%s)', async (key) => {
+    expect(await loadError(hostsFile('all:', '  hosts:', '    gw1:', `      ${key}: [a, b]`))).toBe(
+      `hosts.yaml:4:7: all.hosts.gw1.${key}: expected a string (preferably tagged !secret), got a list`,
     );
   });
 
@@ -110,8 +91,8 @@ describe('inventory mistakes: one ParseError message with file:line:col, key pat
     const files = { ...hostsFile('all:', '  hosts:', '    gw1:'), 'group_vars/all.yml': 'ansible_become_method: su\n' };
     expect(await loadError(files)).toBe(
       'group_vars/all.yml:1:1: ansible_become_method: expected sudo, got "su" (labwright becomes another user only ' +
-        'through sudo -n: remove ansible_become_method or set it to sudo, and let the connection user run sudo ' +
-        'without a password (NOPASSWD in sudoers))',
+        'through sudo: remove ansible_become_method or set it to sudo (with ansible_become_password, or -K, when sudo ' +
+        'asks the connection user for a password))',
     );
   });
 
@@ -187,8 +168,8 @@ describe('inventory mistakes: one ParseError message with file:line:col, key pat
   });
 
   it('an unknown YAML tag', async () => {
-    expect(await loadError(hostsFile('all:', '  vars:', '    pw: !vault |', '      abc'))).toBe(
-      'hosts.yaml:3:9: unknown YAML tag !vault: only !secret and !unsafe are supported',
+    expect(await loadError(hostsFile('all:', '  vars:', '    pw: !include |', '      abc'))).toBe(
+      'hosts.yaml:3:9: unknown YAML tag !include: only !secret and !unsafe and !vault are supported',
     );
   });
 

@@ -9,6 +9,7 @@ import type { Group, Host, Inventory, Vars } from './types.js';
 import { readVarsFiles } from './vars-files.js';
 import { resolveReach } from './ssh-reach.js';
 import type { VaultKeyring } from '../vault/keyring.js';
+import type { Secret } from '../secret.js';
 
 export interface LoadOptions {
   /** `-e` variables: they win over everything else. */
@@ -17,6 +18,8 @@ export interface LoadOptions {
   sshConfigFile?: string;
   /** Vault passwords, for vault-encrypted files and `!vault` values (none: such data is an error naming it). */
   vault?: VaultKeyring;
+  /** The sudo password given with -K, for hosts without ansible_become_password. */
+  becomePassword?: Secret;
 }
 
 /**
@@ -50,7 +53,7 @@ export async function loadInventory(paths: string[], opts: LoadOptions = {}): Pr
       const located = vars.get(String(key));
       return located && ((inside.length > 0 ? located.locate?.(inside) : undefined) ?? located.origin.location);
     };
-    hosts.set(name, { name, vars: plainVars(vars), groups, connection: resolveConnection(name, layers), origin });
+    hosts.set(name, { name, vars: plainVars(vars), groups, connection: resolveConnection(name, layers, { becomePassword: opts.becomePassword }), origin });
   }
 
   resolveReach(hosts, { sshConfigFile: opts.sshConfigFile });

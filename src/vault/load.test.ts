@@ -65,6 +65,16 @@ describe('vault-encrypted vars files and values in an inventory', () => {
     expect((inventory.hosts.get('w1')!.vars.wg_private_key as Secret).reveal()).toBe('wg-key-w1');
   });
 
+  it('a become password from a vault reaches the connection (sudo -S), masked', async () => {
+    const root = await tree('become', {
+      'hosts.yml': INVENTORY,
+      'host_vars/cp1/vault.yml': encrypt('ansible_become_password: sudo-from-vault\n'),
+    });
+    const { connection } = (await loadInventory([path.join(root, 'hosts.yml')], { vault: keyring() })).hosts.get('cp1')!;
+    expect(connection.becomePassword?.reveal()).toBe('sudo-from-vault');
+    expect(JSON.stringify(connection)).not.toContain('sudo-from-vault');
+  });
+
   it('decrypts inline !vault values (encrypt_string) into Secrets, in the inventory and in vars files', async () => {
     const root = await tree('inline', {
       'hosts.yml': `all:\n  hosts:\n    gw1:\n${inline('wifi_psk', 'correct-horse', '      ')}  vars:\n${inline('api_key', 'k-123456', '    ')}`,

@@ -1,0 +1,135 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { play } from '../../src/engine/definitions.js';
+import { startLab, type Lab, type LabHost } from '../lab/index.js';
+import { captureIo } from '../support/io.js';
+import { shOn, shResult } from '../support/lab-shell.js';
+import { chaosService } from './chaos-role.js';
+
+/**
+ * Chaos: the controller is SIGKILLed at seeded random points of a playbook
+ * apply on lab hosts (every third kill aimed right after the new config
+ * reached a host: the window between a change and its handler), KILLS times.
+ * After each kill a rerun converges, and on every host: the config is the
+ * new one, the service restarted with it exactly once (twice only when the
+ * kill fell after the restart and before it was taken off the pending list:
+ * handlers run at least once, never forgotten), nothing is pending, and no
+ * temp file or half-written file is left.
+ */
+const SEED = 20261203;
+const KILLS = 12;
+const plays = [play({ name: 'chaos', hosts: 'all', roles: [chaosService] })];
+const extraVars = (content: string) => JSON.stringify({ chaos: { content } });
+let lab: Lab;
+
+/** mulberry32: a small seeded PRNG, so that a failing sequence of kill points can be replayed. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The playbook in a process group of its own, resolving when it exits. */
+function startController(content: string) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/integration/chaos-playbook.ts', '-i', lab.inventoryPath, '-e', extraVars(content)], {
+    detached: true,
+    stdio: 'ignore',
+  });
+  const exited = once(child, 'exit').then(() => undefined);
+  return { exited, kill: () => process.kill(-child.pid!, 'SIGKILL') };
+}
+
+/** What a host looks like once systemd has no job left and the killed run's last commands ended. */
+async function observe(host: LabHost, content: string) {
+  const out = await shOn(
+    host,
+    `while [ -n "$(systemctl list-jobs --no-legend)" ]; do sleep 0.1; done
+cat /etc/lw-chaos/app.conf 2>/dev/null; echo ---
+cat /var/lib/labwright/pending-handlers 2>/dev/null; echo ---
+grep -cx 'start value=${content}' /var/log/lw-chaos-starts 2>/dev/null; echo ---
+tail -n 1 /var/log/lw-chaos-starts; echo ---
+find /etc/lw-chaos /etc/systemd/system /var/lib/labwright \\( -name '*lwtmp*' -o -name '*.tmp.*' \\) 2>/dev/null; echo ---
+systemctl is-active lw-chaos || true`,
+  );
+  const [conf, pending, starts, lastStart, temps, active] = out.split('---\n').map((s) => s.trim());
+  return { conf, pending: pending.split('\n').filter(Boolean), starts: Number(starts), lastStart, temps, active };
+}
+
+beforeAll(async () => {
+  lab = await startLab({ name: 'chaos', hosts: ['h1', 'h2'].map((name) => ({ name, groups: ['servers'] })) });
+}, 180_000);
+
+afterAll(async () => {
+  await lab?.stop();
+});
+
+describe('controller killed anywhere in an apply', () => {
+  it(`${KILLS} SIGKILLs (seed ${SEED}): each rerun converges, every changed host restarts with its new config exactly once, nothing half-written`, { timeout: 480_000 }, async () => {
+    // a first apply to completion: the service runs, and the duration of a run tells where kills may fall
+    const startedAt = Date.now();
+    const first = startController('v0');
+    await first.exited;
+    const runMs = Date.now() - startedAt;
+    for (const seen of await Promise.all(lab.hosts.map((h) => observe(h, 'v0')))) expect(seen).toMatchObject({ conf: 'value=v0', pending: [], active: 'active' });
+
+    const random = seeded(SEED);
+    const phases: string[] = [];
+    for (let i = 1; i <= KILLS; i++) {
+      const content = `v${i}`;
+      const controller = startController(content);
+      let finished = false;
+      void controller.exited.then(() => (finished = true));
+      if (i % 3 === 0) {
+        // aimed: as soon as the new config is on a host, between the change and its handler
+        const target = lab.hosts[Math.floor(random() * lab.hosts.length)]!;
+        await shResult(target, `for i in $(seq 3000); do grep -qx 'value=${content}' /etc/lw-chaos/app.conf 2>/dev/null && exit 0; sleep 0.01; done; exit 1`);
+      } else {
+        await sleep(random() * runMs);
+      }
+      const killed = !finished;
+      if (killed) controller.kill();
+      await controller.exited;
+
+      // after the kill: which window it fell in, per host
+      const restartedBeforeClearing: string[] = [];
+      const seenAll = await Promise.all(lab.hosts.map((h) => observe(h, content)));
+      for (const [n, h] of lab.hosts.entries()) {
+        const seen = seenAll[n]!;
+        const changed = seen.conf === `value=${content}`;
+        const pending = seen.pending.includes('chaos:restart chaos');
+        // never half-written: the old config or the new one, whole
+        expect({ host: h.name, kill: i, conf: seen.conf }).toEqual({ host: h.name, kill: i, conf: changed ? `value=${content}` : `value=v${i - 1}` });
+        // the one state that loses a restart: the new config live, no restart with it, nothing pending
+        expect({ host: h.name, kill: i, forgotten: changed && seen.starts === 0 && !pending }).toMatchObject({ forgotten: false });
+        if (pending && seen.starts > 0) restartedBeforeClearing.push(h.name);
+        phases.push(`${h.name}:${!killed ? 'finished' : !changed ? (pending ? 'recorded' : 'before-change') : seen.starts === 0 ? 'changed' : pending ? 'restarted-not-cleared' : 'done'}`);
+      }
+
+      const io = captureIo();
+      expect(await main(plays, ['-i', lab.inventoryPath, '-e', extraVars(content)], io), io.text()).toBe(0);
+      const converged = await Promise.all(lab.hosts.map((h) => observe(h, content)));
+      for (const [n, h] of lab.hosts.entries()) {
+        const after = converged[n]!;
+        expect({ host: h.name, kill: i, ...after }).toEqual({
+          host: h.name,
+          kill: i,
+          conf: `value=${content}`,
+          pending: [],
+          starts: restartedBeforeClearing.includes(h.name) ? 2 : 1,
+          lastStart: `start value=${content}`,
+          temps: '',
+          active: 'active',
+        });
+      }
+    }
+    console.log(`chaos: one run takes ${runMs} ms; where the ${KILLS} kills fell, per host: ${phases.join(' ')}`);
+  });
+});

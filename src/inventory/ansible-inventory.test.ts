@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, it, type ExpectStatic } from 'vitest';
+import { ansibleEnvironment, ansibleInventoryBin } from '../../test/support/ansible.js';
 import { PRECEDENCE_CASES } from './fixtures/precedence-cases.js';
 import { loadInventory, type Vars } from './index.js';
 
@@ -17,21 +17,7 @@ import { loadInventory, type Vars } from './index.js';
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 
-/** `ansible-inventory` on PATH, if any. */
-function findAnsibleInventory(): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
-    const candidate = path.join(dir, 'ansible-inventory');
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this directory
-    }
-  }
-  return undefined;
-}
-
-const ansibleInventory = findAnsibleInventory();
+const ansibleInventory = ansibleInventoryBin;
 const skipReason =
   'ansible-inventory is not on PATH: the variables are not compared with real Ansible (install ansible-core to do so)';
 if (!ansibleInventory) console.warn(`SKIPPED ${path.basename(fileURLToPath(import.meta.url))}: ${skipReason}`);
@@ -41,25 +27,8 @@ let ansibleEnv: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
   scratch = await mkdtemp(path.join(os.tmpdir(), 'labwright-ansible-'));
-  // An empty ansible.cfg, no ANSIBLE_* variable from the caller, and Ansible's
-  // defaults spelled out for what decides precedence.
-  const config = path.join(scratch, 'ansible.cfg');
-  await writeFile(config, '');
-  ansibleEnv = {
-    ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('ANSIBLE_'))),
-    ANSIBLE_CONFIG: config,
-    ANSIBLE_HOME: path.join(scratch, '.ansible'),
-    ANSIBLE_LOCAL_TEMP: path.join(scratch, '.ansible', 'tmp'),
-    ANSIBLE_HASH_BEHAVIOUR: 'replace',
-    ANSIBLE_PRECEDENCE:
-      'all_inventory,groups_inventory,all_plugins_inventory,all_plugins_play,groups_plugins_inventory,groups_plugins_play',
-    ANSIBLE_VARS_ENABLED: 'host_group_vars',
-    ANSIBLE_INVENTORY_ENABLED: 'yaml',
-    // An inventory Ansible cannot read must fail the test, not compare nothing.
-    ANSIBLE_INVENTORY_UNPARSED_FAILED: 'true',
-    ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED: 'true',
-    ANSIBLE_NOCOLOR: 'true',
-  };
+  await writeFile(path.join(scratch, 'ansible.cfg'), '');
+  ansibleEnv = ansibleEnvironment(scratch, 'yaml');
 });
 
 afterAll(async () => {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it, onTestFinished } from 'vitest';
@@ -84,6 +84,25 @@ describe('pending handlers', () => {
     expect((await run(role)).code).toBe(2);
     expect(readFileSync(join(dir, 'log'), 'utf8')).toBe('a\n');
     expect(pendingOf()).toEqual(['r:b']);
+  });
+
+  // The old code applied the change first: on a full disk it was live with its restart recorded nowhere.
+  it('a change whose handler cannot be recorded (full disk) is not applied', async () => {
+    const state = join(dir, 'state');
+    mkdirSync(state);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'lw-pending-full', state]);
+    onTestFinished(() => void execFileSync('umount', [state]));
+    execFileSync('sh', ['-c', `dd if=/dev/zero of=${state}/fill bs=4k 2>/dev/null || true`]);
+    const role = defineRole({
+      name: 'r',
+      vars: z.object({}),
+      tasks: ({ task }) => [task('config', () => file({ path: join(dir, 'app.conf'), content: 'v2\n' }), { notify: ['restart'] })],
+      handlers: ({ handler }) => [handler('restart', () => command({ run: sh`echo restarted >> ${join(dir, 'log')}` }))],
+    });
+    const { code, out } = await run(role);
+    expect(code).toBe(2);
+    expect(out).toContain(`>> ${join(state, 'pending-handlers')}`); // the failed command: recording the handler
+    expect(existsSync(join(dir, 'app.conf'))).toBe(false);
   });
 
   // The old code moved grep's short output over the list whatever grep said: every other pending handler was lost.

@@ -2,7 +2,9 @@
  * The published package, as a user gets it: `npm pack` (which builds dist/
  * through prepack), the tarball installed into a new project with tsx and
  * typescript, a playbook there importing `labwright` and two roles,
- * typechecked (strict, nodenext) and run with --plan and --list-hosts.
+ * typechecked (strict, nodenext) and run with --plan and --list-hosts; then
+ * the issue's flow: `npx labwright init mylab --package TARBALL`, `npm i`,
+ * `npx labwright run playbooks/site.ts -i inventory/home.yaml --plan`.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -131,5 +133,29 @@ describe.skipIf(NPM_MISSING)(NPM_MISSING ? 'the npm package (SKIPPED: npm is not
     const graph = await runOk(bin('labwright'), ['inventory', '-i', 'inventory.yaml', '--graph'], project);
     expect(graph.stdout).toContain('  |--@dhcp_servers:\n  |  |--gw1\n');
     expect(existsSync(join(project, 'node_modules/labwright/src'))).toBe(false);
+  });
+
+  it('the issue\'s flow: npx labwright init mylab --package TARBALL, npm i, npx labwright run playbooks/site.ts -i inventory/home.yaml --plan (as the clone prints it); the project typechecks', async () => {
+    const created = await runOk('npx', ['labwright', 'init', 'mylab', '--package', tarball], project);
+    expect(created.stdout).toContain('next: cd mylab && npm i && npx labwright run playbooks/site.ts -i inventory/home.yaml --plan');
+    const mylab = join(project, 'mylab');
+    await runOk('npm', ['i', ...INSTALL_FLAGS], mylab);
+    const [plan, clone, typecheck] = await Promise.all([
+      run('npx', ['labwright', 'run', 'playbooks/site.ts', '-i', 'inventory/home.yaml', '--plan'], mylab),
+      run(join(repo, 'node_modules/.bin/tsx'), ['playbooks/site.ts', '-i', 'inventory/home.yaml', '--plan'], repo),
+      run('npm', ['run', 'typecheck', '--silent'], mylab),
+    ]);
+    expect(plan.stderr).toBe(clone.stderr);
+    expect(plan).toEqual({ code: 0, stdout: clone.stdout, stderr: clone.stderr });
+    expect(plan.stdout).toContain('address plan: no conflicts');
+    expect(typecheck).toMatchObject({ code: 0, stdout: '' });
+  });
+
+  it("labwright plan without a playbook, outside a project, plans with the package's compiled site playbook", async () => {
+    const [plan, clone] = await Promise.all([
+      run(bin('labwright'), ['plan', '-i', join(repo, 'inventory/home.yaml')], project),
+      run(join(repo, 'node_modules/.bin/tsx'), ['playbooks/site.ts', '-i', 'inventory/home.yaml', '--plan'], repo),
+    ]);
+    expect(plan).toEqual({ code: 0, stdout: clone.stdout, stderr: clone.stderr });
   });
 });

@@ -5,6 +5,12 @@ import type { Fact } from '../facts/fact.js';
 import type { Host } from '../inventory/types.js';
 import type { OpContext } from '../ops/op.js';
 import type { Command } from '../shell/quote.js';
+import { HostLock, runToken } from './host-lock.js';
+
+export interface HostRunOptions {
+  /** Hold the host's run lock from the first connection to close() (runs that change hosts). */
+  lock?: boolean;
+}
 
 /**
  * Everything the engine keeps about one host during a run: its one
@@ -17,13 +23,16 @@ export class HostRun implements OpContext {
   #opened?: Promise<void>;
   /** Round trips of connections already replaced by reconnect(). */
   #earlierRoundTrips = 0;
+  readonly #lock?: HostLock;
 
   constructor(
     readonly host: Host,
     private readonly connect: (host: Host) => Connection,
     /** Every host's run of this run, by name: where `delegate` finds or adds the other host's. */
     private readonly peers: Map<string, HostRun> = new Map(),
+    private readonly options: HostRunOptions = {},
   ) {
+    if (options.lock) this.#lock = new HostLock(host, runToken(peers));
     this.conn = connect(host);
     this.facts = new FactCache(this.conn, host.connection.become);
   }
@@ -41,10 +50,19 @@ export class HostRun implements OpContext {
     return this.#opened !== undefined;
   }
 
-  /** Opens the connection once; later calls share the first attempt. */
+  /** Opens the connection once, and takes the host's run lock; later calls share the first attempt. */
   open(): Promise<void> {
-    this.#opened ??= this.conn.open();
+    this.#opened ??= this.conn.open().then(() => this.#lock?.acquire(this.conn, () => this.conn));
     return this.#opened;
+  }
+
+  /** Releases the run lock (if this run holds it) and closes the connection. */
+  async close(): Promise<void> {
+    if (this.#lock && this.#opened) {
+      const opened = await this.#opened.then(() => true, () => false);
+      if (opened) await this.#lock.release(this.conn);
+    }
+    await this.conn.close();
   }
 
   fact<T>(fact: Fact<T>): Promise<T> {
@@ -59,13 +77,16 @@ export class HostRun implements OpContext {
     this.facts = this.facts.renewedFor(this.conn, this.host.connection.become);
     this.#opened = this.conn.open();
     await this.#opened;
+    // the lock now lives with this connection's sshd
+    await this.#lock?.renew(this.conn).catch(() => undefined);
+    if (this.#lock?.lost) throw this.#lock.lost;
   }
 
   /** The run of another host (the same connection the run uses for it, if any), opened. */
   async delegate(host: Host): Promise<HostRun> {
     if (host.name === this.name) return this;
     let peer = this.peers.get(host.name);
-    if (!peer) this.peers.set(host.name, (peer = new HostRun(host, this.connect, this.peers)));
+    if (!peer) this.peers.set(host.name, (peer = new HostRun(host, this.connect, this.peers, this.options)));
     try {
       await peer.open();
     } catch (err) {
@@ -77,6 +98,7 @@ export class HostRun implements OpContext {
   }
 
   async run(cmd: Command, opts: ExecOptions = {}): Promise<ExecResult> {
+    if (this.#lock?.lost) throw this.#lock.lost;
     const result = await this.conn.exec(cmd, { ...opts, become: opts.become ?? this.host.connection.become });
     this.facts.invalidate();
     if (result.code !== 0) throw new CommandFailed(this.name, cmd.shown, result.code, result.stderr, result.stdout);

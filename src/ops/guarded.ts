@@ -61,19 +61,31 @@ export function guarded(args: GuardedArgs): Op {
       sh`rm -rf ${backupDir} && mkdir -p ${backupDir}`,
       ...args.paths.map((p) => sh`if [ -e ${p} ]; then cp -a ${p} ${backupOf(p)}; fi`),
       sh`printf '%s\n' ${bootRollback.text} > ${posix.join(backupDir, BOOT_SCRIPT)}`,
-      sh`date +%s > ${unconfirmed}`,
     ],
     ' && ',
   );
   const script = (cmd: Command) => sh`sh -c ${cmd.text}`;
 
   async function apply(ctx: OpContext, staged: Plan) {
-    await ctx.run(sh`systemctl stop ${`${rollbackUnit}.timer`} ${`${rollbackUnit}.service`} ${`${activateUnit}.service`} 2>/dev/null; systemctl reset-failed ${rollbackUnit} ${activateUnit} 2>/dev/null; true`);
+    // Never disarm another run's rollback, nor back up its unconfirmed files as the previous configuration.
+    const pending = await ctx.run(
+      sh`if [ -e ${unconfirmed} ]; then if systemctl is-active --quiet ${`${rollbackUnit}.timer`}; then echo armed; else echo stale; fi; exit 0; fi; systemctl stop ${`${rollbackUnit}.timer`} ${`${rollbackUnit}.service`} ${`${activateUnit}.service`} 2>/dev/null; systemctl reset-failed ${rollbackUnit} ${activateUnit} 2>/dev/null; true`,
+    );
+    const found = pending.stdout.trim();
+    if (found === 'armed') {
+      throw new Error(`another change of ${args.label} is in its confirmation window (${rollbackUnit}.timer is armed): not touched; run again once it is confirmed or rolled back`);
+    }
+    if (found === 'stale') {
+      throw new Error(
+        `an earlier change of ${args.label} was never confirmed nor rolled back (${unconfirmed} is there, no timer): the files in ${backupDir} are the last confirmed configuration; put them back with \`sh ${posix.join(backupDir, BOOT_SCRIPT)}\` (or confirm the live one by removing ${unconfirmed}), then run again`,
+      );
+    }
     await ctx.run(backup);
+    // marked unconfirmed only once the timer is armed: a run killed in between leaves nothing that looks pending
     await ctx.run(
       sh`systemd-run --quiet --unit=${rollbackUnit} --on-active=${args.rollbackAfterSec} --timer-property=AccuracySec=1s ${script(
         joinCommands([sh`printf timer > ${rolledBackMarker}`, restore, sh`rm -f ${unconfirmed}`, args.rollback ?? args.activate], '; '),
-      )}`,
+      )} && date +%s > ${unconfirmed}`,
     );
     const armedAt = Date.now();
     const disarm = sh`systemctl stop ${`${rollbackUnit}.timer`}; systemctl reset-failed ${rollbackUnit} 2>/dev/null; rm -f ${unconfirmed}; true`;

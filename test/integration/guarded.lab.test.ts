@@ -1,4 +1,7 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main, play } from '../../src/index.js';
@@ -21,8 +24,14 @@ const RULES = '/etc/nftables.d/labwright.nft';
 let lab: Lab;
 let g: LabHost;
 
-const baseline = () => ({ custom_rules: [] as object[] });
-const lockOut = () => ({ custom_rules: [{ proto: 'tcp', ports: [22], saddr: [lab.network.gateway], action: 'drop', comment: 'locks the controller out' }] });
+/** A second way in for a second run: port 2222, forwarded on the host to its sshd (the bad rule drops only port 22). */
+const SECOND_PORT = 2222;
+const viaSecondPort = () => ({ proto: 'tcp', ports: [SECOND_PORT], saddr: [lab.network.gateway], comment: 'ssh for a second run' });
+const baseline = () => ({ custom_rules: [viaSecondPort()] });
+const lockOut = () => ({
+  custom_rules: [viaSecondPort(), { proto: 'tcp', ports: [22], saddr: [lab.network.gateway], action: 'drop', comment: 'locks the controller out' }],
+});
+let secondPortVars: Record<string, unknown>;
 
 /** Runs the firewall role on g through the CLI entry; resolves with exit code and output. */
 async function apply(firewallVars: Record<string, unknown>, rollbackAfterSec: number, extra: Record<string, unknown> = {}) {
@@ -60,12 +69,64 @@ describe('guarded changes on a lab host', () => {
   beforeAll(async () => {
     lab = await startLab({ name: LAB, hosts: [{ name: 'g', groups: ['outsiders'] }] });
     g = lab.host('g');
+    const knownHosts = await readFile(lab.knownHostsPath, 'utf8');
+    const kh2 = join(dirname(lab.knownHostsPath), 'known_hosts_2222');
+    await writeFile(kh2, knownHosts.replace(new RegExp(`^${g.ip.replace(/\./g, '\\.')} `, 'gm'), `[${g.ip}]:${SECOND_PORT} `));
+    secondPortVars = { ansible_port: SECOND_PORT, known_hosts_file: kh2 };
     const first = await apply(baseline(), 20);
     expect(first.code, first.out).toBe(0);
   });
   afterAll(async () => {
     await lab?.stop();
   });
+
+  it('two runs on one host: the second, started while the first holds a bad ruleset in its confirmation window, waits briefly and fails naming the first; the first is rolled back as if alone', async () => {
+    await shOn(g, `systemctl is-active --quiet lw-ssh${SECOND_PORT} || systemd-run --unit=lw-ssh${SECOND_PORT} socat TCP-LISTEN:${SECOND_PORT},fork,reuseaddr TCP:127.0.0.1:22`);
+    const [fileBefore, tableBefore] = [await shOn(g, `cat ${RULES}`), await ourTable()];
+    const first = apply(lockOut(), 40);
+    await until('the bad rules to be live', badRuleLive, 60);
+
+    const second = await apply(baseline(), 40, secondPortVars);
+    console.log(second.out.split('\n').filter((l) => /another run/.test(l)).join('\n'));
+    expect(second.code, second.out).toBe(2);
+    expect(second.out).toMatch(/failed: \[g\][^]*host is being changed by another run \(pid \d+ on [^,]+, started at [0-9T:-]+Z\)/);
+    expect(await badRuleLive()).toBe(true); // the second run touched nothing
+
+    const { code, out } = await first;
+    expect(code, out).toBe(2);
+    expect(out).toMatch(/rolled back.*the previous configuration is live again/);
+    expect(await shOn(g, `cat ${RULES}`)).toBe(fileBefore);
+    expect(await ourTable()).toBe(tableBefore);
+    expect(await sshAnswers(lab, g)).toBe(true);
+    // the lock went with the first run: the next one gets in
+    const next = await apply(baseline(), 40);
+    expect(next.code, next.out).toBe(0);
+    expect(next.out).toMatch(/g\s+: ok=\d+\s+changed=0/);
+  }, 300_000);
+
+  it('a controller killed by SIGKILL while it holds the host does not block the next run', async () => {
+    const playbook = join(dirname(fileURLToPath(import.meta.url)), 'hold-host.ts');
+    let childOut = '';
+    const child = spawn('npx', ['tsx', playbook, '-i', lab.inventoryPath, '--limit', 'g'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    child.stdout.on('data', (d: Buffer) => (childOut += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (childOut += d.toString()));
+    try {
+      await until('the killed run to hold the host', async () => (await shResult(g, 'test -e /tmp/lw-holding && ls /run/labwright/run-*.lock')).exitCode === 0, 60).catch((e: Error) => {
+        throw new Error(`${e.message}:\n${childOut}`);
+      });
+      expect(child.exitCode, childOut).toBe(null); // still running
+    } finally {
+      try {
+        process.kill(-child.pid!, 'SIGKILL'); // the whole process group: npx, tsx and node
+      } catch {
+        // already gone (the expectation above says why)
+      }
+    }
+    const next = await apply(baseline(), 40);
+    expect(next.code, next.out).toBe(0);
+    expect(next.out).not.toContain('another run');
+    await shOn(g, 'pkill -x sleep || true; rm -f /tmp/lw-holding');
+  }, 180_000);
 
   it('a restart inside the confirmation window boots with the previous rules: labwright-rollback.service rolls the unconfirmed change back before the network', async () => {
     const [fileBefore, tableBefore] = [await shOn(g, `cat ${RULES}`), await ourTable()];

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { isMap, isScalar } from 'yaml';
 import { ParseError } from '../errors.js';
 import type { VaultKeyring } from '../vault/keyring.js';
+import { addWithSecrets } from '../vault/draft-secrets.js';
+import { openVaultFile } from '../vault/yaml-vault.js';
 import type { InventoryDraft } from './draft.js';
 import { addIniFile } from './ini.js';
 import { cannotRead, readText } from './read-text.js';
@@ -80,14 +82,16 @@ async function statOf(file: string) {
  * [section] line) or is not named for YAML, else the YAML one.
  */
 export async function addInventorySource(draft: InventoryDraft, file: string, vault?: VaultKeyring): Promise<void> {
-  const text = await readText(file);
+  const fileText = await readText(file);
+  // A vault-encrypted inventory is read as its plaintext: a wrong password fails here, never falls back to INI.
+  const { text, encrypted } = openVaultFile(file, fileText, vault);
   const extension = path.extname(file);
   const yamlFirst = extension === '' || YAML_EXTENSIONS.includes(extension);
   let yamlError: unknown;
   if (yamlFirst) {
     let source: YamlSource | undefined;
     try {
-      source = parseYaml(file, text, vault);
+      source = parseYaml(file, fileText, vault);
     } catch (error) {
       if (!(error instanceof ParseError)) throw error;
       yamlError = error;
@@ -100,7 +104,8 @@ export async function addInventorySource(draft: InventoryDraft, file: string, va
     yamlError ??= new ParseError(`${file}: neither a YAML inventory (a mapping of groups such as "all:") nor an INI one`);
   }
   try {
-    addIniFile(draft, file, text);
+    if (encrypted) addWithSecrets(draft, () => addIniFile(draft, file, text));
+    else addIniFile(draft, file, text);
   } catch (error) {
     if (yamlError && error instanceof ParseError && !/^\s*\[[^\]\s]+\]\s*$/m.test(text)) throw yamlError;
     throw error;

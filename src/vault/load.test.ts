@@ -47,7 +47,7 @@ describe('vault-encrypted vars files and values in an inventory', () => {
     const vars = inventory.hosts.get('cp1')!.vars;
     expect(isSecret(vars.vault_k3s_token)).toBe(true);
     expect((vars.vault_k3s_token as Secret).reveal()).toBe('K10abc::server:xyz');
-    expect(vars).toMatchObject({ vault_port: 6443, vault_on: true, vault_user: 'pi', k3s_token: '{{ vault_k3s_token }}' });
+    expect(vars).toMatchObject({ vault_port: 6443, vault_on: true, vault_user: 'pi' });
     expect((vars.vault_list as Secret[]).map((s) => s.reveal())).toEqual(['first-secret']);
     expect(redact(JSON.stringify(vars))).not.toContain('K10abc');
     expect(inventory.origin('cp1', 'vault_k3s_token')).toMatch(/group_vars\/k8s\/vault\.yml:1:1$/);
@@ -73,6 +73,16 @@ describe('vault-encrypted vars files and values in an inventory', () => {
     const { connection } = (await loadInventory([path.join(root, 'hosts.yml')], { vault: keyring() })).hosts.get('cp1')!;
     expect(connection.becomePassword?.reveal()).toBe('sudo-from-vault');
     expect(JSON.stringify(connection)).not.toContain('sudo-from-vault');
+  });
+
+  it('reads a whole encrypted INI inventory: string values are Secrets, mtu=9000 stays a number; a wrong password never falls back to reading the ciphertext as INI', async () => {
+    const root = await tree('ini', { 'hosts.ini': encrypt('[nas]\nnas1 nfs_secret=nfs-token-1 mtu=9000\n\n[nas:vars]\nsmb_password="smb pass"\n') });
+    const { vars } = (await loadInventory([path.join(root, 'hosts.ini')], { vault: keyring() })).hosts.get('nas1')!;
+    expect(vars.mtu).toBe(9000);
+    expect((vars.nfs_secret as Secret).reveal()).toBe('nfs-token-1');
+    expect((vars.smb_password as Secret).reveal()).toBe('smb pass');
+    const error = await errorOf(loadInventory([path.join(root, 'hosts.ini')], { vault: keyring('wrong') }));
+    expect(error!.message).toMatch(/hosts\.ini: cannot decrypt the vault data/);
   });
 
   it('decrypts inline !vault values (encrypt_string) into Secrets, in the inventory and in vars files', async () => {

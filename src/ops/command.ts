@@ -12,6 +12,8 @@ export interface CommandArgs {
   /** Skip when this read-only check exits 0. */
   unless?: Command;
   become?: boolean;
+  /** Kill it and fail the task after this many milliseconds (default: the host's labwright_command_timeout). */
+  timeoutMs?: number;
 }
 
 /**
@@ -24,7 +26,7 @@ export function command(args: CommandArgs): Op {
   const unless = args.unless ? commandSucceeds(args.unless) : undefined;
   const facts = [creates, removes, unless].filter((f): f is Fact<boolean> => f !== undefined);
   const apply: Apply = async (c) => {
-    await c.run(args.run, { become: args.become });
+    await c.run(args.run, { become: args.become, timeoutMs: args.timeoutMs });
   };
   return {
     label: `command ${args.run.shown}`,

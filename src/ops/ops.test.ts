@@ -182,6 +182,11 @@ describe('command', () => {
     const check = sh`test -f /y`;
     expect((await command({ run, unless: check }).plan(new FixtureContext([[commandSucceeds(check), true]]))).kind).toBe('ok');
   });
+  it('passes its own timeout to the command (a ceiling other than the host\'s)', async () => {
+    const ctx = new FixtureContext();
+    await ctx.planAndApply(command({ run, timeoutMs: 1_800_000 }));
+    expect(ctx.commands.map((c) => c.opts?.timeoutMs)).toEqual([1_800_000]);
+  });
 });
 
 describe('user', () => {

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { deepMerge } from '../../src/engine/merge.js';
-import { ParseError } from '../../src/errors.js';
 import type { Host, Inventory } from '../../src/inventory/types.js';
-import { checkVars } from '../../src/inventory/vars-check.js';
+import { parseVars } from '../../src/inventory/vars-check.js';
 import { broadcast, contains } from '../../src/net/address.js';
 import { ipv4CidrSchema, ipv4Schema, lanOf, macOf } from '../../src/net/lan.js';
 import { magicPacket, parseSecureOn, WOL_PORT } from '../../src/net/wol.js';
@@ -64,9 +63,7 @@ export interface WakeTarget {
 
 /** A target's `wol` settings (its defaults < its inventory vars), checked; errors name the host. */
 export function targetSettings(target: Host): WolVars {
-  const checked = checkVars(wolVars, deepMerge(wolDefaults(target), target.vars.wol ?? {}), target, 'wol');
-  if (checked.ok) return checked.data;
-  throw new ParseError(checked.problems.join('\n'));
+  return parseVars(wolVars, deepMerge(wolDefaults(target), target.vars.wol ?? {}), target, 'wol');
 }
 
 /** Everything needed to wake `target`, or an error saying what to set. */

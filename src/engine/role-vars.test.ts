@@ -75,4 +75,14 @@ describe('a misspelt role var is an inventory error naming file:line:col, key pa
     expect(code).toBe(4);
     expect(stderr).toContain('host dns1: dnsmasq.bnid: unknown key (did you mean bind?) (set at hosts.yaml:6:7)');
   });
+
+  it('a mistake in group_vars/all is told once, naming the hosts it concerns', async () => {
+    const hosts = yamlLines('all:', '  hosts:', ...Array.from({ length: 7 }, (_, i) => `    h${i}: { ansible_host: 10.9.0.${i + 2} }`));
+    const { code, stderr } = await plan({ 'hosts.yaml': hosts, 'group_vars/all.yaml': yamlLines('base:', '  packges: [vim]') });
+    expect(code).toBe(4);
+    expect(stderr).toBe(
+      'ERROR: invalid vars for role base:\n' +
+        '  hosts h0, h1, h2, h3, h4 and 2 more: base.packges: unknown key (did you mean packages?) (set at group_vars/all.yaml:2:3)\n',
+    );
+  });
 });

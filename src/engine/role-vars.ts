@@ -1,13 +1,10 @@
-import { ParseError } from '../errors.js';
 import type { Host, Inventory } from '../inventory/types.js';
-import { checkVars } from '../inventory/vars-check.js';
+import { parseVars } from '../inventory/vars-check.js';
 import type { RoleUse } from './definitions.js';
 import { deepMerge } from './merge.js';
 
 /** The role's typed vars for a host: derived defaults < inventory vars < play params. */
 export function resolveRoleVars(use: RoleUse, host: Host, inventory: Inventory): unknown {
   const input = deepMerge(use.role.defaults?.(host, inventory) ?? {}, host.vars[use.role.varsKey] ?? {}, use.params);
-  const checked = checkVars(use.role.vars, input, host, use.role.varsKey);
-  if (checked.ok) return checked.data;
-  throw new ParseError(`invalid vars for role ${use.role.name}:\n${checked.problems.map((p) => `  ${p}`).join('\n')}`);
+  return parseVars(use.role.vars, input, host, use.role.varsKey, `invalid vars for role ${use.role.name}`);
 }

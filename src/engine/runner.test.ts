@@ -153,7 +153,7 @@ describe('engine on local hosts', () => {
   it('bad role vars stop the run before any host is touched, naming host and key', async () => {
     const io = captureIo();
     expect(await main(plays, ['-i', inventory, '-e', '{demo: {content: 5}}'], io)).toBe(4);
-    expect(io.stderr).toContain('host local1: demo.content: Invalid input: expected string, received number, got 5');
+    expect(io.stderr).toContain('hosts local1, local2: demo.content: Invalid input: expected string, received number, got 5 (set at extra vars)');
     expect(readdirSync(dir)).toEqual(['inventory.yaml']);
   });
 

@@ -1,6 +1,5 @@
 import pLimit from 'p-limit';
 import type { Connection } from '../connection/types.js';
-import { ParseError } from '../errors.js';
 import type { Fact } from '../facts/fact.js';
 import type { Host, Inventory } from '../inventory/types.js';
 import type { Op } from '../ops/op.js';
@@ -11,6 +10,7 @@ import { executeWithRetries, failureOutcome, type Outcome } from './execute.js';
 import { HostRun } from './host-run.js';
 import { clearPending, pendingFile, pendingHandlers, recordPending } from './pending-handlers.js';
 import { playHandlers, playTasks, type HandlerEntry, type TaskEntry } from './play-tasks.js';
+import { combineErrors } from '../inventory/vars-check.js';
 import { resolveRoleVars } from './role-vars.js';
 import type { TagSelection } from './tags.js';
 
@@ -40,7 +40,7 @@ export function playHosts(play: PlayDef, inventory: Inventory, limit?: ReadonlyS
  * touched: a bad var anywhere stops the run with all messages at once.
  */
 export function resolveAllVars(plays: readonly PlayDef[], inventory: Inventory, limit?: ReadonlySet<string>): VarsByPlay {
-  const problems: string[] = [];
+  const errors: Error[] = [];
   const out: VarsByPlay = new Map();
   for (const play of plays) {
     const perHost = new Map<string, VarsByRole>();
@@ -50,14 +50,14 @@ export function resolveAllVars(plays: readonly PlayDef[], inventory: Inventory, 
         try {
           byRole.set(use, resolveRoleVars(use, host, inventory));
         } catch (e) {
-          problems.push((e as Error).message);
+          errors.push(e as Error);
         }
       }
       perHost.set(host.name, byRole);
     }
     out.set(play, perHost);
   }
-  if (problems.length > 0) throw new ParseError([...new Set(problems)].join('\n'));
+  if (errors.length > 0) throw combineErrors(errors);
   return out;
 }
 
@@ -82,8 +82,7 @@ export async function runPlays(
 
   const hostRun = (host: Host) => {
     let r = runs.get(host.name);
-    // one run per host at a time: a run that changes hosts holds each host's lock until it ends
-    if (!r) runs.set(host.name, (r = new HostRun(host, connect, runs, { lock: !opts.check })));
+    if (!r) runs.set(host.name, (r = new HostRun(host, connect, runs)));
     recap.hosts[host.name] ??= emptyCounters();
     return r;
   };
@@ -113,7 +112,7 @@ export async function runPlays(
       if (aborted) break;
     }
   } finally {
-    await Promise.all([...runs.values()].map((r) => r.close().catch(() => undefined)));
+    await Promise.all([...runs.values()].map((r) => r.conn.close().catch(() => undefined)));
   }
   return { ...recap, aborted };
 }

@@ -1,17 +1,33 @@
 import type { z } from 'zod';
+import { ParseError } from '../errors.js';
 import { describe } from './describe.js';
 import { closest } from './suggest.js';
 import type { Host } from './types.js';
 
-export type VarsCheck<T> = { ok: true; data: T } | { ok: false; problems: string[] };
+/**
+ * Bad vars of one host: `problems` are lines without the host ("base.packges:
+ * unknown key (did you mean packages?) (set at group_vars/all.yaml:2:3)"), so
+ * that the same mistake of many hosts can be told once (combineErrors).
+ */
+export class VarsError extends ParseError {
+  constructor(
+    readonly host: string,
+    readonly problems: readonly string[],
+    readonly title?: string,
+  ) {
+    super(formatProblems(problems.map((problem) => ({ title, problem, hosts: [host] }))));
+    this.name = 'VarsError';
+  }
+}
 
 /**
  * `input`, the var `key` of `host` (merged with defaults and play params),
- * checked by `schema`. Each problem is one line for a human: the host, the key
- * path, what is wrong (an unknown key with the closest known one: "did you
- * mean upstream?"), what was found, and the file:line:col it was written at.
+ * checked by `schema`; else a VarsError (titled `title`) with one line per
+ * problem: the key path, what is wrong (an unknown key with the closest known
+ * one: "did you mean upstream?"), what was found, and the file:line:col it
+ * was written at.
  */
-export function checkVars<T>(schema: z.ZodType<T>, input: unknown, host: Host, key: string): VarsCheck<T> {
+export function parseVars<T>(schema: z.ZodType<T>, input: unknown, host: Host, key: string, title?: string): T {
   const knownKeys = new Map<string, string[]>();
   const parsed = schema.safeParse(input, {
     error: (issue) => {
@@ -19,7 +35,7 @@ export function checkVars<T>(schema: z.ZodType<T>, input: unknown, host: Host, k
       return undefined;
     },
   });
-  if (parsed.success) return { ok: true, data: parsed.data };
+  if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.flatMap((issue) => {
     if (issue.code !== 'unrecognized_keys') {
       const found = valueAt(input, issue.path);
@@ -28,7 +44,54 @@ export function checkVars<T>(schema: z.ZodType<T>, input: unknown, host: Host, k
     const known = knownKeys.get(pathKey(issue.path)) ?? [];
     return issue.keys.map((unknown) => line(host, [key, ...issue.path, unknown], unknownKey(unknown, known)));
   });
-  return { ok: false, problems };
+  throw new VarsError(host.name, problems, title);
+}
+
+/**
+ * Errors met resolving the vars of many hosts, as one ParseError: a problem
+ * several hosts share (a typo in group_vars/all) is one line naming them all.
+ */
+export function combineErrors(errors: readonly Error[]): ParseError {
+  const groups = new Map<string, Group>();
+  const others = new Set<string>();
+  for (const error of errors) {
+    if (!(error instanceof VarsError)) {
+      others.add(error.message);
+      continue;
+    }
+    for (const problem of error.problems) {
+      const key = `${error.title ?? ''}\0${problem}`;
+      const group = groups.get(key) ?? { title: error.title, problem, hosts: [] };
+      if (!group.hosts.includes(error.host)) group.hosts.push(error.host);
+      groups.set(key, group);
+    }
+  }
+  return new ParseError([...(groups.size > 0 ? [formatProblems([...groups.values()])] : []), ...others].join('\n'));
+}
+
+interface Group {
+  title?: string;
+  problem: string;
+  hosts: string[];
+}
+
+const HOSTS_SHOWN = 5;
+
+/** Each title once, then its problems, each after the hosts it concerns. */
+function formatProblems(groups: readonly Group[]): string {
+  const titles = [...new Set(groups.map((g) => g.title))];
+  return titles
+    .map((title) => {
+      const lines = groups.filter((g) => g.title === title).map((g) => `${hostsLabel(g.hosts)}: ${g.problem}`);
+      return title === undefined ? lines.join('\n') : `${title}:\n${lines.map((l) => `  ${l}`).join('\n')}`;
+    })
+    .join('\n');
+}
+
+function hostsLabel(hosts: readonly string[]): string {
+  if (hosts.length === 1) return `host ${hosts[0]}`;
+  const shown = hosts.slice(0, HOSTS_SHOWN).join(', ');
+  return `hosts ${shown}${hosts.length > HOSTS_SHOWN ? ` and ${hosts.length - HOSTS_SHOWN} more` : ''}`;
 }
 
 function unknownKey(unknown: string, known: readonly string[]): string {
@@ -39,7 +102,7 @@ function unknownKey(unknown: string, known: readonly string[]): string {
 
 function line(host: Host, path: readonly PropertyKey[], message: string): string {
   const origin = host.origin?.(path);
-  return `host ${host.name}: ${path.map(String).join('.')}: ${message}${origin ? ` (set at ${origin})` : ''}`;
+  return `${path.map(String).join('.')}: ${message}${origin ? ` (set at ${origin})` : ''}`;
 }
 
 /** The keys of the object schema that reported unknown keys (zod passes it to the error map). */

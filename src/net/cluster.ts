@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { ParseError } from '../errors.js';
 import type { Host } from '../inventory/types.js';
-import { checkVars } from '../inventory/vars-check.js';
+import { parseVars } from '../inventory/vars-check.js';
 import { ipv4CidrSchema } from './lan.js';
 
 /**
@@ -42,9 +41,7 @@ export type Cluster = z.output<typeof clusterSchema>;
 
 /** The host's `cluster` var with defaults; a malformed one is a ParseError naming the host and key. */
 export function clusterOf(host: Host): Cluster {
-  const checked = checkVars(clusterSchema, host.vars.cluster ?? {}, host, 'cluster');
-  if (checked.ok) return checked.data;
-  throw new ParseError(checked.problems.join('\n'));
+  return parseVars(clusterSchema, host.vars.cluster ?? {}, host, 'cluster');
 }
 
 /** "1.32.2" → 32 */

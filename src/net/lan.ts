@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ParseError } from '../errors.js';
 import type { IpAddress } from '../facts/builtin.js';
 import type { Host, Inventory } from '../inventory/types.js';
-import { checkVars } from '../inventory/vars-check.js';
+import { parseVars } from '../inventory/vars-check.js';
 import { contains, isCidr, normaliseMac, parseCidr } from './address.js';
 import { isIpv4 } from './host-address.js';
 
@@ -59,9 +59,7 @@ export type Lan = z.output<typeof lanSchema>;
 
 /** The host's `lan` var, checked; `{}` when unset. Throws with the host's name when it is malformed. */
 export function lanOf(host: Host): Lan {
-  const checked = checkVars(lanSchema, host.vars.lan ?? {}, host, 'lan');
-  if (checked.ok) return checked.data;
-  throw new ParseError(checked.problems.join('\n'));
+  return parseVars(lanSchema, host.vars.lan ?? {}, host, 'lan');
 }
 
 /** The vars that may hold a host's address, in the order they are tried. */

@@ -133,6 +133,9 @@ describe.skipIf(NPM_MISSING)(NPM_MISSING ? 'the npm package (SKIPPED: npm is not
     const graph = await runOk(bin('labwright'), ['inventory', '-i', 'inventory.yaml', '--graph'], project);
     expect(graph.stdout).toContain('  |--@dhcp_servers:\n  |  |--gw1\n');
     expect(existsSync(join(project, 'node_modules/labwright/src'))).toBe(false);
+    expect(await run(bin('labwright'), ['--version'], project)).toEqual({ code: 0, stdout: `labwright ${ours.version}\n`, stderr: '' });
+    const help = await runOk(bin('labwright'), ['run', '--help'], project);
+    expect(help.stdout).toMatch(/^usage: labwright run PLAYBOOK.ts/);
   });
 
   it('the issue\'s flow: npx labwright init mylab --package TARBALL, npm i, npx labwright run playbooks/site.ts -i inventory/home.yaml --plan (as the clone prints it); the project typechecks', async () => {

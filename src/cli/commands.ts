@@ -20,6 +20,10 @@ export const SUBCOMMANDS: Readonly<Record<string, { summary: string; load: () =>
     summary: 'create a project in a new folder: package.json, tsconfig.json, playbooks/site.ts, inventory/home.yaml',
     load: async () => (await import('./init-command.js')).initCommand,
   },
+  exec: {
+    summary: 'run one command on the hosts of a pattern (PATTERN -i INV -- COMMAND…), or print a fact (--fact NAME) as JSON',
+    load: async () => (await import('./exec-command.js')).execCommand,
+  },
   inventory: {
     summary: 'show the inventory as ansible-inventory does (--list JSON, --graph, --host NAME)',
     load: async () => (await import('./inventory-command.js')).inventoryCommand,

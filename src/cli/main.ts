@@ -51,7 +51,8 @@ function listTasks(plays: readonly PlayDef[], opts: CliOptions, io: Io) {
   }
 }
 
-function reporterFor(opts: CliOptions, io: Io): Reporter {
+/** The reporter of a run: --json, live progress on a terminal, else plain lines. */
+export function reporterFor(opts: Pick<CliOptions, 'json' | 'diff' | 'verbose'>, io: Io): Reporter {
   const style = { diff: opts.diff, verbose: opts.verbose };
   if (opts.json) return new JsonReporter(io.out);
   return io.isTTY ? new LiveReporter(style) : new PlainReporter(style, io.out);

@@ -25,6 +25,8 @@ export interface HostResult {
   /** The effect could not be predicted (check mode: would run, not checked). */
   unpredictable?: boolean;
   error?: TaskFailure;
+  /** What an ad-hoc command (`labwright exec`) printed on the host (secrets masked in output). */
+  stdout?: string;
   durationMs: number;
 }
 

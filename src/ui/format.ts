@@ -32,6 +32,8 @@ export function formatHostResult(r: HostResult, opts: { diff: boolean; verbose: 
     const stderr = redact(r.error.stderr ?? '').trim();
     if (stderr) lines.push(...stderr.split('\n').map((l) => `    stderr: ${l}`));
   }
+  const stdout = redact(r.stdout ?? '').trimEnd();
+  if (stdout) lines.push(...stdout.split('\n').map((l) => `    stdout: ${l}`));
   if (opts.verbose > 1) lines.push(`    (${r.durationMs} ms)`);
   return redact(lines.join('\n'));
 }

@@ -72,7 +72,8 @@ export class HostRun implements OpContext {
   async reconnect(): Promise<void> {
     const old = this.conn;
     this.#earlierRoundTrips += old.roundTrips;
-    await old.close().catch(() => undefined);
+    // a connection that never opened (abandoned by a bounded reconnect) or died is not waited for long
+    await Promise.race([old.close().catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);
     this.conn = this.connect(this.host);
     this.facts = this.facts.renewedFor(this.conn, this.host.connection.become);
     this.#opened = this.conn.open();

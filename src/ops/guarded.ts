@@ -33,6 +33,20 @@ export interface GuardedArgs {
  * 6. only then cancel the rollback. If no new connection can be made, the
  * timer restores the old configuration and the task fails saying so.
  */
+/**
+ * `work`, or an UnreachableError after `ms` if it has not settled: a connection
+ * the change cut (or a new one into a black hole) must not eat the
+ * confirmation window. The abandoned work finishes or fails on its own.
+ */
+function within<T>(work: Promise<T>, ms: number, host: string, what: string): Promise<T> {
+  work.catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new UnreachableError(host, `no answer within ${Math.round(ms / 100) / 10}s (${what})`)), Math.max(0, ms));
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
 export function guarded(args: GuardedArgs): Op {
   const id = createHash('sha256').update(args.label).digest('hex').slice(0, 10);
   const rollbackUnit = `labwright-rollback-${id}`;
@@ -112,18 +126,23 @@ export function guarded(args: GuardedArgs): Op {
       const props = Object.fromEntries(state.stdout.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
       return { active: props.ActiveState, result: props.Result };
     };
+    const host = ctx.host.name;
+    // each new connection gets the connect timeout, and never more than what is left of the window
+    const connectBound = (until: number) => Math.min(ctx.host.connection.connectTimeoutMs + 1000, until - Date.now());
+    const reconnect = (until: number) => within(ctx.reconnect(), connectBound(until), host, 'opening a new connection');
     // Open the confirming connection only once the activation has finished: a connection opened
     // earlier is let in by the old configuration and then kept by connection tracking, proving nothing.
+    // Asked over the old connection, each question bounded: a connection the change cut never answers.
     while (Date.now() < confirmBy) {
-      const state = await activation({ timeoutMs: 5000 }).catch(() => undefined);
+      const state = await within(activation({ timeoutMs: 5000 }), Math.min(5000, confirmBy - Date.now()), host, 'the old connection').catch(() => undefined);
       if (state?.active !== 'activating') break; // finished, or this connection was cut by the change
       await new Promise((r) => setTimeout(r, 300));
     }
     let lastError = '';
     while (Date.now() < confirmBy) {
       try {
-        await ctx.reconnect();
-        const { active, result } = await activation();
+        await reconnect(confirmBy);
+        const { active, result } = await within(activation(), Math.max(5000, confirmBy - Date.now()), host, 'the new connection');
         if (active === 'activating') {
           await new Promise((r) => setTimeout(r, 500));
           continue;
@@ -155,7 +174,7 @@ export function guarded(args: GuardedArgs): Op {
     await new Promise((r) => setTimeout(r, Math.max(0, armedAt + args.rollbackAfterSec * 1000 + 2000 - Date.now())));
     while (Date.now() < giveUpAt) {
       try {
-        await ctx.reconnect();
+        await reconnect(giveUpAt);
         const by = await rolledBack();
         if (by === 'boot') throw new Error(`${failure}: ${byBoot}; rolled back, the previous configuration is live again and the host answers over a new connection`);
         if (by) {

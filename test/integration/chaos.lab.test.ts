@@ -10,9 +10,10 @@ import { shOn, shResult } from '../support/lab-shell.js';
 import { chaosService } from './chaos-role.js';
 
 /**
- * Chaos: the controller is SIGKILLed at seeded random points of a playbook
- * apply on lab hosts (every third kill aimed right after the new config
- * reached a host: the window between a change and its handler), KILLS times.
+ * Chaos: the controller is SIGKILLed KILLS times during a playbook apply on
+ * lab hosts: a third of the kills at seeded random points, a third right after
+ * the new config reached a host (between a change and its handler), a third
+ * right after a host restarted with it (between a handler and its clearing).
  * After each kill a rerun converges, and on every host: the config is the
  * new one, the service restarted with it exactly once (twice only when the
  * kill fell after the restart and before it was taken off the pending list:
@@ -47,11 +48,16 @@ function startController(content: string) {
   return { exited, kill: () => process.kill(-child.pid!, 'SIGKILL') };
 }
 
-/** What a host looks like once systemd has no job left and the killed run's last commands ended. */
+/**
+ * What a host looks like once the killed run's commands ended (each runs
+ * under `timeout -s KILL`, and may go on after the kill: a restart in flight)
+ * and systemd has no job left.
+ */
 async function observe(host: LabHost, content: string) {
   const out = await shOn(
     host,
-    `while [ -n "$(systemctl list-jobs --no-legend)" ]; do sleep 0.1; done
+    `while grep -qsa '^timeout' /proc/[0-9]*/cmdline; do sleep 0.1; done
+while [ -n "$(systemctl list-jobs --no-legend)" ]; do sleep 0.1; done
 cat /etc/lw-chaos/app.conf 2>/dev/null; echo ---
 cat /var/lib/labwright/pending-handlers 2>/dev/null; echo ---
 grep -cx 'start value=${content}' /var/log/lw-chaos-starts 2>/dev/null; echo ---
@@ -87,12 +93,15 @@ describe('controller killed anywhere in an apply', () => {
       const controller = startController(content);
       let finished = false;
       void controller.exited.then(() => (finished = true));
+      const target = lab.hosts[Math.floor(random() * lab.hosts.length)]!;
       if (i % 3 === 0) {
         // aimed: as soon as the new config is on a host, between the change and its handler
-        const target = lab.hosts[Math.floor(random() * lab.hosts.length)]!;
         await shResult(target, `for i in $(seq 3000); do grep -qx 'value=${content}' /etc/lw-chaos/app.conf 2>/dev/null && exit 0; sleep 0.01; done; exit 1`);
+      } else if (i % 3 === 1) {
+        // aimed: as soon as a host restarted with it, between the handler and its clearing
+        await shResult(target, `for i in $(seq 3000); do grep -qx 'start value=${content}' /var/log/lw-chaos-starts 2>/dev/null && exit 0; sleep 0.01; done; exit 1`);
       } else {
-        await sleep(random() * runMs);
+        await sleep(random() * runMs * 0.75); // later runs change less than the first one
       }
       const killed = !finished;
       if (killed) controller.kill();

@@ -38,7 +38,7 @@ describe('engine over SSH on lab hosts', () => {
     const before = await Promise.all(lab.hosts.map(snapshot));
     const io = captureIo();
     expect(await main(plays, ['-i', lab.inventoryPath, '--check', '--diff'], io)).toBe(0);
-    expect(io.stdout).toContain('would change: [h1]\n    - create /etc/lw-demo/app.conf (0644)');
+    expect(io.stdout).toContain('would change: [h1, h2, h3] - create /etc/lw-demo/app.conf (0644)');
     expect(io.stdout).toContain('+value=v1');
     expect(io.stdout).toContain('start lw-demo (unit not installed yet)');
     expect(io.stdout).toContain('RUNNING HANDLER [demo : restart demo]');

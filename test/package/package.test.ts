@@ -6,11 +6,11 @@
  * the issue's flow: `npx labwright init mylab --package TARBALL`, `npm i`,
  * `npx labwright run playbooks/site.ts -i inventory/home.yaml --plan`.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INSTALL_FLAGS, NPM_MISSING, run, runOk } from './npm.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
@@ -78,6 +78,10 @@ describe.skipIf(NPM_MISSING)(NPM_MISSING ? 'the npm package (SKIPPED: npm is not
     writeFileSync(join(project, 'inventory.yaml'), INVENTORY);
     const deps = [tarball, `tsx@${ours.dependencies.tsx}`, `typescript@${ours.devDependencies.typescript}`, `@types/node@${ours.devDependencies['@types/node']}`];
     await runOk('npm', ['install', ...INSTALL_FLAGS, ...deps], project);
+  });
+
+  afterAll(() => {
+    if (work) rmSync(work, { recursive: true, force: true });
   });
 
   it('the tarball holds compiled JavaScript with .d.ts, role READMEs and templates; no TypeScript sources, tests or lab', () => {

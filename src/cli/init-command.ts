@@ -23,11 +23,14 @@ exit codes: 0 ok, 1 error, 5 bad options (DIR not empty)`;
 
 const PLAN_COMMAND = 'labwright run playbooks/site.ts -i inventory/home.yaml --plan';
 
+/** The flags of `labwright init` (parser and shell completion). */
+export const INIT_FLAGS = { package: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
+
 /** `labwright init [DIR] [--package SPEC]` (see INIT_USAGE). */
 export async function initCommand(argv: readonly string[], io: Io): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], options: { package: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
+    parsed = parseArgs({ args: [...argv], options: INIT_FLAGS, allowPositionals: true });
   } catch (error) {
     throw new OptionsError((error as Error).message, 'see labwright init --help');
   }

@@ -23,6 +23,18 @@ ${VAULT_USAGE.split('\n').filter((line) => !line.includes('become')).join('\n')}
 
 exit codes: 0 ok, 1 error, 4 inventory/vars error, 5 bad options`;
 
+/** The flags of `labwright inventory` (parser and shell completion). */
+export const INVENTORY_FLAGS = {
+  inventory: { type: 'string', short: 'i', multiple: true },
+  list: { type: 'boolean' },
+  graph: { type: 'boolean' },
+  host: { type: 'string' },
+  limit: { type: 'string', short: 'l' },
+  'extra-vars': { type: 'string', short: 'e', multiple: true },
+  help: { type: 'boolean', short: 'h' },
+  ...VAULT_FLAGS,
+} as const;
+
 type Action = { kind: 'list' } | { kind: 'graph'; group: string } | { kind: 'host'; name: string };
 
 interface InventoryOptions {
@@ -71,16 +83,7 @@ function parseInventoryOptions(argv: readonly string[]): InventoryOptions | unde
     parsed = parseArgs({
       args: [...argv],
       allowPositionals: true,
-      options: {
-        inventory: { type: 'string', short: 'i', multiple: true },
-        list: { type: 'boolean' },
-        graph: { type: 'boolean' },
-        host: { type: 'string' },
-        limit: { type: 'string', short: 'l' },
-        'extra-vars': { type: 'string', short: 'e', multiple: true },
-        help: { type: 'boolean', short: 'h' },
-        ...VAULT_FLAGS,
-      },
+      options: INVENTORY_FLAGS,
     });
   } catch (error) {
     throw new OptionsError((error as Error).message, 'see labwright inventory --help');

@@ -104,29 +104,32 @@ function scalar(value: string, raw: string): unknown {
   return doc.toJS();
 }
 
+/** The flags of a playbook run (`tsx PLAYBOOK.ts`, `labwright run`): parser and shell completion. */
+export const PLAYBOOK_FLAGS = {
+  inventory: { type: 'string', short: 'i', multiple: true },
+  check: { type: 'boolean', short: 'C' },
+  diff: { type: 'boolean', short: 'D' },
+  tags: { type: 'string', short: 't', multiple: true },
+  'skip-tags': { type: 'string', multiple: true },
+  limit: { type: 'string', short: 'l' },
+  forks: { type: 'string', short: 'f' },
+  'extra-vars': { type: 'string', short: 'e', multiple: true },
+  json: { type: 'boolean' },
+  plan: { type: 'boolean' },
+  'list-hosts': { type: 'boolean' },
+  'list-tasks': { type: 'boolean' },
+  verbose: { type: 'boolean', short: 'v', multiple: true },
+  help: { type: 'boolean', short: 'h' },
+  ...VAULT_FLAGS,
+} as const;
+
 export function parseCliOptions(argv: readonly string[]): CliOptions {
   let parsed;
   try {
     parsed = parseArgs({
       args: [...argv],
       allowPositionals: false,
-      options: {
-        inventory: { type: 'string', short: 'i', multiple: true },
-        check: { type: 'boolean', short: 'C' },
-        diff: { type: 'boolean', short: 'D' },
-        tags: { type: 'string', short: 't', multiple: true },
-        'skip-tags': { type: 'string', multiple: true },
-        limit: { type: 'string', short: 'l' },
-        forks: { type: 'string', short: 'f' },
-        'extra-vars': { type: 'string', short: 'e', multiple: true },
-        json: { type: 'boolean' },
-        plan: { type: 'boolean' },
-        'list-hosts': { type: 'boolean' },
-        'list-tasks': { type: 'boolean' },
-        verbose: { type: 'boolean', short: 'v', multiple: true },
-        help: { type: 'boolean', short: 'h' },
-        ...VAULT_FLAGS,
-      },
+      options: PLAYBOOK_FLAGS,
     });
   } catch (e) {
     throw new OptionsError((e as Error).message, 'see --help');

@@ -22,7 +22,8 @@ ${VAULT_USAGE}
 
 exit codes: 0 no conflicts, 1 error, 4 inventory/playbook error or conflicts in the plan, 5 bad options`;
 
-const PLAN_FLAGS = {
+/** The flags of `labwright plan` (parser and shell completion). */
+export const PLAN_FLAGS = {
   inventory: { type: 'string', short: 'i', multiple: true },
   limit: { type: 'string', short: 'l' },
   'extra-vars': { type: 'string', short: 'e', multiple: true },

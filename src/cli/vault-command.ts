@@ -27,7 +27,16 @@ ${VAULT_USAGE.split('\n').filter((line) => !line.includes('become')).join('\n')}
 exit codes: 0 ok, 1 error, 4 cannot decrypt (wrong password, not vault data), 5 bad options`;
 
 type Action = 'encrypt' | 'decrypt' | 'view' | 'encrypt_string';
-const ACTIONS: readonly Action[] = ['encrypt', 'decrypt', 'view', 'encrypt_string'];
+export const ACTIONS: readonly Action[] = ['encrypt', 'decrypt', 'view', 'encrypt_string'];
+
+/** The flags of `labwright vault ACTION` (parser and shell completion). */
+export const VAULT_COMMAND_FLAGS = {
+  ...VAULT_FLAGS,
+  'encrypt-vault-id': { type: 'string' },
+  output: { type: 'string' },
+  name: { type: 'string', short: 'n' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
 /** `labwright vault …` (see VAULT_COMMAND_USAGE). */
 export async function vaultCommand(argv: readonly string[], io: Io): Promise<number> {
@@ -44,13 +53,7 @@ export async function vaultCommand(argv: readonly string[], io: Io): Promise<num
     parsed = parseArgs({
       args: [...rest],
       allowPositionals: true,
-      options: {
-        ...VAULT_FLAGS,
-        'encrypt-vault-id': { type: 'string' },
-        output: { type: 'string' },
-        name: { type: 'string', short: 'n' },
-        help: { type: 'boolean', short: 'h' },
-      },
+      options: VAULT_COMMAND_FLAGS,
     });
   } catch (error) {
     throw new OptionsError((error as Error).message, 'see labwright vault --help');

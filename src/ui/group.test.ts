@@ -6,6 +6,7 @@ import type { HostResult, Recap, RunEvent } from '../engine/events.js';
 import { fileDiff } from '../ops/op.js';
 import { runLabwright } from '../cli/labwright.js';
 import { captureIo } from '../../test/support/io.js';
+import { formatDetails } from './group.js';
 import { JsonReporter } from './json.js';
 import { PlainReporter } from './plain.js';
 
@@ -116,6 +117,16 @@ describe('plain output groups the same change on several hosts', () => {
     expect(out.match(/TASK \[motd : write motd\]/g)).toHaveLength(2);
     expect(out.lastIndexOf('TASK [motd : write motd]')).toBeGreaterThan(out.indexOf('TASK [motd : check]'));
     expect(out.lastIndexOf('TASK [motd : write motd]')).toBeLessThan(out.indexOf('changed: [w2]'));
+  });
+
+  it('on a terminal (the details printed when a play ends) the same change is grouped too, each task apart, an abort note in its place', () => {
+    const results = feed().filter((e): e is HostResult => e.type === 'host:result' && e.status !== 'ok');
+    const text = formatDetails([...results, 'NO MORE HOSTS LEFT: 2 of 5 hosts failed'], HOSTS, { diff: true, verbose: 0 });
+    expect(text).toContain(`[${TASK}] changed: [w1, w2, w3] - update /etc/motd\n`);
+    expect(text.match(/\+welcome/g)).toHaveLength(1);
+    expect(text).toContain(`[${TASK}] failed: [w4]`);
+    expect(text).toContain(`[${TASK}] failed: [w5]`);
+    expect(text.indexOf('failed: [w5]')).toBeLessThan(text.indexOf('NO MORE HOSTS LEFT'));
   });
 
   it('--json stays one result per host', async () => {

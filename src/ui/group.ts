@@ -57,3 +57,30 @@ function diffLines(group: readonly HostResult[]): string[] {
   if (byText.size === 1 && [...byText.values()][0].length === group.length) return [...byText.keys()];
   return [...byText].flatMap(([text, hosts]) => [`    diff on [${hosts.join(', ')}]:`, text]);
 }
+
+/**
+ * A play's results and notes as the live view prints them when the play
+ * ends: each task's results grouped (groupResults), `[task]` before each
+ * group; a note (a play abort) stays where it came, after the results before it.
+ */
+export function formatDetails(details: readonly (HostResult | string)[], order: readonly string[], opts: Style): string {
+  const lines: string[] = [];
+  let byTask = new Map<string, HostResult[]>();
+  const flush = () => {
+    for (const results of byTask.values()) {
+      for (const group of groupResults(results, order)) lines.push(`[${group[0].task}] ${formatGroup(group, opts)}`);
+    }
+    byTask = new Map();
+  };
+  for (const d of details) {
+    if (typeof d === 'string') {
+      flush();
+      lines.push(d);
+      continue;
+    }
+    const key = `${d.handler}|${d.task}`;
+    byTask.set(key, [...(byTask.get(key) ?? []), d]);
+  }
+  flush();
+  return lines.join('\n');
+}

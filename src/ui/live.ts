@@ -1,20 +1,24 @@
 import { Listr, type ListrTaskWrapper } from 'listr2';
-import type { Recap, Reporter, RunEvent } from '../engine/events.js';
+import type { HostResult, Recap, Reporter, RunEvent } from '../engine/events.js';
 import { redact } from '../secret.js';
-import { formatHostResult } from './format.js';
+import { formatDetails } from './group.js';
 import { formatRecap } from './recap.js';
 
 /** What one play shows while it runs; the listr2 task renders it whenever it changes. */
 class PlayView {
   task = '';
   readonly hosts = new Map<string, string>();
-  readonly details: string[] = [];
+  /** Results worth showing and play notes, printed (grouped) when the play ends. */
+  readonly details: (HostResult | string)[] = [];
   counts = { ok: 0, changed: 0, failed: 0, skipped: 0 };
   #wrapper?: ListrTaskWrapper<unknown, never, never>;
   #ended!: () => void;
   readonly ended = new Promise<void>((resolve) => (this.#ended = resolve));
 
-  constructor(readonly title: string) {}
+  constructor(
+    readonly title: string,
+    readonly order: readonly string[],
+  ) {}
 
   attach(wrapper: ListrTaskWrapper<unknown, never, never>) {
     this.#wrapper = wrapper;
@@ -53,7 +57,7 @@ export class LiveReporter implements Reporter {
   event(e: RunEvent): void {
     switch (e.type) {
       case 'play:start': {
-        const view = new PlayView(`PLAY [${redact(e.play)}]${e.check ? ' (check mode)' : ''} on ${e.hosts.length} host(s)`);
+        const view = new PlayView(`PLAY [${redact(e.play)}]${e.check ? ' (check mode)' : ''} on ${e.hosts.length} host(s)`, e.hosts);
         this.#view = view;
         this.#rendered = this.#rendered.then(() => this.show(view));
         break;
@@ -69,7 +73,7 @@ export class LiveReporter implements Reporter {
         view.hosts.set(e.host, `${e.host}: ${e.status}`);
         if (e.status === 'unreachable') view.counts.failed++;
         else view.counts[e.status]++;
-        if ((e.status !== 'ok' && e.status !== 'skipped') || this.opts.verbose > 0) view.details.push(`[${e.task}] ${formatHostResult(e, this.opts)}`);
+        if ((e.status !== 'ok' && e.status !== 'skipped') || this.opts.verbose > 0) view.details.push(e);
         view.render();
         break;
       }
@@ -89,7 +93,7 @@ export class LiveReporter implements Reporter {
       rendererOptions: { collapseSubtasks: false },
       exitOnError: false,
     }).run();
-    if (view.details.length > 0) this.write(redact(view.details.join('\n')) + '\n');
+    if (view.details.length > 0) this.write(redact(formatDetails(view.details, view.order, this.opts)) + '\n');
   }
 
   async finish(recap: Recap): Promise<void> {

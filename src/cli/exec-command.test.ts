@@ -126,6 +126,12 @@ describe('labwright exec PATTERN -- COMMAND', () => {
     expect(stdout).toContain('stdout: nobody');
   });
 
+  it('-e sets host vars of the run (labwright_command_timeout=1: a longer command is stopped and the host failed)', async () => {
+    const { code, stdout } = await labwright('d1', '-i', inventory, '-e', 'labwright_command_timeout=1', '--', 'sleep 5');
+    expect(code).toBe(2);
+    expect(stdout).toContain('d1: command timed out after 1s: sleep 5');
+  });
+
   it('--json: one document, each host result with its stdout, and the recap', async () => {
     const { code, stdout } = await labwright('web', '-i', inventory, '--json', '--', 'echo json-out');
     expect(code).toBe(0);

@@ -24,7 +24,7 @@ With --fact, prints a built-in fact of each host as one JSON object (host name â
   -i, --inventory INV      inventory file (YAML or INI) or directory (repeatable)
   -l, --limit PATTERN      further limit the hosts to an Ansible host pattern
   -f, --forks N            hosts worked on in parallel (default 10)
-  -b, --become             run the command through sudo (as --become-user, default root)
+  -b, --become             run the command through sudo (as --become-user, default root); facts are read as the inventory says
       --become-user USER   the user sudo runs the command as
   -C, --check              change nothing: report that the command would run (its effect cannot be predicted)
   -e, --extra-vars VARS    k=v pairs, a YAML/JSON object, or @file.yaml (repeatable; highest precedence)

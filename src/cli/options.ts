@@ -11,7 +11,7 @@ import { readSecretOptions, VAULT_FLAGS, VAULT_USAGE } from './vault-options.js'
 
 export const USAGE = `usage: npx tsx playbooks/PLAYBOOK.ts -i INVENTORY [options]
 
-  -i, --inventory FILE     inventory YAML (repeatable)
+  -i, --inventory INV      inventory file (YAML or INI) or directory of them (repeatable)
   -C, --check              plan only: show what would change, change nothing
   -D, --diff               show unified diffs of file changes
   -t, --tags LIST          run only tasks with these tags (comma list, repeatable)

@@ -1,5 +1,8 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { captureIo } from '../../test/support/io.js';
+import { main } from '../cli/main.js';
+import { play } from '../engine/definitions.js';
 import { ParseError } from '../errors.js';
 import { writeTree } from './fixtures/tree.js';
 import { loadInventory } from './index.js';
@@ -188,5 +191,18 @@ describe('inventory sources: YAML or INI by content, directories', () => {
     const dir = await writeTree({});
     const error = await loadInventory([path.join(dir, 'nope')]).catch((thrown: unknown) => thrown);
     expect((error as ParseError).message).toBe(`${path.join(dir, 'nope')}: cannot read: file not found`);
+  });
+});
+
+describe('the playbook CLI with an INI inventory', () => {
+  it('lists the hosts of plays with subscripted patterns and a --limit, in Ansible order', async () => {
+    const dir = await writeTree({ hosts: lines('[web]', 'web[1:3]', '[db]', 'db1', '[app:children]', 'db', 'web') });
+    const io = captureIo();
+    const plays = [play({ name: 'first web', hosts: 'web[0]', roles: [] }), play({ name: 'app', hosts: 'app', roles: [] })];
+    const code = await main(plays, ['-i', path.join(dir, 'hosts'), '--list-hosts', '--limit', 'app[1:]'], io);
+    expect({ code, stderr: io.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(io.stdout).toBe(
+      '\nplay "first web" (web[0]): 1 host(s)\n    web1\n' + '\nplay "app" (app): 3 host(s)\n    web1\n    web2\n    web3\n',
+    );
   });
 });

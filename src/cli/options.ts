@@ -97,11 +97,14 @@ function asOption<T>(value: string, read: () => T): T {
 
 /** A k=v value typed as a YAML scalar; anything YAML errs or warns about (`[1`, `!tag x`, `%`) is refused. */
 function scalar(value: string, raw: string): unknown {
+  const refused = new OptionsError(`-e ${JSON.stringify(value)}: ${raw} is not a YAML value (quote it to pass it as a string)`);
   const doc = YAML.parseDocument(raw);
-  if (doc.errors.length > 0 || doc.warnings.length > 0) {
-    throw new OptionsError(`-e ${JSON.stringify(value)}: ${raw} is not a YAML value (quote it to pass it as a string)`);
+  if (doc.errors.length > 0 || doc.warnings.length > 0) throw refused;
+  try {
+    return doc.toJS(); // an alias (*a) has no anchor here
+  } catch {
+    throw refused;
   }
-  return doc.toJS();
 }
 
 /** The flags of a playbook run (`tsx PLAYBOOK.ts`, `labwright run`): parser and shell completion. */

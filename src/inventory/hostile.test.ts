@@ -150,6 +150,7 @@ describe('bad -e values are exit 5 with one message', () => {
   it('a k=v value that is not YAML', async () => {
     expect(await run({ 'hosts.yaml': HOSTS }, ['-e', 'a=[1'])).toEqual({ code: 5, stderr: 'ERROR: -e "a=[1": [1 is not a YAML value (quote it to pass it as a string)' });
     expect(await run({ 'hosts.yaml': HOSTS }, ['-e', 'a=!vault'])).toEqual({ code: 5, stderr: 'ERROR: -e "a=!vault": !vault is not a YAML value (quote it to pass it as a string)' });
+    expect(await run({ 'hosts.yaml': HOSTS }, ['-e', 'a=*x'])).toEqual({ code: 5, stderr: 'ERROR: -e "a=*x": *x is not a YAML value (quote it to pass it as a string)' });
   });
 
   it('@file: a directory, a missing file, an alias bomb, a self-referencing anchor', async () => {

@@ -10,7 +10,7 @@ export interface ExecResult {
 export interface ExecOptions {
   /** Bytes written to the command's standard input, then EOF. */
   stdin?: string | Buffer;
-  /** Run through `sudo -n` (never prompts) when the connection is not root. */
+  /** Run as the become user through sudo: `sudo -n` (never prompts), or `sudo -S` fed the become password (./sudo-password.ts). */
   become?: boolean;
   /**
    * Kill the command and reject with a timeout error after this many

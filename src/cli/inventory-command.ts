@@ -7,6 +7,7 @@ import type { Io } from './main.js';
 import { readExtraVars } from './options.js';
 import { readSecretOptions, VAULT_FLAGS, VAULT_USAGE } from './vault-options.js';
 import type { VaultKeyring } from '../vault/keyring.js';
+import { rawVars } from '../inventory/lazy-vars.js';
 
 export const INVENTORY_USAGE = `usage: labwright inventory -i INVENTORY (--list | --graph [GROUP] | --host NAME) [options]
 
@@ -69,7 +70,7 @@ export async function inventoryCommand(argv: readonly string[], io: Io): Promise
     case 'host': {
       const host = inventory.hosts.get(action.name);
       if (!host) throw new OptionsError(`--host ${action.name}: no such host in the inventory`);
-      io.out(json(host.vars) + '\n');
+      io.out(json(rawVars(host.vars)) + '\n');
       break;
     }
   }

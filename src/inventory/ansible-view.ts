@@ -1,4 +1,5 @@
 import type { Inventory, Vars } from './types.js';
+import { rawVars } from './lazy-vars.js';
 
 /** One group as `ansible-inventory --list` shows it: direct hosts and direct children, empty lists left out. */
 export interface ListedGroup {
@@ -36,7 +37,8 @@ export function inventoryList(inventory: Inventory, selected?: ReadonlySet<strin
   add('all');
   const hostvars: Record<string, Vars> = {};
   for (const host of inventory.hosts.values()) {
-    if (shown(host.name) && Object.keys(host.vars).length > 0) hostvars[host.name] = host.vars;
+    // Templates unrendered, as ansible-inventory prints them.
+    if (shown(host.name) && Object.keys(host.vars).length > 0) hostvars[host.name] = rawVars(host.vars);
   }
   return { ...result, _meta: { hostvars } };
 }

@@ -8,6 +8,7 @@ import { addInventorySource, findInventorySources } from './sources.js';
 import type { Group, Host, Inventory, Vars } from './types.js';
 import { readVarsFiles } from './vars-files.js';
 import { resolveReach } from './ssh-reach.js';
+import { lazyVars, type TemplateWorld } from './lazy-vars.js';
 import type { VaultKeyring } from '../vault/keyring.js';
 import type { Secret } from '../secret.js';
 
@@ -42,6 +43,10 @@ export async function loadInventory(paths: string[], opts: LoadOptions = {}): Pr
   const extraVars = extraVarsLayer(opts.extraVars ?? {});
 
   const hosts = new Map<string, Host>();
+  const world: TemplateWorld = {
+    hosts,
+    groups: () => Object.fromEntries([...groups].map(([group, { hosts }]) => [group, hosts])),
+  };
   for (const [name, inventoryVars] of draft.hosts) {
     const directGroups = [...draft.groups.values()].filter((group) => group.hosts.has(name));
     const groups = [...new Set(directGroups.flatMap((group) => [...graph.ancestors.get(group.name)!]))];
@@ -53,7 +58,7 @@ export async function loadInventory(paths: string[], opts: LoadOptions = {}): Pr
       const located = vars.get(String(key));
       return located && ((inside.length > 0 ? located.locate?.(inside) : undefined) ?? located.origin.location);
     };
-    hosts.set(name, { name, vars: plainVars(vars), groups, connection: resolveConnection(name, layers, { becomePassword: opts.becomePassword }), origin });
+    hosts.set(name, { name, vars: lazyVars(name, plainVars(vars), vars, world), groups, connection: resolveConnection(name, layers, { becomePassword: opts.becomePassword }), origin });
   }
 
   resolveReach(hosts, { sshConfigFile: opts.sshConfigFile });

@@ -8,6 +8,8 @@ export interface Located {
   readonly origin: Origin;
   /** Where the part at `path` inside the value was written (see locateIn), when it came from a file. */
   readonly locate?: (path: readonly PropertyKey[]) => string | undefined;
+  /** Whether the string at `path` inside the value was tagged `!unsafe` (never templated). */
+  readonly unsafe?: (path: readonly PropertyKey[]) => boolean;
 }
 
 /** The variables one source sets (a vars: section, a host entry, a vars file, the extra vars). */

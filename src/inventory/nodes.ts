@@ -40,7 +40,12 @@ export function readVars(source: YamlSource, owner: Entry): VarLayer {
   return new Map(
     entriesOf(source, owner, 'a mapping of variables').map((entry) => [
       entry.key,
-      { value: toPlain(source, entry.value), origin: entry.origin, locate: (path) => locateIn(source, entry.value, path) },
+      {
+        value: toPlain(source, entry.value),
+        origin: entry.origin,
+        locate: (path) => locateIn(source, entry.value, path),
+        unsafe: (path) => unsafeIn(source, entry.value, path),
+      },
     ]),
   );
 }
@@ -67,6 +72,17 @@ export function locateIn(source: YamlSource, node: unknown, path: readonly Prope
     current = found.value;
   }
   return location;
+}
+
+/** Whether the scalar at `path` inside `node` was tagged `!unsafe` (Ansible never templates it). */
+export function unsafeIn(source: YamlSource, node: unknown, path: readonly PropertyKey[]): boolean {
+  let current = resolveAlias(source, node);
+  for (const step of path) {
+    const found = childOf(source, current, String(step), new Set());
+    if (!found) return false;
+    current = resolveAlias(source, found.value);
+  }
+  return isScalar(current) && current.tag === '!unsafe';
 }
 
 /** The key (or item) node named `step` of a mapping (merge keys followed once each) or list, and its value. */

@@ -91,7 +91,9 @@ function lookupFor(host: string, world: TemplateWorld): (name: string) => unknow
         return hostvars(world);
     }
     const vars = world.hosts.get(host)?.vars;
-    return vars && Object.hasOwn(vars, name) ? vars[name] : MISSING;
+    if (vars && Object.hasOwn(vars, name)) return vars[name];
+    // In a task, Ansible's connection sets ansible_host to the host's name when the inventory does not.
+    return name === 'ansible_host' ? host : MISSING;
   };
 }
 

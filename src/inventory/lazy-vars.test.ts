@@ -69,6 +69,47 @@ describe('templates in inventory values', () => {
     expect((url as { reveal(): string }).reveal()).toBe('https://admin:hunter22@h1/');
   });
 
+  it('render in connection settings, from other hosts too', async () => {
+    const inventory = await loadTree(
+      hostsFile(
+        'all:',
+        '  vars:',
+        '    ansible_host: "{{ node_ip }}"',
+        '    ansible_port: "{{ 2200 + 2 }}"',
+        "    ansible_user: \"{{ hostvars['h2'].admin }}\"",
+        '  hosts:',
+        '    h1: {node_ip: 192.0.2.7}',
+        '    h2: {node_ip: 192.0.2.8, admin: ops}',
+      ),
+    );
+    expect(inventory.hosts.get('h1')!.connection).toMatchObject({ address: '192.0.2.7', port: 2202, user: 'ops' });
+    expect(inventory.hosts.get('h2')!.connection).toMatchObject({ address: '192.0.2.8', port: 2202, user: 'ops' });
+  });
+
+  it('render in ssh options: a ProxyJump to the first gateway', async () => {
+    const inventory = await loadTree(
+      hostsFile(
+        'all:',
+        '  children:',
+        '    gateways:',
+        '      hosts:',
+        '        gw1: {ansible_host: 192.0.2.1}',
+        '    masters:',
+        '      hosts:',
+        '        m1: {ansible_host: 10.9.0.11}',
+        '      vars:',
+        "        ansible_ssh_common_args: \"-o ProxyJump={{ groups['gateways'][0] }}\"",
+      ),
+    );
+    expect(inventory.hosts.get('m1')!.connection.via?.map((hop) => hop.spec.address)).toEqual(['192.0.2.1']);
+  });
+
+  it('name file:line and key of a connection setting whose template cannot render', async () => {
+    const error = await loadTree(hostsFile('all:', '  hosts:', '    h1:', '      ansible_host: "{{ ip_typo }}"')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ParseError);
+    expect((error as Error).message).toMatch(/hosts\.yaml:4:7: h1: ansible_host: cannot render "\{\{ ip_typo \}\}": 'ip_typo' is undefined/);
+  });
+
   it('stay unrendered in labwright inventory --list, as ansible-inventory --list', async () => {
     const inventory = await loadTree(INVENTORY);
     const list = inventoryList(inventory) as { _meta: { hostvars: Record<string, Record<string, unknown>> } };

@@ -1,7 +1,7 @@
 import { ParseError } from '../errors.js';
 import { isSecret, secret } from '../secret.js';
 import { isTemplate, MISSING, renderTemplate, TemplateProblem } from './jinja.js';
-import type { Located } from './merge.js';
+import type { Located, VarLayer } from './merge.js';
 import type { Host, Vars } from './types.js';
 
 /*
@@ -184,4 +184,27 @@ function templateError(host: string, key: string, path: readonly PropertyKey[], 
 
 function neededBy(error: TemplateError, host: string, key: string, path: readonly PropertyKey[], located: Located): TemplateError {
   return new TemplateError(`${error.message}\n  needed by ${host}: ${keyPath(key, path)} (${where(located, path)})`);
+}
+
+/** The variables that give connection settings (Ansible's ansible_* and labwright's aliases, see connection.ts). */
+const CONNECTION_VAR =
+  /^(ansible_\w+|connection|address|port|user|key_file|become|host_key_checking|known_hosts_file|connect_timeout|labwright_command_timeout)$/;
+
+/**
+ * `layers` (a host's variable sources) with the templates of the connection
+ * settings that win rendered from `vars` (the host's lazy variables). The
+ * connection of every host is resolved when the inventory loads, so these
+ * templates render then; all other variables stay lazy.
+ */
+export function renderedConnectionLayers(layers: readonly VarLayer[], vars: Vars): VarLayer[] {
+  const raw = rawVars(vars);
+  return layers.map((layer) => {
+    const templated = [...layer].filter(
+      ([key, { value }]) => CONNECTION_VAR.test(key) && typeof value === 'string' && isTemplate(value) && raw[key] === value,
+    );
+    if (templated.length === 0) return layer;
+    const rendered = new Map(layer);
+    for (const [key, located] of templated) rendered.set(key, { ...located, value: vars[key] });
+    return rendered;
+  });
 }

@@ -8,7 +8,8 @@ import { addInventorySource, findInventorySources } from './sources.js';
 import type { Group, Host, Inventory, Vars } from './types.js';
 import { readVarsFiles } from './vars-files.js';
 import { resolveReach } from './ssh-reach.js';
-import { lazyVars, type TemplateWorld } from './lazy-vars.js';
+import { lazyVars, renderedConnectionLayers, type TemplateWorld } from './lazy-vars.js';
+import type { ConnectionSpec } from '../connection/types.js';
 import type { VaultKeyring } from '../vault/keyring.js';
 import type { Secret } from '../secret.js';
 
@@ -43,9 +44,14 @@ export async function loadInventory(paths: string[], opts: LoadOptions = {}): Pr
   const extraVars = extraVarsLayer(opts.extraVars ?? {});
 
   const hosts = new Map<string, Host>();
+  let groupHosts: Record<string, string[]> | undefined;
   const world: TemplateWorld = {
     hosts,
-    groups: () => Object.fromEntries([...groups].map(([group, { hosts }]) => [group, hosts])),
+    // Templates render once every host is known (the ssh options are read right after this loop).
+    groups: () =>
+      (groupHosts ??= Object.fromEntries(
+        [...draft.groups.keys()].map((group) => [group, [...hosts.values()].filter((h) => h.groups.includes(group)).map((h) => h.name)]),
+      )),
   };
   for (const [name, inventoryVars] of draft.hosts) {
     const directGroups = [...draft.groups.values()].filter((group) => group.hosts.has(name));
@@ -58,7 +64,11 @@ export async function loadInventory(paths: string[], opts: LoadOptions = {}): Pr
       const located = vars.get(String(key));
       return located && ((inside.length > 0 ? located.locate?.(inside) : undefined) ?? located.origin.location);
     };
-    hosts.set(name, { name, vars: lazyVars(name, plainVars(vars), vars, world), groups, connection: resolveConnection(name, layers, { becomePassword: opts.becomePassword }), origin });
+    const hostVars = lazyVars(name, plainVars(vars), vars, world);
+    // Resolved on first use, once every host is known: templates in connection settings may read other hosts.
+    let connection: ConnectionSpec | undefined;
+    const resolve = () => resolveConnection(name, renderedConnectionLayers(layers, hostVars), { becomePassword: opts.becomePassword });
+    hosts.set(name, { name, vars: hostVars, groups, get connection() { return (connection ??= resolve()); }, origin });
   }
 
   resolveReach(hosts, { sshConfigFile: opts.sshConfigFile });

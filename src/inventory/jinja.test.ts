@@ -87,6 +87,14 @@ describe('inventory templates (ansible-core 2.14, jinja2_native=False)', () => {
     expect(problem('{{ 1 + }}').message).toMatch(/unsupported or invalid template/);
   });
 
+  it('reaches only data, never a JavaScript property (no code execution from an inventory)', () => {
+    expect(problem('{{ other.constructor.constructor("return process")() }}').construct).toMatch(/\(\)$/);
+    expect(problem("{{ ''.constructor }}").construct).toMatch(/constructor/);
+    expect(problem('{{ groups.k8s.length }}').construct).toMatch(/length/);
+    expect(problem('{{ groups.__proto__ }}').construct).toBe('__proto__');
+    expect(render("{{ groups['k8s'][0][0] }}")).toBe('k');
+  });
+
   it('makes a result that used a Secret a secret', () => {
     const rendered = renderTemplate('{{ password | upper }}', lookup);
     expect(rendered.secret).toBe(true);

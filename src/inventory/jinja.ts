@@ -331,16 +331,23 @@ runtime.contextOrFrameLookup = (_context, frame, name) => {
   const local = frame.lookup(name);
   return local !== undefined ? local : renders.at(-1)!.lookup(name);
 };
-const memberLookup = runtime.memberLookup;
+/*
+ * Only data is reachable: a key of a mapping, an item of a list or a
+ * character of a string. Never a JavaScript property or method (nunjucks
+ * would bind "".constructor.constructor, which is Function: code execution
+ * from an inventory value); Python's methods are not JavaScript's anyway.
+ */
 runtime.memberLookup = recorded((obj: unknown, key: unknown) => {
-  if (obj instanceof Undefined) return new Undefined(`${obj.name}.${String(key)}`);
-  if (obj === null || obj === undefined) return new Undefined(`None.${String(key)}`);
-  if (typeof obj === 'object' && !(String(key) in obj) && !Array.isArray(obj)) return new Undefined(`${String(key)}`);
-  if (Array.isArray(obj) && typeof key === 'number' && (key >= obj.length || key < -obj.length)) {
-    throw new TemplateProblem(`list index ${key} out of range`, `[${key}]`);
+  const name = String(key);
+  if (obj instanceof Undefined) return new Undefined(`${obj.name}.${name}`);
+  if (obj === null || obj === undefined) return new Undefined(`None.${name}`);
+  if (Array.isArray(obj) || typeof obj === 'string') {
+    if (typeof key !== 'number' || !Number.isInteger(key)) return new Undefined(`${pyRepr(obj).slice(0, 40)}.${name}`);
+    if (key >= obj.length || key < -obj.length) throw new TemplateProblem(`index ${key} out of range`, `[${key}]`);
+    return plain(obj[key < 0 ? obj.length + key : key]);
   }
-  if (Array.isArray(obj) && typeof key === 'number' && key < 0) return obj[obj.length + key];
-  return plain(memberLookup(obj, key));
+  if (typeof obj === 'object' && !isSecret(obj) && Object.hasOwn(obj, name)) return plain((obj as Record<string, unknown>)[name]);
+  return new Undefined(name);
 });
 runtime.suppressValue = recorded((value: unknown) => pyStr(value));
 

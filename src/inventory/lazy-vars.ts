@@ -105,9 +105,14 @@ function groupNames(host: string, world: TemplateWorld): string[] {
     .sort();
 }
 
-/** hostvars: each host's variables, magic ones included, rendered as read. */
+const hostvarsOf = new WeakMap<TemplateWorld, Record<string, unknown>>();
+
+/** hostvars: each host's variables, magic ones included, rendered as read (made once per inventory). */
 function hostvars(world: TemplateWorld): Record<string, unknown> {
+  const made = hostvarsOf.get(world);
+  if (made) return made;
   const all: Record<string, unknown> = {};
+  hostvarsOf.set(world, all);
   for (const name of world.hosts.keys()) {
     const lookup = lookupFor(name, world);
     const vars = world.hosts.get(name)!.vars;

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ansibleBin, ansibleEnvironment } from '../../test/support/ansible.js';
+import { ansibleBin, ansibleEnvironment, ansibleInventoryBin } from '../../test/support/ansible.js';
+import { inventoryList } from './ansible-view.js';
 import { loadInventory } from './index.js';
 import { rawVars } from './lazy-vars.js';
 
@@ -72,5 +73,18 @@ describe.skipIf(!ansibleBin)('inventory templates render as ansible-core renders
     const theirs = await ansibleValues(keys);
     expect(keys).toEqual(expect.arrayContaining(['k8s_count', 'api', 'labels', 'endpoint', 'motd', 'cidr_net']));
     expect(ours).toEqual(theirs);
+  }, 60_000);
+
+  it.skipIf(!ansibleInventoryBin)('prints them unrendered in inventory --list, as ansible-inventory --list', async () => {
+    const { stdout } = await promisify(execFile)(ansibleInventoryBin!, ['-i', inventoryFile, '--list'], {
+      env: ansibleEnvironment(scratch, 'yaml'),
+      cwd: scratch,
+    });
+    // ansible-inventory writes a !unsafe string as {"__ansible_unsafe": text}; labwright as the text (a known difference).
+    const theirs = (JSON.parse(stdout, (_, value: unknown) => (value as { __ansible_unsafe?: unknown } | null)?.__ansible_unsafe ?? value) as {
+      _meta: { hostvars: unknown };
+    })._meta.hostvars;
+    const ours = JSON.parse(JSON.stringify(inventoryList(await loadInventory([inventoryFile])))) as { _meta: { hostvars: unknown } };
+    expect(ours._meta.hostvars).toEqual(theirs);
   }, 60_000);
 });

@@ -376,6 +376,18 @@ function scope(lookup: Lookup): (name: string) => unknown {
   };
 }
 
+/** Compiled templates by text: a group's template renders for each of its hosts. */
+const templates = new Map<string, nunjucks.Template>();
+
+function compiled(template: string): nunjucks.Template {
+  let found = templates.get(template);
+  if (!found) {
+    found = new nunjucks.Template(template, env, undefined, true);
+    templates.set(template, found);
+  }
+  return found;
+}
+
 /**
  * `template` rendered for one host: the text Jinja makes of it, turned into
  * a list, dict or boolean as ansible-core does (nativeValue). Throws a
@@ -387,7 +399,7 @@ export function renderTemplate(template: string, lookup: Lookup): Rendered {
   state.lookup = scope(lookup);
   renders.push(state);
   try {
-    const text = env.renderString(template, {});
+    const text = compiled(template).render({});
     return { value: nativeValue(text), secret: state.secret };
   } catch (error) {
     if (state.problem) throw state.problem;

@@ -1,8 +1,8 @@
-import { ParseError } from '../errors.js';
 import { isSecret, secret } from '../secret.js';
 import { isTemplate, MISSING, renderTemplate, TemplateProblem } from './jinja.js';
 import type { Located, VarLayer } from './merge.js';
 import type { Host, Vars } from './types.js';
+import { VarsError } from './vars-check.js';
 
 /*
  * Host variables whose Jinja templates render when they are read, as Ansible
@@ -19,10 +19,14 @@ export interface TemplateWorld {
   groups(): Record<string, readonly string[]>;
 }
 
-/** A template that cannot be rendered, at the file:line of its variable. */
-export class TemplateError extends ParseError {
-  constructor(message: string) {
-    super(message);
+/**
+ * A template of `host` that cannot be rendered: one line naming the key, the
+ * template, the problem and construct, and where the variable was set. A
+ * VarsError, so the same template failing on many hosts is told once.
+ */
+export class TemplateError extends VarsError {
+  constructor(host: string, problem: string) {
+    super(host, [problem]);
     this.name = 'TemplateError';
   }
 }
@@ -149,7 +153,7 @@ function renderVar(host: string, key: string, value: unknown, located: Located |
       try {
         return secretValue(rendered.value);
       } catch (error) {
-        throw new TemplateError(`${where(located, path)}: ${host}: ${keyPath(key, path)}: ${(error as Error).message}`);
+        throw new TemplateError(host, `${keyPath(key, path)}: ${(error as Error).message} (set at ${where(located, path)})`);
       }
     }
     if (Array.isArray(item)) {
@@ -182,13 +186,14 @@ function keyPath(key: string, path: readonly PropertyKey[]): string {
 }
 
 function templateError(host: string, key: string, path: readonly PropertyKey[], template: string, problem: TemplateProblem, located: Located): TemplateError {
-  return new TemplateError(
-    `${where(located, path)}: ${host}: ${keyPath(key, path)}: cannot render ${JSON.stringify(template)}: ${problem.message} (at ${problem.construct})`,
-  );
+  const what = `cannot render ${JSON.stringify(template)}: ${problem.message} (at ${problem.construct})`;
+  return new TemplateError(host, `${keyPath(key, path)}: ${what} (set at ${where(located, path)})`);
 }
 
+/** The error of a variable that a template of `key` reads, told from `key`. */
 function neededBy(error: TemplateError, host: string, key: string, path: readonly PropertyKey[], located: Located): TemplateError {
-  return new TemplateError(`${error.message}\n  needed by ${host}: ${keyPath(key, path)} (${where(located, path)})`);
+  const inner = `${error.host === host ? '' : `hostvars['${error.host}'].`}${error.problems[0]}`;
+  return new TemplateError(host, `${inner}, needed by ${keyPath(key, path)} (set at ${where(located, path)})`);
 }
 
 /** The variables that give connection settings (Ansible's ansible_* and labwright's aliases, see connection.ts). */

@@ -177,6 +177,6 @@ describe('jump hosts', () => {
 
   it('templates in ssh options are rendered (src/inventory/jinja.ts); one that cannot render is exit 4 with the place, not passed on', async () => {
     const message = await loadError(hostsFile('all:', '  hosts:', `    m1: { ansible_ssh_common_args: "-o ProxyJump={{ bastion }}" }`));
-    expect(message).toMatch(/^hosts\.yaml:3:\d+: m1: ansible_ssh_common_args: cannot render .*'bastion' is undefined/);
+    expect(message).toMatch(/^host m1: ansible_ssh_common_args: cannot render .*'bastion' is undefined .*\(set at hosts\.yaml:3:\d+\)/);
   });
 });

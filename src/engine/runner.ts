@@ -82,7 +82,8 @@ export async function runPlays(
 
   const hostRun = (host: Host) => {
     let r = runs.get(host.name);
-    if (!r) runs.set(host.name, (r = new HostRun(host, connect, runs)));
+    // one run per host at a time: a run that changes hosts holds each host's lock until it ends
+    if (!r) runs.set(host.name, (r = new HostRun(host, connect, runs, { lock: !opts.check })));
     recap.hosts[host.name] ??= emptyCounters();
     return r;
   };
@@ -112,7 +113,7 @@ export async function runPlays(
       if (aborted) break;
     }
   } finally {
-    await Promise.all([...runs.values()].map((r) => r.conn.close().catch(() => undefined)));
+    await Promise.all([...runs.values()].map((r) => r.close().catch(() => undefined)));
   }
   return { ...recap, aborted };
 }

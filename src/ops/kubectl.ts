@@ -51,11 +51,12 @@ export function manifestYaml(objects: readonly K8sObject[]): string {
 }
 
 /** `kubectl --kubeconfig FILE` */
-function kubectl(kubeconfig: string): Command {
+export function kubectl(kubeconfig: string): Command {
   return sh`kubectl --kubeconfig ${kubeconfig}`;
 }
 
-const APPLY_FLAGS = ['--server-side', '--force-conflicts', `--field-manager=${FIELD_MANAGER}`];
+/** Server-side apply (and its diff) as labwright's field manager, taking over fields another manager set. */
+export const APPLY_FLAGS = ['--server-side', '--force-conflicts', `--field-manager=${FIELD_MANAGER}`];
 
 /** What to apply: one object (sent on stdin), a manifest file on the host, or a kustomization directory on the host. */
 export type ApplySource = { yaml: string } | { file: string } | { kustomize: string };

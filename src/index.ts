@@ -2,6 +2,8 @@
 export { defineRole, play, type PlayDef, type Role, type RoleKit, type RoleUse, type TaskContext } from './engine/definitions.js';
 export { isMain, main, runPlaybook } from './cli/main.js';
 export * from './ops/index.js';
+export { helmReleaseOp, type HelmReleaseArgs, type HelmValues } from './ops/helm-release.js';
+export { helmBinary, type HelmBinaryArgs } from './ops/helm-binary.js';
 export * as facts from './facts/builtin.js';
 export { defineFact, type Fact } from './facts/fact.js';
 export { sh, quote, type Command } from './shell/quote.js';

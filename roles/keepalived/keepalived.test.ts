@@ -256,7 +256,7 @@ describe('keepalived vars', () => {
   it('wants the password as a secret of at most 8 characters, and rejects typos and bad values', () => {
     expect(issues({ vip: '192.168.68.200', auth_pass: 's3cr3tpw' })).toEqual(['auth_pass: expected a secret: tag it !secret in the inventory']);
     expect(issues({ vip: '192.168.68.200', auth_pass: secret('ninechars') })).toEqual([
-      'auth_pass: keepalived uses only the first 8 characters of auth_pass: use 1 to 8 characters',
+      'auth_pass: keepalived uses only the first 8 characters of auth_pass, and a secret needs at least 4: use 4 to 8 characters',
     ]);
     expect(issues({ vip: '192.168.68.200', auth_pass: secret('eightchr') })).toEqual([]);
     expect(issues({ vip: '192.168.68.300' })[0]).toMatch(/^vip: expected an IPv4 address/);

@@ -49,9 +49,9 @@ export const keepalivedVars = z.strictObject({
   unicast: z.boolean().default(true).describe('Send adverts to the peers\' addresses (`unicast_src_ip`/`unicast_peer`, the peers are known from the inventory); false = multicast 224.0.0.18, which Wi-Fi bridges, IGMP-snooping switches and clouds drop (both peers then become MASTER).'),
   auth_pass: z
     .instanceof(Secret, { message: 'expected a secret: tag it !secret in the inventory' })
-    .refine((s) => s.reveal().length >= 1 && s.reveal().length <= 8, 'keepalived uses only the first 8 characters of auth_pass: use 1 to 8 characters')
+    .refine((s) => s.reveal().length >= 4 && s.reveal().length <= 8, 'keepalived uses only the first 8 characters of auth_pass, and a secret needs at least 4: use 4 to 8 characters')
     .optional()
-    .describe('VRRP PASS authentication (`!secret`, 1-8 characters: keepalived ignores the rest).'),
+    .describe('VRRP PASS authentication (`!secret`, 4-8 characters: keepalived ignores the rest, and shorter secrets are refused).'),
   track: z.union([track, z.literal(false)]).prefault({}).describe('Health check lowering the priority (default: the API answers `/readyz` through haproxy); false = none.'),
   track_interfaces: z
     .union([z.array(word), z.literal(false)])

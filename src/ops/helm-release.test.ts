@@ -8,7 +8,6 @@ import { FixtureContext } from '../../test/support/fixture-context.js';
 import { MASK, secret } from '../secret.js';
 import { helmBinary, helmVersion } from './helm-binary.js';
 import { helmDiff, helmDiffObjects, helmRelease, helmReleaseOp, maskValues, revealValues, type HelmReleaseArgs, type ReleaseState } from './helm-release.js';
-import { objectYaml } from './kubectl.js';
 
 const base: HelmReleaseArgs = {
   name: 'grafana',
@@ -20,7 +19,7 @@ const base: HelmReleaseArgs = {
   kubeconfig: '/etc/kubernetes/admin.conf',
 };
 const stateFact = (a: HelmReleaseArgs) => helmRelease('helm', a.kubeconfig, a.namespace, a.name);
-const valuesText = (a: HelmReleaseArgs) => objectYaml(revealValues(a.values) as object);
+const valuesText = (a: HelmReleaseArgs) => `${JSON.stringify(revealValues(a.values), null, 2)}\n`;
 const deployed = (chart: string, values: unknown, status = 'deployed'): ReleaseState => ({
   helm: true,
   release: { name: 'grafana', namespace: 'monitoring', revision: '3', status, chart },

@@ -9,7 +9,8 @@ import { change, fileDiff, ok, type Apply, type Change, type Op, type Plan } fro
 /**
  * A Helm release: `helm upgrade --install` of a pinned chart version with
  * typed values, on the host that holds the kubeconfig (the first control
- * plane). The values travel on stdin into a temp file (`-f FILE`), never on
+ * plane). The values (as JSON, which is YAML) travel on stdin into a temp
+ * file (`--values FILE`), never on
  * the command line (`ps`, 128 KiB limit, secrets); Secret values are masked
  * in every plan and diff.
  *
@@ -197,7 +198,8 @@ export function releaseDifferences(state: Extract<ReleaseState, { helm: true }>,
 export function helmReleaseOp(args: HelmReleaseArgs): Op {
   const ref = `${args.namespace}/${args.name}`;
   const wantValues = revealValues(args.values);
-  const valuesText = JSON.stringify(wantValues) === '{}' ? '{}\n' : objectYaml(wantValues as object);
+  // JSON is YAML: helm reads it as is, and nothing in it is re-typed (no YAML 1.1 `yes`/`no` surprises)
+  const valuesText = `${JSON.stringify(wantValues, null, 2)}\n`;
   const shownAfter = objectYaml(maskValues(args.values) as object);
   const stateFact = helmRelease(args.helm ?? 'helm', args.kubeconfig, args.namespace, args.name);
   const diffFact = helmDiff(args, valuesText);

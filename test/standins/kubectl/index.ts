@@ -43,9 +43,9 @@ export async function invocations(host: LabHost): Promise<Invocation[]> {
   return text.split('\n').filter((l) => l.trim().startsWith('{')).map((l) => JSON.parse(l) as Invocation);
 }
 
-/** Invocations that change the stored state (apply, create). */
+/** Invocations that change the stored state (apply, create, delete). */
 export function writes(calls: readonly Invocation[]): Invocation[] {
-  return calls.filter((c) => c.verb === 'apply' || c.verb === 'create');
+  return calls.filter((c) => c.verb === 'apply' || c.verb === 'create' || c.verb === 'delete');
 }
 
 /** The stored text of an object, or undefined. `group` is "core" for the core API. */

@@ -16,7 +16,11 @@ gets applied. It:
   and client-side apply of a document over 256 KiB (the annotation limit);
 - `diff --server-side`: exit 0 when every object equals the stored text, 1 and
   a unified diff when one differs, 2 on errors (like kubectl diff);
-- `get`: prints stored objects (-f, TYPE NAME, TYPE/NAME; -o yaml|name);
+- `get`: prints stored objects (-f, TYPE NAME, TYPE/NAME; -l SELECTOR; -o yaml|name);
+- `delete TYPE NAME|TYPE/NAME [-n NS] [--ignore-not-found]`: removes a stored object;
+- `rollout status TYPE/NAME`: --watch=false reports once (complete only after a
+  rollout was waited for); otherwise marks it complete, or with never-ready
+  sleeps --timeout and fails;
 - `wait`: with a positive --timeout it models the controller becoming ready
   (marks the target ready, exits 0); --timeout=0s (check once) succeeds only
   for targets marked ready. If /var/lib/kubectl-standin/never-ready exists,
@@ -261,6 +265,39 @@ def cmd_diff(flags, bools, touched):
         raise Fail(str(e), 2)
 
 
+def labels(doc):
+    """metadata.labels of a block-style document, as the yaml package writes it."""
+    out, in_meta, in_labels = {}, False, False
+    for line in doc.splitlines():
+        if not line.strip() or line.lstrip().startswith('#'):
+            continue
+        if not line.startswith(' '):
+            in_meta, in_labels = line.rstrip() == 'metadata:', False
+        elif in_meta and line.startswith('  ') and not line.startswith('   '):
+            in_labels = line.strip() == 'labels:'
+        elif in_labels and line.startswith('    ') and not line.startswith('     '):
+            key, _, val = line.strip().partition(':')
+            out[unquote(key)] = unquote(val)
+    return out
+
+
+def selected(doc, selector):
+    """Whether a document's labels match a selector: k=v, k==v, k!=v, k (exists), comma-separated."""
+    have = labels(doc)
+    for term in filter(None, selector.split(',')):
+        if '!=' in term:
+            k, v = term.split('!=', 1)
+            if have.get(k) == v:
+                return False
+        elif '=' in term:
+            k, v = term.replace('==', '=').split('=', 1)
+            if have.get(k) != v:
+                return False
+        elif term not in have:
+            return False
+    return True
+
+
 def stored_objects():
     base = os.path.join(STORE, 'objects')
     for root, _, files in os.walk(base):
@@ -313,6 +350,8 @@ def cmd_get(flags, positional, bools, touched):
         t, n = t.split('/', 1)
         names = [n]
     found = [(o, p) for o, p in stored_objects() if matches_type(o, t) and (not ns or o['namespace'] in (ns, '')) and (not names or o['name'] in names)]
+    if '--selector' in flags:
+        found = [(o, p) for o, p in found if selected(read(p), flags['--selector'])]
     if names and not found and '--ignore-not-found' not in bools:
         raise Fail('Error from server (NotFound): %s "%s" not found' % (t, names[0]))
     for o, _ in found:
@@ -347,6 +386,55 @@ def cmd_wait(flags, positional, touched):
     print('%s condition met' % target)
 
 
+def find_named(positional, flags):
+    """The stored objects named by TYPE NAME or TYPE/NAME (and -n)."""
+    if not positional:
+        raise Fail('error: you must specify the type of resource')
+    t, names = positional[0], positional[1:]
+    if '/' in t:
+        t, n = t.split('/', 1)
+        names = [n]
+    ns = flags.get('--namespace', '')
+    return t, names, [(o, p) for o, p in stored_objects() if matches_type(o, t) and o['name'] in names and o['namespace'] in (ns, '')]
+
+
+def cmd_delete(flags, positional, bools, touched):
+    t, names, found = find_named(positional, flags)
+    if not found and '--ignore-not-found' not in bools:
+        raise Fail('Error from server (NotFound): %s "%s" not found' % (t, names[0] if names else ''))
+    for o, p in found:
+        os.remove(p)
+        touched.append(ref(o))
+        print('%s deleted' % ref(o))
+
+
+def cmd_rollout(flags, positional, bools, touched):
+    if positional[:1] != ['status']:
+        raise Fail('stand-in: only "rollout status" is modelled')
+    t, names, found = find_named(positional[1:], flags)
+    if not found:
+        raise Fail('Error from server (NotFound): %s "%s" not found' % (t, names[0] if names else ''))
+    o = found[0][0]
+    touched.append(ref(o))
+    key = 'rollout|%s|%s/%s' % (o['namespace'], o['kind'], o['name'])
+    ready_file = os.path.join(STORE, 'ready.json')
+    ready = json.loads(read(ready_file) or '{}')
+    kind = o['kind'].lower()
+    if flags.get('--watch') == 'false':
+        if ready.get(key):
+            print('%s "%s" successfully rolled out' % (kind, o['name']))
+        else:
+            print('Waiting for %s "%s" rollout to finish: 0 of 1 updated replicas are available...' % (kind, o['name']))
+        return
+    if os.path.exists(os.path.join(STORE, 'never-ready')):
+        print('Waiting for %s "%s" rollout to finish: 0 of 1 updated replicas are available...' % (kind, o['name']))
+        time.sleep(seconds(flags.get('--timeout', '0s')))
+        raise Fail('error: timed out waiting for the condition')
+    ready[key] = True
+    write(ready_file, json.dumps(ready, indent=1, sort_keys=True))
+    print('%s "%s" successfully rolled out' % (kind, o['name']))
+
+
 def kubeconfig_ok(flags):
     path = flags.get('--kubeconfig') or os.environ.get('KUBECONFIG') or os.path.expanduser('~/.kube/config')
     if not os.path.isfile(path):
@@ -370,6 +458,10 @@ def main(argv):
             cmd_get(flags, positional, bools, touched)
         elif verb == 'wait':
             cmd_wait(flags, positional, touched)
+        elif verb == 'delete':
+            cmd_delete(flags, positional, bools, touched)
+        elif verb == 'rollout':
+            cmd_rollout(flags, positional, bools, touched)
         elif verb == 'version':
             print('Client Version: stand-in (not kubectl)')
         else:

@@ -62,3 +62,30 @@ describe('kubectl stand-in', () => {
     expect(log.map((l) => `${l.verb}:${l.exit}`)).toEqual(['get:1', 'apply:1', 'apply:0']);
   });
 });
+
+describe('kubectl stand-in: label selectors, delete, rollout status (manifests role)', () => {
+  const svc = (name: string, release?: string) =>
+    objectYaml({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'monitoring', ...(release ? { labels: { 'labwright.dev/managed-by': release } } : {}) }, spec: { type: 'NodePort' } });
+  const deploy = objectYaml({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'grafana', namespace: 'monitoring' }, spec: { replicas: 1 } });
+
+  it('get -l lists only objects carrying the label; delete removes one object; its type and namespace must match', () => {
+    expect(kubectl(['apply', '--server-side', '-f', '-'], [svc('grafana', 'monitoring'), svc('loki', 'other'), svc('mine')].join('---\n')).code).toBe(0);
+    const listed = kubectl(['get', 'service', '--all-namespaces', '-l', 'labwright.dev/managed-by=monitoring', '-o', 'name']);
+    expect(listed.out.trim().split('\n')).toEqual(['service/grafana']);
+    expect(kubectl(['get', 'service', '-l', 'labwright.dev/managed-by', '-o', 'name']).out.trim().split('\n').sort()).toEqual(['service/grafana', 'service/loki']);
+    expect(kubectl(['delete', 'deployment.apps', 'grafana', '-n', 'monitoring'])).toMatchObject({ code: 1 });
+    expect(kubectl(['delete', 'service', 'grafana', '-n', 'monitoring', '--ignore-not-found', '--wait=false'])).toMatchObject({ code: 0 });
+    expect(kubectl(['get', 'service', '-o', 'name']).out.trim().split('\n').sort()).toEqual(['service/loki', 'service/mine']);
+    expect(kubectl(['delete', 'service', 'grafana', '-n', 'monitoring', '--ignore-not-found'])).toMatchObject({ code: 0 });
+  });
+
+  it('rollout status: --watch=false reports not complete until a rollout was waited for; never-ready fails after --timeout', () => {
+    expect(kubectl(['rollout', 'status', 'deployment/grafana', '-n', 'monitoring', '--watch=false'])).toMatchObject({ code: 1 });
+    kubectl(['apply', '--server-side', '-f', '-'], deploy);
+    expect(kubectl(['rollout', 'status', 'deployment/grafana', '-n', 'monitoring', '--watch=false']).out).toContain('Waiting for deployment "grafana" rollout to finish');
+    expect(kubectl(['rollout', 'status', 'deployment/grafana', '-n', 'monitoring', '--timeout=5s'])).toMatchObject({ code: 0 });
+    expect(kubectl(['rollout', 'status', 'deployment/grafana', '-n', 'monitoring', '--watch=false']).out).toContain('deployment "grafana" successfully rolled out');
+    writeFileSync(join(dir, 'store', 'never-ready'), '');
+    expect(kubectl(['rollout', 'status', 'deployment/grafana', '-n', 'monitoring', '--timeout=0s']).err).toContain('timed out waiting for the condition');
+  });
+});

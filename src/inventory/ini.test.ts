@@ -1,3 +1,4 @@
+import { chmodSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { captureIo } from '../../test/support/io.js';
@@ -156,6 +157,16 @@ describe('inventory sources: YAML or INI by content, directories', () => {
     expect(await loadError({ 'aws_ec2.yml': lines('plugin: amazon.aws.aws_ec2', 'regions: [eu-west-1]') }, 'aws_ec2.yml')).toBe(
       'aws_ec2.yml: configures the inventory plugin amazon.aws.aws_ec2, which labwright does not run: it reads YAML and INI inventories (ansible-inventory -i FILE --list -y > hosts.yaml writes one)',
     );
+  });
+
+  it('refuses an executable inventory script (Ansible runs it; labwright does not), but reads a non-executable file with #!', async () => {
+    const dir = await writeTree({ 'dyn.sh': lines('#!/bin/sh', 'echo "{}"'), 'plain': lines('#!not a script', '[web]', 'w1') });
+    chmodSync(path.join(dir, 'dyn.sh'), 0o755);
+    const error = await loadInventory([path.join(dir, 'dyn.sh')]).then(() => undefined, (thrown: unknown) => thrown);
+    expect((error as ParseError).message.replaceAll(dir + path.sep, '')).toBe(
+      'dyn.sh: is an executable inventory script, which labwright does not run: it reads YAML and INI inventories (ansible-inventory -i FILE --list -y > hosts.yaml writes one)',
+    );
+    expect([...(await loadInventory([path.join(dir, 'plain')])).hosts.keys()]).toEqual(['w1']);
   });
 
   it('reads a directory: its files in sorted order (nested too), YAML and INI mixed, its group_vars/ and host_vars/; skips what Ansible skips', async () => {

@@ -1,3 +1,4 @@
+import { accessSync, constants } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isMap, isScalar } from 'yaml';
@@ -83,6 +84,7 @@ async function statOf(file: string) {
  */
 export async function addInventorySource(draft: InventoryDraft, file: string, vault?: VaultKeyring): Promise<void> {
   const fileText = await readText(file);
+  refuseScript(file, fileText);
   // A vault-encrypted inventory is read as its plaintext: a wrong password fails here, never falls back to INI.
   const { text, encrypted } = openVaultFile(file, fileText, vault);
   const extension = path.extname(file);
@@ -109,6 +111,24 @@ export async function addInventorySource(draft: InventoryDraft, file: string, va
   } catch (error) {
     if (yamlError && error instanceof ParseError && !/^\s*\[[^\]\s]+\]\s*$/m.test(text)) throw yamlError;
     throw error;
+  }
+}
+
+/** An executable file starting with `#!` is an inventory script, which Ansible runs and labwright does not. */
+function refuseScript(file: string, text: string): void {
+  if (!text.startsWith('#!')) return;
+  let executable = false;
+  try {
+    accessSync(file, constants.X_OK);
+    executable = true;
+  } catch {
+    // not executable: Ansible reads it as an inventory file too
+  }
+  if (executable) {
+    throw new ParseError(
+      `${file}: is an executable inventory script, which labwright does not run: it reads YAML and INI inventories ` +
+        '(ansible-inventory -i FILE --list -y > hosts.yaml writes one)',
+    );
   }
 }
 

@@ -11,10 +11,11 @@ export interface LabNetwork {
 /**
  * A bridge network of the lab's own; Docker picks the subnet unless one is given (its first address is the gateway: the controller).
  * `internal`: a second network, `docker network create --internal` (no route out of it), named labwright-LAB-internal.
+ * `suffix`: a segment of the lab (test/lab/networks.ts), named labwright-LAB-SUFFIX.
  */
-export async function createNetwork(lab: string, subnet?: { subnet: string; gateway: string }, { internal = false } = {}): Promise<LabNetwork> {
+export async function createNetwork(lab: string, subnet?: { subnet: string; gateway: string }, { internal = false, suffix }: { internal?: boolean; suffix?: string } = {}): Promise<LabNetwork> {
   const client = await docker();
-  const name = internal ? `labwright-${lab}-internal` : `labwright-${lab}`;
+  const name = suffix ? `labwright-${lab}-${suffix}` : internal ? `labwright-${lab}-internal` : `labwright-${lab}`;
   const network = await client.network.create({
     Name: name,
     Driver: 'bridge',

@@ -5,6 +5,7 @@ import { findLabelled, LAB_LABEL, removeLabelled } from './docker.js';
 import { ensureInotifyFor } from './host-limits.js';
 import { ensureImage } from './image.js';
 import { inventoryYaml } from './inventory.js';
+import { attachSegments, createSegments, validateSegments, type SegmentSpecs } from './networks.js';
 import { labWorkdir } from './paths.js';
 import { generateKeyPair, knownHosts } from './ssh-keys.js';
 import { LabHostNotReady, waitUntilReady } from './wait.js';
@@ -23,6 +24,8 @@ export interface LabHostSpec {
    * reach; `both`: the lab network and the internal one (a gateway).
    */
   network?: 'lab' | 'internal' | 'both';
+  /** Instead of `network`: the lab segments (LabOptions.segments) it is on, in order (eth0, eth1, …); the first is where the controller reaches it. */
+  segments?: string[];
 }
 
 export interface LabHost {
@@ -30,6 +33,8 @@ export interface LabHost {
   ip: string;
   /** Its address on the internal network (hosts on `both`). */
   internalIp?: string;
+  /** Its address on each of its segments, by segment name (hosts with `segments`). */
+  addresses?: Record<string, string>;
   containerId: string;
   exec(cmd: string[]): Promise<{ output: string; exitCode: number }>;
 }
@@ -40,6 +45,8 @@ export interface Lab {
   network: LabNetwork;
   /** The internal network, when a host is on it. */
   internalNetwork?: LabNetwork;
+  /** The lab's segments by name (LabOptions.segments). */
+  segments: Record<string, LabNetwork>;
   inventoryPath: string;
   knownHostsPath: string;
   keyPath: string;
@@ -80,6 +87,8 @@ export interface LabOptions {
   user?: 'lab' | 'root';
   /** The lab network's subnet and gateway (default: Docker picks). */
   subnet?: { subnet: string; gateway: string };
+  /** Extra bridge networks by name (test/lab/networks.ts), e.g. `{ a: {}, b: {} }`; hosts join them with `segments`. */
+  segments?: SegmentSpecs;
 }
 
 /**
@@ -100,6 +109,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
 async function startLabOnce(opts: LabOptions): Promise<Lab> {
   const { name, hosts: specs, user = 'lab' } = opts;
   validate(name, specs);
+  validateSegments(opts.segments ?? {}, specs);
   const existing = await findLabelled(`${LAB_LABEL}=${name}`);
   if (existing.containers.length + existing.networks.length > 0) throw new Error(`Lab "${name}" already exists: stop it first (npm run lab:down removes every lab)`);
   const image = await ensureImage();
@@ -118,17 +128,21 @@ async function startLabOnce(opts: LabOptions): Promise<Lab> {
   try {
     const network = await createNetwork(name, opts.subnet);
     const internalNetwork = specs.some((spec) => (spec.network ?? 'lab') !== 'lab') ? await createNetwork(name, undefined, { internal: true }) : undefined;
+    const segments = await createSegments(name, opts.segments ?? {});
     const ready = await allOrFirstError(
       specs.map(async (spec) => {
         const hostKey = generateKeyPair(`${spec.name}@${name}`);
         const internalOnly = spec.network === 'internal';
-        const own = internalOnly ? internalNetwork!.name : network.name;
+        const onSegments = spec.segments?.map((s) => [s, segments[s]!] as [string, typeof network]);
+        const own = onSegments ? onSegments[0]![1].name : internalOnly ? internalNetwork!.name : network.name;
         const container = await startHostContainer({ lab: name, name: spec.name, image, network: own, hostKey, authorizedKey: clientKey.public, ip: spec.ip });
         const internalIp = spec.network === 'both' ? await connectToNetwork(container.getId(), internalNetwork!.name) : undefined;
+        const addresses = onSegments ? await attachSegments(container.getId(), onSegments, container.getIpAddress(own)) : undefined;
         const host: LabHost = {
           name: spec.name,
           ip: container.getIpAddress(own),
           ...(internalIp ? { internalIp } : {}),
+          ...(addresses ? { addresses } : {}),
           containerId: container.getId(),
           exec: async (cmd) => {
             const { output, exitCode } = await container.exec(cmd);
@@ -151,6 +165,7 @@ async function startLabOnce(opts: LabOptions): Promise<Lab> {
       hosts,
       network,
       ...(internalNetwork ? { internalNetwork } : {}),
+      segments,
       inventoryPath,
       knownHostsPath,
       keyPath,

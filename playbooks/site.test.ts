@@ -55,7 +55,7 @@ describe('site --plan', () => {
     ['a pod network overlapping the LAN', broken('pod_subnet: 10.244.0.0/16', 'pod_subnet: 192.168.0.0/16'), 'overlaps pod network (kubernetes) 192.168.0.0/16'],
     ['a service network overlapping the pod network', broken('service_subnet: 10.96.0.0/12', 'service_subnet: 10.244.128.0/17'), 'overlaps service network (kubernetes) 10.244.128.0/17'],
     ['a control plane endpoint that is not the VIP', broken('control_plane_endpoint: 192.168.50.10:6443', 'control_plane_endpoint: 192.168.50.11:6443'), 'control plane endpoint 192.168.50.11:6443 (inventory: cluster.control_plane_endpoint) is neither a VIP nor a load balancer'],
-    ['a gateway outside its subnet', broken('gateway: 192.168.50.1', 'gateway: 192.168.51.1'), 'router 192.168.51.1 is not a host address of the subnet 192.168.50.0/24'],
+    ['a gateway outside its subnet', broken('gateway: 192.168.50.1', 'gateway: 192.168.51.1'), 'lan.gateway: the gateway must be an address of lan.subnet 192.168.50.0/24, got "192.168.51.1" (set at'],
     ['a Calico pool outside the pod subnet', broken('    cluster:\n', '    calico: { ip_pools: [{ cidr: 10.250.0.0/16 }] }\n    cluster:\n'), '10.250.0.0/16'],
     [
       'two VIPs with one VRRP router id on a segment',

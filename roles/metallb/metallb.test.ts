@@ -157,8 +157,11 @@ describe('pools for routes and for Calico', () => {
     expect(loadBalancerCidrs(host)[0]).toBe('10.4.11.0/24');
   });
 
-  it('declares each pool entry as a load balancer range for the plan check', () => {
+  it('declares each pool entry as a load balancer range for the plan check, L2-announced ones as such', () => {
     expect(metallbClaims(metallbVars.parse({ pools: [{ name: 'a', addresses: '10.4.11.0 - 10.4.15.254' }] }))).toEqual([
+      { kind: 'range', by: 'metallb', range: '10.4.11.0-10.4.15.254', purpose: 'loadbalancer', what: 'MetalLB pool a', announce: 'l2' },
+    ]);
+    expect(metallbClaims(metallbVars.parse({ pools: [{ name: 'a', addresses: '10.4.11.0 - 10.4.15.254' }], advertisement: 'none' }))).toEqual([
       { kind: 'range', by: 'metallb', range: '10.4.11.0-10.4.15.254', purpose: 'loadbalancer', what: 'MetalLB pool a' },
     ]);
   });

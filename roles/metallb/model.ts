@@ -190,7 +190,7 @@ export function loadBalancerCidrs(host: Host): string[] {
  */
 export function metallbClaims(vars: MetallbVars, host?: Host): Claim[] {
   const claims = vars.pools.flatMap((p) =>
-    p.addresses.map((range): Claim => ({ kind: 'range', by: 'metallb', range, purpose: 'loadbalancer', what: `MetalLB pool ${p.name}` })),
+    p.addresses.map((range): Claim => ({ kind: 'range', by: 'metallb', range, purpose: 'loadbalancer', what: `MetalLB pool ${p.name}`, ...(advertisementOf(vars) === 'l2' ? { announce: 'l2' as const } : {}) })),
   );
   const lan = host ? lanOf(host).subnet : undefined;
   if (lan && advertisementOf(vars) !== 'l2') {

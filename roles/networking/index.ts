@@ -19,10 +19,18 @@ export const networking = defineRole({
   vars: networkingVars,
   // For the plan check: the MTU of every configured link on each network it has an address in
   // (unset = Linux's 1500), so one node at 9000 on a 1500 network is refused before anything runs.
+  // And each network a link attaches the host to (static routes' gateways and L2 pools must be on one).
   addressPlan: ({ host, vars }) =>
     [vars.interfaces, vars.bridges, vars.bonds, vars.vlans, vars.dummies].flatMap((links) =>
-      Object.values(links).flatMap((link) =>
-        link.addresses.map((address) => ({ kind: 'mtu' as const, by: `networking on ${host.name}`, network: parseCidr(address).text, mtu: link.mtu ?? 1500, host: host.name })),
+      Object.entries(links).flatMap(([name, link]) =>
+        link.addresses.flatMap((address) => {
+          const by = `networking on ${host.name}`;
+          const network = parseCidr(address).text;
+          return [
+            { kind: 'mtu' as const, by, network, mtu: link.mtu ?? 1500, host: host.name },
+            { kind: 'segment' as const, by, host: host.name, cidr: network, link: name },
+          ];
+        }),
       ),
     ),
   tasks: ({ task }) => [

@@ -2,6 +2,7 @@ import { defineRole } from '../../src/engine/definitions.js';
 import { command } from '../../src/ops/index.js';
 import { sh } from '../../src/shell/quote.js';
 import { expandRoutes, ifupdownRoutesOp, netplanRoutesOp, networkdRoutesOp, routeOp } from './ops.js';
+import { routeClaims } from './claims.js';
 import { staticRoutesDefaults, staticRoutesVars } from './vars.js';
 
 /**
@@ -15,6 +16,8 @@ export const staticRoutes = defineRole({
   name: 'static-routes',
   vars: staticRoutesVars,
   defaults: staticRoutesDefaults,
+  // For the plan check: each route through a gateway (it must be on one of the host's networks), and the networks of its links.
+  addressPlan: ({ vars, host }) => routeClaims(vars, host.name),
   tasks: ({ task }) => [
     // live first: a change to the path to the controller is confirmed (or rolled back, failing the
     // host) before any file makes it come back at the next boot or network restart

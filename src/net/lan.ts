@@ -3,7 +3,7 @@ import { ParseError } from '../errors.js';
 import type { IpAddress } from '../facts/builtin.js';
 import type { Host, Inventory } from '../inventory/types.js';
 import { parseVars } from '../inventory/vars-check.js';
-import { contains, isCidr, normaliseMac, parseCidr } from './address.js';
+import { contains, isCidr, normaliseMac, numberToV4, parseCidr, parseV4Range } from './address.js';
 import { isIpv4 } from './host-address.js';
 
 /**
@@ -49,11 +49,42 @@ export function isDnsName(s: string): boolean {
 
 export const dnsNameSchema = z.string().refine(isDnsName, 'expected a DNS name: dot-separated labels of letters, digits and inner hyphens (no "_")');
 
-export const lanSchema = z.strictObject({
-  subnet: ipv4CidrSchema.optional().describe('the IPv4 subnet of the network, e.g. 10.10.20.0/24'),
-  gateway: ipv4Schema.optional().describe("the network's router (default: the subnet's first address)"),
-  domain: dnsNameSchema.optional().describe('the local DNS domain, e.g. lab.example'),
+/** An IPv4 range "10.10.0.128-10.10.0.254" (or a CIDR), normalised to "first-last". */
+const v4RangeSchema = z.string().transform((s, ctx) => {
+  try {
+    const r = parseV4Range(s);
+    if (!s.includes('-')) return `${numberToV4(r.first)}-${numberToV4(r.last)}`;
+    return r.text;
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'expected an IPv4 range such as 10.10.0.128-10.10.0.254' });
+    return z.NEVER;
+  }
 });
+
+export const lanSchema = z
+  .strictObject({
+    subnet: ipv4CidrSchema.optional().describe('the IPv4 subnet of the network, e.g. 10.10.20.0/24'),
+    gateway: ipv4Schema.optional().describe("the network's router (default: the subnet's first address)"),
+    domain: dnsNameSchema.optional().describe('the local DNS domain, e.g. lab.example'),
+    external_dhcp: z
+      .union([v4RangeSchema, z.array(v4RangeSchema)])
+      .optional()
+      .transform((v) => (v === undefined ? undefined : Array.isArray(v) ? v : [v]))
+      .describe("dynamic ranges of a DHCP server on this network that labwright does not manage (a router's, VMware's NAT): the plan check refuses node addresses, VIPs and pools inside them"),
+  })
+  .superRefine((lan, ctx) => {
+    if (!lan.subnet || !isIpv4Cidr(lan.subnet)) return; // its own error is reported (zod runs this check even then)
+    if (lan.gateway && isIpv4(lan.gateway) && !contains(lan.subnet, lan.gateway)) {
+      ctx.addIssue({ code: 'custom', path: ['gateway'], message: `the gateway must be an address of lan.subnet ${lan.subnet}` });
+    }
+    lan.external_dhcp?.forEach((range, i) => {
+      if (typeof range !== 'string') return;
+      const { first, last } = parseV4Range(range);
+      if (!(contains(lan.subnet!, numberToV4(first)) && contains(lan.subnet!, numberToV4(last)))) {
+        ctx.addIssue({ code: 'custom', path: ['external_dhcp', ...(lan.external_dhcp!.length > 1 ? [i] : [])], message: `range ${range} is not inside lan.subnet ${lan.subnet}` });
+      }
+    });
+  });
 
 export type Lan = z.output<typeof lanSchema>;
 

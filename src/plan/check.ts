@@ -1,6 +1,7 @@
 import { cidrsOverlap, contains, isIp, parseCidr, parseIp, parseV4Range, rangesOverlap, v4Bounds, v4ToNumber } from '../net/address.js';
 import type { Claim } from './claims.js';
-import { dhcpAuthorityConflicts } from './dhcp.js';
+import { dhcpAuthorityConflicts, dhcpServerConflicts } from './dhcp.js';
+import { l2PoolsOffSegment, routeGatewaysOffSegment } from './segments.js';
 
 type Of<K extends Claim['kind']> = Extract<Claim, { kind: K }>;
 
@@ -189,7 +190,10 @@ export function checkPlan(claims: readonly Claim[]): string[] {
     ...outsideOuter(claims),
     ...addressesInDhcpRanges(claims),
     ...dhcpAuthorityConflicts(claims),
+    ...dhcpServerConflicts(claims),
     ...poolConflicts(claims),
+    ...l2PoolsOffSegment(claims),
+    ...routeGatewaysOffSegment(claims),
     ...duplicates(claims),
     ...gatewaysOutsideSubnet(claims),
     ...endpointMismatch(claims),

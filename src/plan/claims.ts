@@ -12,7 +12,24 @@ export type Claim =
    * A dynamic range. A DHCP range names its `subnet`; `exclusive` says what
    * declares its server the subnet's only DHCP server (a second one there is refused).
    */
-  | { kind: 'range'; by: string; range: string; purpose: 'dhcp' | 'loadbalancer'; what: string; subnet?: string; exclusive?: string }
+  | {
+      kind: 'range';
+      by: string;
+      range: string;
+      purpose: 'dhcp' | 'loadbalancer';
+      what: string;
+      subnet?: string;
+      exclusive?: string;
+      /** The DHCP server's host (undefined: a server labwright does not manage), and the host it declares its failover peer. */
+      host?: string;
+      peer?: string;
+      /** A load balancer pool announced by ARP/NDP: it must lie on a network the nodes are attached to. */
+      announce?: 'l2';
+    }
+  /** A host has an address on `cidr` (through `link`, when known). */
+  | { kind: 'segment'; by: string; host: string; cidr: string; link?: string }
+  /** A static route of `host` through the gateway `via`. */
+  | { kind: 'route'; by: string; host: string; to: string; via: string }
   | {
       kind: 'address';
       by: string;

@@ -3,6 +3,7 @@ import { playHosts, type VarsByPlay } from '../engine/runner.js';
 import type { Host, Inventory } from '../inventory/types.js';
 import { clusterOf } from '../net/cluster.js';
 import { apiServerPort, isControlPlane } from '../net/control-plane-endpoint.js';
+import { contains } from '../net/address.js';
 import { hostAddresses, lanOf, macOf } from '../net/lan.js';
 import type { Claim } from './claims.js';
 import { nodeAddresses } from './node-addresses.js';
@@ -18,6 +19,10 @@ function inventoryClaims(host: Host): Claim[] {
   if (lan.subnet) {
     claims.push({ kind: 'network', by: 'inventory: lan', cidr: lan.subnet, purpose: 'lan', what: `LAN${lan.domain ? ` ${lan.domain}` : ''}` });
     if (lan.gateway) claims.push({ kind: 'address', by: 'inventory: lan.gateway', ip: lan.gateway, purpose: 'gateway', what: 'LAN gateway', subnet: lan.subnet });
+    if (nodeAddresses(host).some((ip) => contains(lan.subnet!, ip))) claims.push({ kind: 'segment', by: `inventory: ${host.name}`, host: host.name, cidr: lan.subnet });
+  }
+  for (const range of lan.external_dhcp ?? []) {
+    claims.push({ kind: 'range', by: 'inventory: lan.external_dhcp', range, purpose: 'dhcp', what: 'DHCP range of a server labwright does not manage', ...(lan.subnet ? { subnet: lan.subnet } : {}) });
   }
   if (host.vars.cluster !== undefined) {
     const cluster = clusterOf(host);

@@ -29,7 +29,11 @@ export function formatAddressMap(claims: readonly Claim[]): string {
       case 'listen':
         for (const ip of c.at) rows.push([order(ip), `${`${ip}:${c.port}`.padEnd(33)} ${'listen'.padEnd(12)} ${c.what}`, c.by]);
         break;
+      case 'route':
+        rows.push([order(c.to.split('/')[0]), `${c.to.padEnd(33)} ${'route'.padEnd(12)} via ${c.via} on ${c.host}`, c.by]);
+        break;
       case 'warning':
+      case 'segment':
         break;
       case 'endpoint':
         rows.push([order(c.endpoint.replace(/:\d+$/, '')), `${c.endpoint.padEnd(33)} ${'endpoint'.padEnd(12)} control plane endpoint`, c.by]);

@@ -42,7 +42,7 @@ describe('the address plan from the inventory (--plan, offline)', () => {
     ['service network overlapping the pod network', good.replace('service_subnet: 10.96.0.0/12', 'service_subnet: 192.168.128.0/17'), 'overlaps service network (kubernetes) 192.168.128.0/17'],
     ['duplicate IP', good.replace('ansible_host: 10.10.20.12', 'ansible_host: 10.10.20.11'), '10.10.20.11 is claimed 2 times: node of cp1 (inventory: cp1), node of cp2 (inventory: cp2)'],
     ['duplicate MAC', good.replace('aa:bb:cc:dd:ee:02', 'AA-BB-CC-DD-EE-01'), 'MAC aa:bb:cc:dd:ee:01 is used by cp1 and cp2'],
-    ['gateway outside its subnet', good.replace('gateway: 10.10.20.1', 'gateway: 10.10.21.1'), 'LAN gateway 10.10.21.1 (inventory: lan.gateway) is outside its subnet 10.10.20.0/24'],
+    ['gateway outside its subnet', good.replace('gateway: 10.10.20.1', 'gateway: 10.10.21.1'), 'lan.gateway: the gateway must be an address of lan.subnet 10.10.20.0/24, got "10.10.21.1" (set at'],
   ])('refuses %s, naming what is involved', async (_name, inventory, message) => {
     const { code, out } = await plan(inventory);
     expect(code).toBe(4);

@@ -82,6 +82,10 @@ export async function main(plays: readonly PlayDef[], argv: readonly string[], i
     const problems = checkPlan(claims);
     const warnings = planWarnings(claims);
     if (opts.plan) io.out(formatAddressMap(claims) + '\n');
+    if (opts.html !== undefined || opts.svg !== undefined) {
+      const { writePlanPictures } = await import('../plan/picture/write.js');
+      for (const line of writePlanPictures({ html: opts.html, svg: opts.svg }, claims, problems, warnings)) io.err(`${line}\n`);
+    }
     if (warnings.length > 0) io.err(`\nWARNING: the address plan has ${warnings.length} warning(s):\n${warnings.map((w) => `  - ${w}`).join('\n')}\n`);
     if (opts.plan) {
       if (problems.length === 0) {

@@ -21,6 +21,8 @@ export const USAGE = `usage: npx tsx playbooks/PLAYBOOK.ts -i INVENTORY [options
   -e, --extra-vars VARS    k=v pairs, a YAML/JSON object, or @file.yaml (repeatable; highest precedence)
       --json               print one JSON document (events + recap) instead of progress
       --plan               check the address plan offline (no host is contacted) and print the address map
+      --html FILE          also draw the address plan as a self-contained HTML page (conflicts in red)
+      --svg FILE           also draw the address plan as an SVG image
       --list-hosts         list the hosts each play would run on, then exit
       --list-tasks         list the tasks each play would run (with tags), then exit
 ${VAULT_USAGE}
@@ -40,6 +42,8 @@ const optionsSchema = z.object({
   extraVars: z.record(z.string(), z.unknown()),
   json: z.boolean(),
   plan: z.boolean(),
+  html: z.string().min(1, 'expected a file name').optional(),
+  svg: z.string().min(1, 'expected a file name').optional(),
   listHosts: z.boolean(),
   listTasks: z.boolean(),
   verbose: z.number().int(),
@@ -119,6 +123,8 @@ export const PLAYBOOK_FLAGS = {
   'extra-vars': { type: 'string', short: 'e', multiple: true },
   json: { type: 'boolean' },
   plan: { type: 'boolean' },
+  html: { type: 'string' },
+  svg: { type: 'string' },
   'list-hosts': { type: 'boolean' },
   'list-tasks': { type: 'boolean' },
   verbose: { type: 'boolean', short: 'v', multiple: true },
@@ -152,6 +158,8 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
     extraVars: Object.assign({}, ...(v['extra-vars'] ?? []).map((e) => readExtraVars(e, vault))),
     json: v.json ?? false,
     plan: v.plan ?? false,
+    html: v.html,
+    svg: v.svg,
     listHosts: v['list-hosts'] ?? false,
     listTasks: v['list-tasks'] ?? false,
     verbose: (v.verbose ?? []).length,

@@ -17,6 +17,8 @@ of the current folder when there is one, else labwright's own site playbook.
   -i, --inventory INV      inventory file or directory (repeatable)
   -l, --limit PATTERN      only hosts matching an Ansible host pattern (gateways:!gw2)
   -e, --extra-vars VARS    k=v pairs, a YAML/JSON object, or @file.yaml (repeatable; highest precedence)
+      --html FILE          also draw the plan as a self-contained HTML page (each LAN an address line, conflicts in red)
+      --svg FILE           also draw the plan as an SVG image
 ${VAULT_USAGE}
   -h, --help               this text
 
@@ -27,6 +29,8 @@ export const PLAN_FLAGS = {
   inventory: { type: 'string', short: 'i', multiple: true },
   limit: { type: 'string', short: 'l' },
   'extra-vars': { type: 'string', short: 'e', multiple: true },
+  html: { type: 'string' },
+  svg: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   ...VAULT_FLAGS,
 } as const;

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { defineFact } from '../facts/fact.js';
 import { expandHome } from '../inventory/controller-path.js';
 import { sh, type Command } from '../shell/quote.js';
+import { fromFacts } from './from-facts.js';
 import { change, ok, type Op } from './op.js';
 import { apt } from './packages.js';
 
@@ -23,8 +24,8 @@ export interface HelmBinaryArgs {
   url?: string;
   /** The tarball on the controller: copied instead of fetched. */
   file?: string;
-  /** `amd64`, `arm64`, … (the tarball's directory `linux-ARCH/`). */
-  arch: string;
+  /** `amd64`, `arm64`, … (the tarball's directory `linux-ARCH/`); default: the host's (`uname -m`). */
+  arch?: string;
   /** Default `/usr/local/bin/helm`. */
   dest?: string;
 }
@@ -35,12 +36,21 @@ export const helmVersion = defineFact('helm-version', (path: string) => ({
   parse: ({ stdout }): string | undefined => stdout.trim() || undefined,
 }));
 
+/** Go's name of the host's architecture (`uname -m`: x86_64 → amd64, aarch64 → arm64, armv7l → arm). */
+export const machineArch = defineFact('go-arch', () => ({
+  command: sh`uname -m`,
+  parse: ({ stdout }): string => {
+    const m = stdout.trim();
+    return ({ x86_64: 'amd64', aarch64: 'arm64', arm64: 'arm64', armv7l: 'arm', i686: '386', ppc64le: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' } as Record<string, string>)[m] ?? m;
+  },
+}));
+
 export function helmTarballUrl(version: string, arch: string): string {
   return `https://get.helm.sh/helm-${version}-linux-${arch}.tar.gz`;
 }
 
 /** Checks the tarball in "$lw_tgz" against the sha256, then installs its `linux-ARCH/helm` as `dest`. */
-function unpackCommand(args: HelmBinaryArgs, dest: string, what: string): Command {
+function unpackCommand(args: HelmBinaryArgs & { arch: string }, dest: string, what: string): Command {
   return sh`[ "$(sha256sum < "$lw_tgz" | cut -d' ' -f1)" = ${args.sha256} ] || { echo ${`${what}: sha256 is not ${args.sha256}: refusing to install it`} >&2; exit 1; }
 lw_dir=$(mktemp -d)
 tar -xzf "$lw_tgz" -C "$lw_dir" ${`linux-${args.arch}/helm`}
@@ -48,7 +58,14 @@ install -m 0755 "$lw_dir"/${`linux-${args.arch}/helm`} ${dest}
 rm -rf "$lw_dir"`;
 }
 
+/** The ops installing helm (see HelmBinaryArgs); the arch is read from the host when not given. */
 export function helmBinary(args: HelmBinaryArgs): Op[] {
+  if (args.arch) return helmBinaryFor({ ...args, arch: args.arch });
+  const arch = machineArch();
+  return [fromFacts(`helm ${args.version}`, { facts: [arch], read: (ctx) => ctx.fact(arch) }, (found) => helmBinaryFor({ ...args, arch: found }))];
+}
+
+function helmBinaryFor(args: HelmBinaryArgs & { arch: string }): Op[] {
   const dest = args.dest ?? '/usr/local/bin/helm';
   const installed = helmVersion(dest);
   let payload: Buffer | undefined;

@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { debPackages } from '../facts/builtin.js';
 import { FixtureContext } from '../../test/support/fixture-context.js';
 import { MASK, secret } from '../secret.js';
-import { helmBinary, helmVersion } from './helm-binary.js';
+import { helmBinary, helmVersion, machineArch } from './helm-binary.js';
 import { helmDiff, helmDiffObjects, helmRelease, helmReleaseOp, maskValues, revealValues, type HelmReleaseArgs, type ReleaseState } from './helm-release.js';
 
 const base: HelmReleaseArgs = {
@@ -126,5 +127,16 @@ describe('helmBinary', () => {
     expect(text.indexOf('sha256sum')).toBeLessThan(text.indexOf('tar -xzf'));
     expect(text).toContain(sha);
     expect(() => helmBinary({ version: 'v3.17.3', arch: 'amd64', sha256: sha, url: 'http://mirror/helm.tgz' })).toThrow(/https only/);
+  });
+});
+
+describe('helmBinary without an arch', () => {
+  it('reads the host\'s architecture (uname -m) and fetches that tarball', async () => {
+    const [op] = helmBinary({ version: 'v3.17.3', sha256: 'a'.repeat(64) });
+    const ctx = new FixtureContext([[machineArch(), 'arm64'], [helmVersion('/usr/local/bin/helm'), undefined], [debPackages(['curl', 'ca-certificates']), new Map([['curl', '8'], ['ca-certificates', '1']])]]);
+    const plan = await op.plan(ctx);
+    if (plan.kind === 'ok') throw new Error('expected a change');
+    expect(plan.changes.map((c) => c.summary).join('\n')).toContain('helm-v3.17.3-linux-arm64.tar.gz');
+    expect(machineArch().parse({ stdout: 'x86_64\n', code: 0 })).toBe('amd64');
   });
 });

@@ -1,5 +1,6 @@
 import { defineRole, type TaskContext } from '../../src/engine/definitions.js';
-import { apt, command, directory, file, kernelModules, service, sysctls } from '../../src/ops/index.js';
+import { ParseError } from '../../src/errors.js';
+import { absent, apt, command, directory, file, kernelModules, service, sysctls } from '../../src/ops/index.js';
 import { factFile } from '../../src/ops/fact-file.js';
 import { fetchFile } from '../../src/ops/fetch.js';
 import { pinnedPackages } from '../../src/ops/pinned-packages.js';
@@ -7,11 +8,14 @@ import { swapOff } from '../../src/ops/swap.js';
 import { clusterOf } from '../../src/net/cluster.js';
 import { controlPlaneEndpoint } from '../../src/net/control-plane-endpoint.js';
 import { sh } from '../../src/shell/quote.js';
-import { containerdVersion, renderContainerdConfig } from './containerd.js';
+import { kubeadmClaims } from './claims.js';
+import { CONTAINERD_DROPIN_DIR, containerdVersion, renderContainerdConfig, renderRuntimesDropin, validateDropin } from './containerd.js';
 import { ADMIN_CONF, KUBELET_CONF, kubeadmJoin } from './join.js';
-import { renderInitConfig, renderJoinConfig, type NodeConfigInput } from './kubeadm-config.js';
+import { CONTROL_PLANE_TAINT, renderInitConfig, renderJoinConfig, type NodeConfigInput } from './kubeadm-config.js';
+import { nodeMetadata } from './node-state.js';
 import { firstControlPlane, nodePart } from './topology.js';
 import { kubeadmInitDefaults, kubeadmInitVars, type KubeadmInitVars } from './vars.js';
+import { resolvedKubernetesVersion } from './versions.js';
 
 type Ctx = TaskContext<KubeadmInitVars>;
 
@@ -21,8 +25,12 @@ const KUBE_PACKAGES = ['kubeadm', 'kubelet', 'kubectl'];
 /** Everything a node's kubeadm configuration is made of, from the inventory (`cluster`) and the role's vars. */
 export function nodeConfig({ host, inventory, vars }: Ctx): NodeConfigInput {
   const cluster = clusterOf(host);
+  const domain = vars.kubelet_config.clusterDomain;
+  if (domain !== undefined && domain !== vars.dns_domain) {
+    throw new ParseError(`host ${host.name}: kubeadm_init.kubelet_config.clusterDomain: ${domain} differs from kubeadm_init.dns_domain ${vars.dns_domain}; set dns_domain only`);
+  }
   return {
-    kubernetesVersion: cluster.kubernetes_version,
+    kubernetesVersion: resolvedKubernetesVersion(host),
     clusterName: cluster.name,
     endpoint: controlPlaneEndpoint(host, inventory).endpoint,
     podSubnet: cluster.pod_subnet,
@@ -32,7 +40,26 @@ export function nodeConfig({ host, inventory, vars }: Ctx): NodeConfigInput {
     criSocket: vars.cri_socket,
     ignorePreflightErrors: vars.ignore_preflight_errors,
     kubelet: vars.kubelet_config,
+    nodeName: vars.node_name,
+    labels: vars.node_labels,
+    taints: vars.node_taints,
+    untaintControlPlane: vars.untaint_control_plane,
+    certSans: vars.cert_sans,
+    dnsDomain: vars.dns_domain,
+    skipKubeProxy: cluster.cni === 'cilium',
   };
+}
+
+/** The node's labels and taints on its registered Node object (kubectl on the first control plane). */
+function metadata(ctx: Ctx) {
+  const controlPlane = nodePart(ctx.host, ctx.inventory) !== 'worker';
+  return nodeMetadata({
+    first: firstControlPlane(ctx.host, ctx.inventory),
+    nodeName: ctx.vars.node_name,
+    labels: ctx.vars.node_labels,
+    taints: ctx.vars.node_taints,
+    absentTaints: controlPlane && ctx.vars.untaint_control_plane ? [CONTROL_PLANE_TAINT] : [],
+  });
 }
 
 /** The apt source line of the Kubernetes repository (a flat repository: suite "/"). */
@@ -96,6 +123,25 @@ export const kubeadmInit = defineRole({
           validate: (tmp) => sh`containerd --config ${tmp} config dump >/dev/null`,
         }),
       ],
+      { notify: ['restart containerd'], tags: ['kubeadm-init:containerd'] },
+    ),
+    task(
+      'containerd extra runtimes (drop-in)',
+      ({ vars }) => {
+        const names = Object.keys(vars.containerd_runtimes);
+        if (names.length === 0) return absent({ path: vars.containerd_dropin });
+        return [
+          directory({ path: CONTAINERD_DROPIN_DIR, mode: '0755' }),
+          factFile({
+            label: `template ${vars.containerd_dropin}`,
+            path: vars.containerd_dropin,
+            mode: '0644',
+            facts: [containerdVersion()],
+            render: (version) => renderRuntimesDropin(version, vars.containerd_runtimes),
+            validate: (tmp) => validateDropin(tmp, names),
+          }),
+        ];
+      },
       { notify: ['restart containerd'], tags: ['kubeadm-init:containerd'] },
     ),
     task('containerd running and enabled', () => service({ name: 'containerd', state: 'started', enabled: true }), { tags: ['kubeadm-init:containerd'] }),
@@ -162,8 +208,10 @@ export const kubeadmInit = defineRole({
       when: (ctx) => nodePart(ctx.host, ctx.inventory) === 'worker',
       tags: ['kubeadm-init:join'],
     }),
+    task('node labels and taints', metadata, { tags: ['kubeadm-init:nodes'] }),
   ],
   handlers: ({ handler }) => [handler('restart containerd', () => service({ name: 'containerd', state: 'restarted' }))],
+  addressPlan: ({ vars, host }) => kubeadmClaims(vars, clusterOf(host)),
 });
 
 export default kubeadmInit;

@@ -4,6 +4,7 @@ import type { Host } from '../../src/inventory/types.js';
 import { change, ok, type Op, type OpContext } from '../../src/ops/op.js';
 import { secret } from '../../src/secret.js';
 import { joinCommands, sh } from '../../src/shell/quote.js';
+import { delegateTo } from './delegate.js';
 import type { JoinSecrets } from './kubeadm-config.js';
 
 export const ADMIN_CONF = '/etc/kubernetes/admin.conf';
@@ -42,11 +43,6 @@ export function parseCertificateKey(stdout: string): string {
 export function parseKeyState(text: string): { issuedAt: number; key: string } | undefined {
   const m = /^(\d+) ([0-9a-f]{64})$/m.exec(text);
   return m ? { issuedAt: Number(m[1]), key: m[2]! } : undefined;
-}
-
-function delegateTo(ctx: OpContext, host: Host): Promise<OpContext> {
-  if (!ctx.delegate) throw new Error(`joining needs ${host.name}, but this context cannot reach other hosts`);
-  return ctx.delegate(host);
 }
 
 /**

@@ -83,7 +83,8 @@ describe('kubeadm configuration rendering', () => {
       apiVersion: 'kubeadm.k8s.io/v1beta4',
       kind: 'InitConfiguration',
       localAPIEndpoint: { advertiseAddress: '10.10.0.131', bindPort: 6443 },
-      nodeRegistration: { criSocket: 'unix:///run/containerd/containerd.sock', kubeletExtraArgs: [{ name: 'node-ip', value: '10.10.0.131' }] },
+      nodeRegistration: { name: 'master1', criSocket: 'unix:///run/containerd/containerd.sock', kubeletExtraArgs: [{ name: 'node-ip', value: '10.10.0.131' }] },
+      skipPhases: ['addon/kube-proxy'], // seed 003 runs Cilium as kube-proxy replacement
     });
     expect(cluster).toEqual({
       apiVersion: 'kubeadm.k8s.io/v1beta4',
@@ -91,9 +92,9 @@ describe('kubeadm configuration rendering', () => {
       clusterName: 'kubernetes',
       kubernetesVersion: 'v1.32.2',
       controlPlaneEndpoint: '192.168.68.200:6443',
-      networking: { podSubnet: '10.244.0.0/16', serviceSubnet: '10.96.0.0/12' },
+      networking: { podSubnet: '10.244.0.0/16', serviceSubnet: '10.96.0.0/12', dnsDomain: 'cluster.local' },
     });
-    expect(kubelet).toEqual({ apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration', cgroupDriver: 'systemd' });
+    expect(kubelet).toEqual({ apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration', clusterDomain: 'cluster.local', cgroupDriver: 'systemd' });
   });
 
   it('1.30: kubeadm.k8s.io/v1beta3, kubeletExtraArgs as a map', async () => {
@@ -111,7 +112,7 @@ describe('kubeadm configuration rendering', () => {
       apiVersion: 'kubeadm.k8s.io/v1beta4',
       kind: 'JoinConfiguration',
       discovery: { bootstrapToken: { apiServerEndpoint: '192.168.68.200:6443', token: 'abcdef.0123456789abcdef', caCertHashes: [`sha256:${'a'.repeat(64)}`] } },
-      nodeRegistration: { criSocket: 'unix:///run/containerd/containerd.sock', kubeletExtraArgs: [{ name: 'node-ip', value: '10.10.0.142' }] },
+      nodeRegistration: { name: 'worker2', criSocket: 'unix:///run/containerd/containerd.sock', kubeletExtraArgs: [{ name: 'node-ip', value: '10.10.0.142' }] },
     });
     const [cp] = docs(renderJoinConfig(nodeConfig(ctxOf(inv, 'master3')), secrets, true));
     expect(cp!.controlPlane).toEqual({ localAPIEndpoint: { advertiseAddress: '10.10.0.133', bindPort: 6443 }, certificateKey: 'b'.repeat(64) });
@@ -122,7 +123,7 @@ describe('kubeadm configuration rendering', () => {
     const inv = await inventory(SEED_001);
     const [, cluster, kubelet] = docs(renderInitConfig(nodeConfig(ctxOf(inv, 'bettley', { kubelet_config: { maxPods: 64, serializeImagePulls: false } }))));
     expect(cluster).toMatchObject({ clusterName: 'goldentooth', controlPlaneEndpoint: '10.4.0.10:6443', networking: { serviceSubnet: '172.16.0.0/20', podSubnet: '192.168.0.0/16' } });
-    expect(kubelet).toEqual({ apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration', maxPods: 64, serializeImagePulls: false, cgroupDriver: 'systemd' });
+    expect(kubelet).toEqual({ apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration', maxPods: 64, serializeImagePulls: false, clusterDomain: 'cluster.local', cgroupDriver: 'systemd' });
   });
 
   it('no VIP and no load balancer: the first control plane is the endpoint', async () => {

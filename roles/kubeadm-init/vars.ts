@@ -4,17 +4,41 @@ import type { Host, Inventory } from '../../src/inventory/types.js';
 import { clusterOf, kubernetesMinor } from '../../src/net/cluster.js';
 import { API_SERVER_PORT } from '../../src/net/control-plane-endpoint.js';
 import { hostAddress, isIpv4 } from '../../src/net/host-address.js';
+import { isDnsName } from '../../src/net/lan.js';
 import { kubeletConfigurationFields } from './kubeadm-api.js';
 import { nodePart } from './topology.js';
+import { resolvedKubernetesVersion } from './versions.js';
 
 const absolutePath = z.string().regex(/^\/[^\0\n]*$/, 'expected an absolute path');
 const debVersion = z.string().regex(/^[0-9][A-Za-z0-9.+~:-]*$/, 'expected a Debian package version such as 1.32.2-1.1');
 /** A Go duration as kubeadm's --ttl takes it. */
 const goDuration = z.string().regex(/^(\d+(\.\d+)?(s|m|h))+$/, 'expected a duration such as 30m, 1h or 1h30m');
+/** A Kubernetes label/taint key: [DNS-subdomain prefix/]name, name ≤ 63 of [A-Za-z0-9-_.] starting and ending alphanumeric. */
+const NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+function isQualifiedName(k: string): boolean {
+  const [prefix, name, more] = k.split('/');
+  if (more !== undefined) return false;
+  if (name === undefined) return NAME.test(prefix!);
+  return prefix!.length <= 253 && isDnsName(prefix!) && prefix === prefix!.toLowerCase() && NAME.test(name);
+}
+const QUALIFIED_NAME = 'expected a Kubernetes label key such as gpu or nvidia.com/gpu.present ([prefix/]name, name at most 63 letters, digits, "-", "_", "." starting and ending alphanumeric)';
+export const qualifiedName = z.string().refine(isQualifiedName, QUALIFIED_NAME);
+/** A map whose keys are checked with a message of their own (zod's record key errors name no reason). */
+function keyedRecord<V extends z.ZodType>(isKey: (k: string) => boolean, message: string, value: V) {
+  return z.record(z.string(), value).superRefine((r, ctx) => {
+    for (const k of Object.keys(r)) if (!isKey(k)) ctx.addIssue({ code: 'custom', path: [k], message });
+  });
+}
+export const labelValue = z.string().refine((v) => v === '' || NAME.test(v), 'expected a label value: empty or at most 63 letters, digits, "-", "_", "." starting and ending alphanumeric');
+/** A node name: a lower-case DNS subdomain (what kubeadm and the API server accept). */
+const nodeName = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'expected a lower-case DNS name (the Kubernetes node name)').max(253);
+/** An API server certificate SAN: an IPv4 address or a DNS name (a leading *. wildcard allowed). */
+const certSan = z.string().refine((s) => isIpv4(s) || isDnsName(s.replace(/^\*\./, '')), 'expected an IPv4 address or a DNS name (e.g. 10.4.0.10, k8s.example.net, *.example.net)');
+const isRuntimeName = (n: string) => /^[a-z0-9][a-z0-9_-]*$/.test(n) && n !== 'runc';
 
 export const kubeadmInitVars = z.strictObject({
   package_version: debVersion.describe(
-    'Debian version of kubeadm, kubelet and kubectl, installed and held (`apt-mark hold`); default: `cluster.kubernetes_version` + `-1.1` (the revision pkgs.k8s.io uses).',
+    'Debian version of kubeadm, kubelet and kubectl, installed and held (`apt-mark hold`); default: `cluster.kubernetes_version` (a `stable-1.MINOR` label resolved from the role\'s pinned table) + `-1.1` (the revision pkgs.k8s.io uses).',
   ),
   apt_repository: z
     .string()
@@ -65,6 +89,52 @@ export const kubeadmInitVars = z.strictObject({
     .pipe(kubeletConfigurationFields.omit({ cgroupDriver: true }))
     .default({})
     .describe('Extra KubeletConfiguration fields (checked against the upstream type); `cgroupDriver` is always `systemd`, like containerd.'),
+  node_name: nodeName.describe("The node's Kubernetes name (nodeRegistration.name; drain, label, taint and delete use it); default: the inventory host name in lower case."),
+  node_labels: keyedRecord(isQualifiedName, QUALIFIED_NAME, labelValue)
+    .default({})
+    .describe(
+      "Labels of this node (set per host, e.g. `gpu: \"true\"` on a GPU worker): those a kubelet may set on itself go into the kubelet's `--node-labels` at init/join; all are reconciled on a registered node with `kubectl label` from the first control plane (`node-role.kubernetes.io/*` only that way). Labels removed from the inventory are not removed from the node.",
+    ),
+  node_taints: z
+    .array(
+      z.strictObject({
+        key: qualifiedName,
+        value: labelValue.optional(),
+        effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']),
+      }),
+    )
+    .default([])
+    .describe('Taints of this node: nodeRegistration.taints at init/join, reconciled on a registered node with `kubectl taint` (e.g. `{ key: nvidia.com/gpu, value: present, effect: NoSchedule }`). On a control plane they come in addition to its control-plane taint.'),
+  untaint_control_plane: z
+    .boolean()
+    .default(false)
+    .describe('Control planes without the `node-role.kubernetes.io/control-plane:NoSchedule` taint, so that they run workloads: a single-node cluster (seed 000). Rendered as their nodeRegistration.taints, and removed from registered nodes with `kubectl taint …-`.'),
+  cert_sans: z
+    .array(certSan)
+    .default([])
+    .describe('Extra subject alternative names of the API server certificate (ClusterConfiguration apiServer.certSANs): a VIP, DNS names, gateway addresses clients use. The control-plane endpoint and node addresses are in it already.'),
+  dns_domain: z
+    .string()
+    .refine(isDnsName, 'expected a DNS domain such as cluster.local')
+    .default('cluster.local')
+    .describe("The cluster's DNS domain (ClusterConfiguration networking.dnsDomain and the kubelet's clusterDomain), e.g. goldentooth.net (seed 001)."),
+  containerd_runtimes: keyedRecord(
+      isRuntimeName,
+      'expected a runtime name such as nvidia (lower-case letters, digits, "-", "_"; not runc, the default runtime the main config defines)',
+      z.strictObject({
+        runtime_type: z.string().regex(/^io\.containerd\.[a-z0-9.]+$/, 'expected a containerd runtime type such as io.containerd.runc.v2').default('io.containerd.runc.v2'),
+        binary_name: absolutePath.optional().describe('The OCI runtime binary, e.g. /usr/bin/nvidia-container-runtime.'),
+        systemd_cgroup: z.boolean().default(true),
+      }),
+    )
+    .default({})
+    .describe(
+      'Extra containerd runtimes (e.g. `nvidia: { binary_name: /usr/bin/nvidia-container-runtime }` on a GPU worker), written to a drop-in (`containerd_dropin`) that the main config imports: the main config is not rewritten for them, and `nvidia-ctk runtime configure --drop-in` style files beside it are read too. Validated with `containerd config dump` before they go live.',
+    ),
+  containerd_dropin: absolutePath
+    .regex(/^\/etc\/containerd\/conf\.d\/[^/]+\.toml$/, 'the drop-in lives in /etc/containerd/conf.d/ (the directory the main config imports) and ends in .toml')
+    .default('/etc/containerd/conf.d/50-labwright-runtimes.toml')
+    .describe('Where the extra runtimes are written (removed when there are none).'),
   ignore_preflight_errors: z.array(z.string().min(1)).default([]).describe('kubeadm preflight checks to downgrade to warnings (nodeRegistration.ignorePreflightErrors), e.g. `NumCPU` on small boards.'),
   config_path: absolutePath.default('/etc/kubernetes/kubeadm-config.yaml').describe('Where the first control plane keeps the init configuration.'),
   join_config_path: absolutePath
@@ -101,7 +171,8 @@ export function kubeadmInitDefaults(host: Host, inventory: Inventory): Record<st
   const address = hostAddress(host);
   const source = inventory.sources[0];
   return {
-    package_version: `${cluster.kubernetes_version}-1.1`,
+    package_version: `${resolvedKubernetesVersion(host)}-1.1`,
+    node_name: host.name.toLowerCase(),
     apt_repository: `https://pkgs.k8s.io/core:/stable:/v1.${minor}/deb/`,
     pause_image: pauseImageFor(minor),
     ...(isIpv4(address) ? { node_address: address } : {}),

@@ -21,10 +21,10 @@ export const clusterSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 'a DNS label such as "home"').default('kubernetes').describe('cluster name (kubeadm clusterName)'),
   kubernetes_version: z
     .string()
-    .regex(/^v?1\.\d+\.\d+$/, 'a pinned version such as 1.32.2 (labels like stable-1.32 need the internet at init time)')
+    .regex(/^(v?1\.\d+\.\d+|stable-1\.\d+)$/, 'a pinned version such as 1.32.2, or stable-1.MINOR (resolved from kubeadm-init\'s pinned table; a bare stable/latest needs the internet)')
     .transform((v) => v.replace(/^v/, ''))
     .default('1.32.2')
-    .describe('pinned Kubernetes version; its minor selects the apt repository and the kubeadm config API'),
+    .describe('Kubernetes version: pinned (1.32.2) or stable-1.MINOR, resolved by kubeadm-init from its pinned table; its minor selects the apt repository and the kubeadm config API'),
   pod_subnet: ipv4CidrSchema.default('192.168.0.0/16').describe('pod network (kubeadm podSubnet, the CNI pool, firewall pod accept)'),
   service_subnet: ipv4CidrSchema.default('10.96.0.0/12').describe('service network (kubeadm serviceSubnet)'),
   control_plane_endpoint: z
@@ -44,9 +44,9 @@ export function clusterOf(host: Host): Cluster {
   return parseVars(clusterSchema, host.vars.cluster ?? {}, host, 'cluster');
 }
 
-/** "1.32.2" → 32 */
+/** "1.32.2" → 32, "stable-1.32" → 32 */
 export function kubernetesMinor(cluster: Cluster): number {
-  return Number(cluster.kubernetes_version.split('.')[1]);
+  return Number(cluster.kubernetes_version.replace(/^stable-/, '').split('.')[1]);
 }
 
 /** The port of `cluster.control_plane_endpoint`, when it is set ("10.0.0.10:6443" → 6443). */

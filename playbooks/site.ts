@@ -9,6 +9,7 @@
  *   vrrp           keepalived
  *   control_plane, workers   kubeadm-init
  *   control_plane  calico, metallb (they act once, on the first control plane)
+ *   control_plane  manifests (the user's releases, once, from the first control plane)
  */
 import { isMain, play, runPlaybook } from '../src/index.js';
 import { base } from '../roles/base/index.js';
@@ -18,6 +19,7 @@ import { firewall } from '../roles/firewall/index.js';
 import { haproxy } from '../roles/haproxy/index.js';
 import { keepalived } from '../roles/keepalived/index.js';
 import { kubeadmInit } from '../roles/kubeadm-init/index.js';
+import { manifests } from '../roles/manifests/index.js';
 import { metallb } from '../roles/metallb/index.js';
 import { networking } from '../roles/networking/index.js';
 import { staticRoutes } from '../roles/static-routes/index.js';
@@ -30,6 +32,7 @@ export const site = [
   play({ name: 'virtual IP', hosts: 'vrrp', roles: [keepalived] }),
   play({ name: 'Kubernetes nodes', hosts: 'control_plane:workers', roles: [kubeadmInit] }),
   play({ name: 'cluster networking', hosts: 'control_plane', roles: [calico, metallb] }),
+  play({ name: 'cluster workloads', hosts: 'control_plane', roles: [manifests] }),
 ];
 
 if (isMain(import.meta.url)) await runPlaybook(site);

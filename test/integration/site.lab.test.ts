@@ -40,9 +40,9 @@ describe('site playbook on a lab laid out from inventory/home.yaml', () => {
     const io = captureIo();
     expect(await main(site, ['-i', lab.inventoryPath, '--check'], io)).toBe(0);
     const plays = [...io.stdout.matchAll(/^PLAY \[(.+?)\]/gm)].map((m) => m[1]);
-    expect(plays).toEqual(['host network', 'firewall', 'DHCP and DNS', 'Kubernetes API load balancer', 'virtual IP', 'Kubernetes nodes', 'cluster networking']);
+    expect(plays).toEqual(['host network', 'firewall', 'DHCP and DNS', 'Kubernetes API load balancer', 'virtual IP', 'Kubernetes nodes', 'cluster networking', 'cluster workloads']);
     const roles = [...new Set([...io.stdout.matchAll(/^TASK \[([a-z-]+) : /gm)].map((m) => m[1]))];
-    expect(roles).toEqual(['base', 'networking', 'static-routes', 'firewall', 'dnsmasq', 'haproxy', 'keepalived', 'kubeadm-init', 'calico', 'metallb']);
+    expect(roles).toEqual(['base', 'networking', 'static-routes', 'firewall', 'dnsmasq', 'haproxy', 'keepalived', 'kubeadm-init', 'calico', 'metallb', 'manifests']);
     // init happens once, on the first control plane; the others join
     expect(io.stdout).toMatch(/would (change|run \(not predictable\)): \[cp1\][^\n]*\n(\s+- [^\n]*\n)*\s+- run: [^\n]*kubeadm init/);
     const after = await Promise.all(lab.hosts.map(fingerprint));

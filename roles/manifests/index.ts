@@ -4,6 +4,7 @@ import { kubectlApplyRelease } from '../../src/ops/kubectl-release.js';
 import { kubectlRollout } from '../../src/ops/kubectl-rollout.js';
 import { kubectlWait } from '../../src/ops/kubectl.js';
 import type { Op } from '../../src/ops/op.js';
+import { nodePortClaims } from './claims.js';
 import { fetchOps, recordPath, releaseSources } from './sources.js';
 import { manifestsVars, type ManifestsVars, type ReleaseVars } from './vars.js';
 
@@ -45,6 +46,8 @@ function waits(vars: ManifestsVars, release: ReleaseVars): Op[] {
 export const manifests = defineRole({
   name: 'manifests',
   vars: manifestsVars,
+  // nodePorts of inventory Services as listeners on every node: the plan check refuses a clash
+  addressPlan: ({ vars, host, inventory }) => nodePortClaims(vars, host, inventory),
   tasks: ({ task }) => [
     task('fetch pinned manifests', ({ vars }) => vars.releases.flatMap((r) => fetchOps(vars, r)), {
       when: (ctx) => onFirstControlPlane(ctx) && ctx.vars.releases.some((r) => r.sources.some((s) => 'url' in s)),

@@ -14,8 +14,15 @@ import { secret } from '../../src/secret.js';
 import { site } from '../../playbooks/site.js';
 import { FixtureContext } from '../../test/support/fixture-context.js';
 import { captureIo } from '../../test/support/io.js';
+import { resolveRoleVars } from '../../src/engine/role-vars.js';
+import type { RoleUse } from '../../src/engine/definitions.js';
+import { loadInventory } from '../../src/inventory/index.js';
+import { checkPlan } from '../../src/plan/check.js';
+import type { Claim } from '../../src/plan/claims.js';
+import { nodePortClaims } from './claims.js';
+import { manifests } from './index.js';
 import { controllerObjects, releaseSources } from './sources.js';
-import { manifestsVars } from './vars.js';
+import { manifestsVars, type ManifestsVars } from './vars.js';
 
 const KC = '/etc/kubernetes/admin.conf';
 const RECORD = '/var/lib/labwright/manifests/monitoring/applied-types';
@@ -244,9 +251,31 @@ describe('rollout waits', () => {
 });
 
 describe('seed 002 example', () => {
-  it('vmstation.yaml with its monitoring NodePorts passes --plan', async () => {
+  const file = fileURLToPath(new URL('../../inventory/examples/vmstation.yaml', import.meta.url));
+
+  it('vmstation.yaml with its monitoring NodePorts passes --plan; the map shows each NodePort on each node', async () => {
     const io = captureIo();
-    const code = await main(site, ['-i', fileURLToPath(new URL('../../inventory/examples/vmstation.yaml', import.meta.url)), '--plan'], io);
+    const code = await main(site, ['-i', file, '--plan'], io);
     expect(code, io.stderr + io.stdout).toBe(0);
+    const out = io.stdout + io.stderr;
+    for (const node of ['192.168.4.61', '192.168.4.62', '192.168.4.63']) {
+      expect(out).toMatch(new RegExp(`${node.replace(/\./g, '\\.')}:30300 +listen +NodePort 30300 \\(release monitoring: Service monitoring/grafana\\)`));
+    }
+    expect(out).toContain('address plan: no conflicts');
+  });
+
+  it('a NodePort is a listener on every node: another listener on that port of a node is a plan conflict', async () => {
+    const inventory = await loadInventory([file]);
+    const masternode = inventory.hosts.get('masternode')!;
+    const vars = resolveRoleVars(manifests as RoleUse, masternode, inventory) as ManifestsVars;
+    const claims = nodePortClaims(vars, masternode, inventory);
+    expect(claims.filter((c) => c.kind === 'listen').map((c) => `${(c as { host: string }).host}:${(c as { port: number }).port}`).sort()).toEqual(
+      ['homelab', 'masternode', 'storagenodet3500'].flatMap((h) => [`${h}:30090`, `${h}:30300`, `${h}:31100`]).sort(),
+    );
+    expect(nodePortClaims(vars, inventory.hosts.get('homelab')!, inventory)).toEqual([]);
+    const stats: Claim = { kind: 'listen', by: 'haproxy on homelab', host: 'homelab', port: 30300, at: ['192.168.4.62'], what: 'haproxy stats on homelab' };
+    expect(checkPlan([...claims, stats])).toContain(
+      'NodePort 30300 (release monitoring: Service monitoring/grafana) (manifests) and haproxy stats on homelab (haproxy on homelab) both listen on port 30300 of homelab: one of them cannot start',
+    );
   });
 });

@@ -1,42 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
-import { play } from '../../src/engine/definitions.js';
-import { resolveRoleVars } from '../../src/engine/role-vars.js';
-import type { IpAddress } from '../../src/facts/builtin.js';
 import { loadInventory } from '../../src/inventory/index.js';
-import type { Inventory } from '../../src/inventory/types.js';
-import { dnsmasq, renderConfig, renderDhcpHosts, renderHosts, serveInterface } from './index.js';
+import { renderConfig, renderDhcpHosts, renderHosts, serveInterfaces } from './index.js';
 import { dnsmasqLeases, parseLeases } from './leases.js';
-import { defaultRange, type DnsmasqConfig } from './vars.js';
-import { captureIo } from '../../test/support/io.js';
-
-/** Config text only: these addresses come from the seeds and never see a packet. */
-async function inventoryOf(yaml: string): Promise<Inventory> {
-  const dir = mkdtempSync(join(tmpdir(), 'lw-dnsmasq-'));
-  writeFileSync(join(dir, 'inventory.yaml'), yaml);
-  return loadInventory([join(dir, 'inventory.yaml')]);
-}
-
-function resolve(inventory: Inventory, host: string, params: Record<string, unknown> = {}): DnsmasqConfig {
-  return resolveRoleVars(dnsmasq.with(params), inventory.hosts.get(host)!, inventory) as DnsmasqConfig;
-}
-
-function problems(inventory: Inventory, host: string, params: Record<string, unknown> = {}): string {
-  try {
-    resolve(inventory, host, params);
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('expected the vars to be refused');
-}
-
-const iface = (ifname: string, local: string, prefixlen = 24): IpAddress => ({
-  ifname, mtu: 1500, state: 'UP', addresses: [{ family: 'inet', local, prefixlen }],
-});
-const LO = iface('lo', '127.0.0.1', 8);
+import { inventoryOf, iface, LO, planOf, problems, resolve } from './test-support.js';
+import { defaultRange } from './vars.js';
 
 /** Seed 000 (Debvisor): dnsmasq on the monitor node, br0 on 10.10.20.0/24, infrastructure nodes reserved. */
 const SEED_000 = `all:
@@ -63,7 +31,7 @@ describe('dnsmasq vars and config', () => {
   it('seed 000: range, reservations, records and forwarders from one subnet and the inventory', async () => {
     const inv = await inventoryOf(SEED_000);
     const config = resolve(inv, 'monitor1');
-    expect(renderConfig(config, serveInterface(config, [LO, iface('br0', '10.10.20.5')], 'monitor1'))).toBe(
+    expect(renderConfig(config, serveInterfaces(config, [LO, iface('br0', '10.10.20.5')], 'monitor1'))).toBe(
       `# Managed by labwright (role dnsmasq): local edits are overwritten.
 # Reservations: /etc/dnsmasq.labwright/dhcp-hosts; DNS records: /etc/dnsmasq.labwright/hosts (both re-read on SIGHUP).
 
@@ -206,11 +174,11 @@ aa:bb:cc:dd:ee:02,10.10.20.11,node2
   it('serves the interface holding an address in the subnet, and says so when there is none', async () => {
     const inv = await inventoryOf(SEED_000);
     const config = resolve(inv, 'monitor1');
-    expect(serveInterface(config, [LO, iface('eth0', '192.0.2.5'), iface('br0', '10.10.20.5')], 'monitor1')).toBe('br0');
-    expect(() => serveInterface(config, [LO, iface('eth0', '192.0.2.5')], 'monitor1')).toThrow(
+    expect(serveInterfaces(config, [LO, iface('eth0', '192.0.2.5'), iface('br0', '10.10.20.5')], 'monitor1')).toEqual(['br0']);
+    expect(() => serveInterfaces(config, [LO, iface('eth0', '192.0.2.5')], 'monitor1')).toThrow(
       'no interface of monitor1 has an address in 10.10.20.0/24 (it has lo 127.0.0.1/8, eth0 192.0.2.5/24): give the host an address there or set dnsmasq.interface',
     );
-    expect(serveInterface(resolve(inv, 'monitor1', { interface: 'br9' }), [LO], 'monitor1')).toBe('br9');
+    expect(serveInterfaces(resolve(inv, 'monitor1', { interface: 'br9' }), [LO], 'monitor1')).toEqual(['br9']);
   });
 });
 
@@ -255,14 +223,6 @@ describe('dnsmasq next to other DHCP and DNS servers', () => {
         dns1: { ansible_host: 10.10.20.2 }
         dns2: { ansible_host: 10.10.20.3, dnsmasq: { range: { start: 10.10.20.50, end: 10.10.20.60 } } }
 `;
-  async function planOf(yaml: string) {
-    const file = join(mkdtempSync(join(tmpdir(), 'lw-dnsmasq-plan-')), 'inventory.yaml');
-    writeFileSync(file, yaml);
-    const io = captureIo();
-    const code = await main([play({ name: 'dhcp', hosts: 'dhcp_servers', roles: [dnsmasq] })], ['-i', file, '--plan'], io);
-    return { code, out: io.stdout + io.stderr };
-  }
-
   it('the plan check refuses a second DHCP server on a subnet whose DHCP is declared dnsmasq\'s alone', async () => {
     const shared = await planOf(TWO_SERVERS);
     expect(shared.code, shared.out).toBe(0);

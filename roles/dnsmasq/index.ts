@@ -9,16 +9,21 @@ import { CONFIG_PATH, DATA_DIR, DHCP_HOSTS_PATH, dnsmasqDefaults, dnsmasqSchema,
 
 export { CONFIG_PATH, DATA_DIR, DHCP_HOSTS_PATH, HOSTS_PATH } from './vars.js';
 
-/** The interface to serve: the configured one, else the one holding an address in the subnet. */
-export function serveInterface(config: DnsmasqConfig, ifaces: readonly IpAddress[], hostName: string): string {
-  if (config.interface) return config.interface;
-  const found = interfaceInSubnet(ifaces, config.subnet);
+/** The interface of one segment: the configured one, else the one holding an address in its subnet. */
+function segmentInterface(segment: { interface?: string; subnet: string }, ifaces: readonly IpAddress[], hostName: string, key: string): string {
+  if (segment.interface) return segment.interface;
+  const found = interfaceInSubnet(ifaces, segment.subnet);
   if (found) return found;
   throw new Error(
-    `no interface of ${hostName} has an address in ${config.subnet} (it has ${ifaces
+    `no interface of ${hostName} has an address in ${segment.subnet} (it has ${ifaces
       .map((i) => `${i.ifname} ${i.addresses.filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`).join(' ') || '-'}`)
-      .join(', ')}): give the host an address there or set dnsmasq.interface`,
+      .join(', ')}): give the host an address there or set ${key}.interface`,
   );
+}
+
+/** The interfaces to serve: the main segment's, then each further segment's. */
+export function serveInterfaces(config: DnsmasqConfig, ifaces: readonly IpAddress[], hostName: string): string[] {
+  return [segmentInterface(config, ifaces, hostName, 'dnsmasq'), ...config.segments.map((s) => segmentInterface(s, ifaces, hostName, `dnsmasq.segments.${s.name}`))];
 }
 
 /**
@@ -27,7 +32,7 @@ export function serveInterface(config: DnsmasqConfig, ifaces: readonly IpAddress
  * list of real upstream servers, not /etc/resolv.conf's stub 127.0.0.53 (which
  * could forward back to dnsmasq).
  */
-export function renderConfig(config: DnsmasqConfig, iface: string, resolvedActive = false): string {
+export function renderConfig(config: DnsmasqConfig, iface: string | readonly string[], resolvedActive = false): string {
   return renderDnsmasqConfig(config, iface, { hostsFile: HOSTS_PATH, dhcpHostsFile: DHCP_HOSTS_PATH }, { resolvFile: hostResolvFile(resolvedActive) });
 }
 
@@ -68,6 +73,10 @@ export const dnsmasq = defineRole({
       ({ vars }) => file({ path: DHCP_HOSTS_PATH, content: renderDhcpHosts(vars), ...root, validate: checkReservations }),
       { notify: ['reload dnsmasq'], tags: ['dnsmasq:reservations'] },
     ),
+    task('TFTP root', ({ vars }) => directory({ path: vars.pxe!.tftpRoot!, owner: 'root', group: 'root', mode: '0755' }), {
+      when: ({ vars }) => vars.pxe?.tftpRoot !== undefined,
+      tags: ['dnsmasq:pxe'],
+    }),
     task('DNS records', ({ vars }) => file({ path: HOSTS_PATH, content: renderHosts(vars), ...root }), {
       notify: ['reload dnsmasq'],
       tags: ['dnsmasq:records'],
@@ -80,7 +89,7 @@ export const dnsmasq = defineRole({
           path: CONFIG_PATH,
           ...root,
           facts: [interfaces(), unitState('systemd-resolved.service')],
-          render: (ifaces, resolved) => renderConfig(vars, serveInterface(vars, ifaces, host.name), resolved.active === 'active'),
+          render: (ifaces, resolved) => renderConfig(vars, serveInterfaces(vars, ifaces, host.name), resolved.active === 'active'),
           validate: (tmp) => sh`dnsmasq --test -C ${tmp}`,
         }),
       { notify: ['restart dnsmasq'], tags: ['dnsmasq:config'] },
@@ -88,28 +97,20 @@ export const dnsmasq = defineRole({
     task('dnsmasq service package', () => apt({ packages: ['dnsmasq'] }), { tags: ['dnsmasq:install'] }),
     task('dnsmasq running and enabled', () => service({ name: 'dnsmasq', state: 'started', enabled: true }), { tags: ['dnsmasq:service'] }),
   ],
-  // For the plan check: the dynamic range (on its subnet, and whether it is declared the only DHCP server there),
-  // and each reservation with its MAC.
-  addressPlan: ({ host, vars }) => [
-    {
-      kind: 'range',
-      by: `dnsmasq on ${host.name}`,
-      range: `${vars.range.start}-${vars.range.end}`,
-      purpose: 'dhcp',
-      what: 'dynamic DHCP range',
-      subnet: vars.subnet,
-      ...(vars.authoritative ? { exclusive: 'dnsmasq.authoritative: true' } : {}),
-    },
-    ...vars.reservations.map((r) => ({
-      kind: 'address' as const,
-      by: `dnsmasq on ${host.name}`,
-      ip: r.ip,
-      purpose: 'reservation' as const,
-      what: r.name,
-      host: r.name,
-      mac: r.mac,
-    })),
-  ],
+  // For the plan check: each segment (a network), its dynamic range (with its subnet, and whether dnsmasq is declared
+  // the only DHCP server there) and each reservation with its MAC.
+  addressPlan: ({ host, vars }) => {
+    const by = `dnsmasq on ${host.name}`;
+    const exclusive = vars.authoritative ? { exclusive: 'dnsmasq.authoritative: true' } : {};
+    return [
+      { kind: 'range', by, range: `${vars.range.start}-${vars.range.end}`, purpose: 'dhcp', what: 'dynamic DHCP range', subnet: vars.subnet, ...exclusive },
+      ...vars.segments.flatMap((s) => [
+        { kind: 'network' as const, by, cidr: s.subnet, purpose: 'lan' as const, what: `DHCP segment ${s.name}` },
+        { kind: 'range' as const, by, range: `${s.range.start}-${s.range.end}`, purpose: 'dhcp' as const, what: `dynamic DHCP range of segment ${s.name}`, subnet: s.subnet, ...exclusive },
+      ]),
+      ...vars.reservations.map((r) => ({ kind: 'address' as const, by, ip: r.ip, purpose: 'reservation' as const, what: r.name, host: r.name, mac: r.mac })),
+    ];
+  },
   handlers: ({ handler }) => [
     // Debian's unit: ExecReload=/bin/kill -HUP $MAINPID. dnsmasq re-reads the
     // dhcp-hostsfile and addn-hosts (and clears its cache); the process stays.

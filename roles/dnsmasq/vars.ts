@@ -32,14 +32,51 @@ const leaseTime = z
   .string()
   .regex(/^(\d+[smhdw]?|infinite)$/, 'expected a lease time such as 12h, 30m, 3600 or infinite');
 
+const interfaceName = z.string().regex(/^[A-Za-z0-9_.:@-]{1,15}$/, 'expected an interface name such as br0 or br0.100');
+const rangeSchema = z.strictObject({ start: ipv4Schema.describe('first address of the pool'), end: ipv4Schema.describe('last address of the pool') });
+
+/** A further DHCP segment: its own subnet (on a VLAN or another NIC), range, reservations, options and optional DNS subzone. */
+const segmentSchema = z.strictObject({
+  subnet: ipv4CidrSchema.describe('the segment\'s IPv4 subnet (must not overlap the main one or another segment)'),
+  interface: interfaceName.optional().describe("interface to serve it on. Default: the host's interface holding an address in the subnet"),
+  range: rangeSchema.optional().describe('dynamic pool. Default: .100–.199 of the subnet (as the main range)'),
+  router: z.union([ipv4Schema, z.literal(false)]).optional().describe("router option. Default: the subnet's first address; false sends none"),
+  dns_servers: z.array(ipv4Schema).optional().describe("DNS-server option. Default: dnsmasq's own address on the segment (when `port` is not 0)"),
+  domain: dnsNameSchema
+    .optional()
+    .describe('DNS subzone of the segment (`tenant1.lab`): its DHCP clients get it as their domain, its hosts\' records are `<name>.<domain>` (FQDN only), answered locally. Default: the main `domain`'),
+  lease_time: leaseTime.optional().describe('lease time. Default: the main `lease_time`'),
+  reservations: z.array(reservationSchema).default([]).describe('MAC reservations on the segment (inventory hosts with an address in the subnet and a `mac` are added)'),
+  records: z.record(dnsNameSchema, ipv4Schema).default({}).describe('extra DNS names → address; a name without a dot gets the segment\'s domain'),
+});
+
+const SEGMENT_NAME = /^[a-z][a-z0-9_-]{0,30}$/;
+
+const bootFile = z
+  .string()
+  .regex(/^(?!\/)(?!.*(^|\/)\.\.(\/|$))[A-Za-z0-9._+\/-]+$/, 'expected a boot file path relative to the TFTP root, such as pxelinux.0 or efi64/grubx64.efi (no "..", no leading /)');
+
+const pxeSchema = z.strictObject({
+  boot: z
+    .strictObject({
+      bios: bootFile.optional().describe('for legacy BIOS PXE (option 93 = 0), e.g. pxelinux.0'),
+      efi_ia32: bootFile.optional().describe('for 32-bit UEFI (6)'),
+      efi_x86_64: bootFile.optional().describe('for x86-64 UEFI (7 and 9), e.g. grubx64.efi'),
+      efi_arm64: bootFile.optional().describe('for ARM64 UEFI (11)'),
+    })
+    .describe('boot file per client architecture (DHCP option 93); a client of another architecture, or one that is not PXE, gets none'),
+  tftp_root: z.string().startsWith('/').default('/srv/tftp').describe("dnsmasq's own TFTP server (`enable-tftp`) serves this directory (created by the role; the boot files are yours to put there)"),
+  server: ipv4Schema.optional().describe('another TFTP server (next-server) holds the boot files: dnsmasq then serves no TFTP'),
+  segments: z.array(z.string()).min(1).optional().describe('the segments that get boot files (`lan` is the main one). Default: every segment'),
+});
+
 export const dnsmasqVars = z.strictObject({
   subnet: ipv4CidrSchema.optional().describe('IPv4 subnet served: DHCP range, router, interface, reservations and records derive from it. Default: the inventory var `lan.subnet`'),
-  interface: z.string().regex(/^[A-Za-z0-9_.:@-]{1,15}$/, 'expected an interface name such as br0').optional().describe("interface to serve. Default: the host's interface holding an address in `subnet` (read from `ip -j addr` when planning)"),
+  interface: interfaceName.optional().describe("interface to serve. Default: the host's interface holding an address in `subnet` (read from `ip -j addr` when planning)"),
   bind: z.enum(['dynamic', 'interfaces']).default('dynamic').describe('`bind-dynamic` (follows interfaces that appear later, Linux) or `bind-interfaces`; never the wildcard bind that collides with other :53 listeners'),
   port: z.number().int().min(0).max(65535).default(53).describe('DNS port; 0 turns DNS off (DHCP only)'),
   domain: dnsNameSchema.default('home.arpa').describe('local DNS domain, answered locally and never forwarded. Default: `lan.domain`, else home.arpa (RFC 8375)'),
-  range: z
-    .strictObject({ start: ipv4Schema.describe('first address of the pool'), end: ipv4Schema.describe('last address of the pool') })
+  range: rangeSchema
     .optional()
     .describe('dynamic DHCP pool. Default: .100–.199 of the subnet (the upper half minus broadcast for subnets smaller than /24)'),
   lease_time: leaseTime.default('12h').describe('lease time of the dynamic pool and reservations'),
@@ -68,6 +105,16 @@ export const dnsmasqVars = z.strictObject({
   lease_file: z.string().startsWith('/').default(DEFAULT_LEASE_FILE).describe('lease database'),
   log_dhcp: z.boolean().default(false).describe('`log-dhcp`: log every DHCP exchange in detail'),
   extra_options: z.array(z.string().regex(/^[^\n]+$/, 'one option per entry, no newlines')).default([]).describe('extra lines for the main config (checked by `dnsmasq --test` before going live)'),
+  segments: z
+    .record(z.string(), segmentSchema)
+    .superRefine((segments, ctx) => {
+      for (const name of Object.keys(segments)) {
+        if (!SEGMENT_NAME.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: 'expected a segment name (its dnsmasq tag): lower-case letters, digits, "-" or "_", starting with a letter' });
+      }
+    })
+    .default({})
+    .describe('further DHCP segments served by the same dnsmasq (VLANs, other NICs), by name; the name is their dnsmasq tag (`dhcp-range=set:<name>,…`). The main segment (`subnet`, tag `lan`) stays'),
+  pxe: pxeSchema.optional().describe('network boot: TFTP root and boot file per client architecture, on every segment or the ones listed'),
 });
 
 export type DnsmasqInput = z.output<typeof dnsmasqVars>;

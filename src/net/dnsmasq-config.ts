@@ -1,6 +1,7 @@
 import { renderTemplate } from '../ops/template.js';
 import { sh, type Command } from '../shell/quote.js';
-import { contains, netmask, numberToV4, parseCidr, v4Bounds, v4ToNumber } from './address.js';
+import { cidrsOverlap, contains, netmask, numberToV4, parseCidr, v4Bounds, v4ToNumber } from './address.js';
+import { derivePxe, PXE_TAGS, type PxeConfig, type PxeSettings } from './dnsmasq-pxe.js';
 import { DNS_LABEL, firstIn, isDnsName } from './lan.js';
 
 /**
@@ -10,6 +11,19 @@ import { DNS_LABEL, firstIn, isDnsName } from './lan.js';
  * by the roles that run dnsmasq (`dnsmasq` on Debian, `mac-lab` on a Mac's
  * Homebrew dnsmasq) so that there is one generator of dnsmasq config.
  */
+
+/** A further DHCP segment (a subnet on another interface or VLAN), tagged with its name. */
+export interface SegmentSettings {
+  subnet: string;
+  interface?: string;
+  range?: { start: string; end: string };
+  router?: string | false;
+  dns_servers?: string[];
+  domain?: string;
+  lease_time?: string;
+  reservations: { mac: string; ip: string; name: string }[];
+  records: Record<string, string>;
+}
 
 /** The parsed settings `deriveConfig` works from (the dnsmasq role's vars, after zod). */
 export interface DnsmasqSettings {
@@ -32,6 +46,9 @@ export interface DnsmasqSettings {
   lease_file: string;
   log_dhcp: boolean;
   extra_options: string[];
+  /** Further segments by name (the name is their dnsmasq tag); the main one is `lan`. */
+  segments?: Record<string, SegmentSettings>;
+  pxe?: PxeSettings;
 }
 
 export interface Reservation {
@@ -40,6 +57,20 @@ export interface Reservation {
   name: string;
   /** Where it comes from, for messages. */
   source: string;
+}
+
+/** A further segment as rendered: its own range and options under its tag. */
+export interface SegmentConfig {
+  name: string;
+  subnet: string;
+  netmask: string;
+  interface?: string;
+  range: { start: string; end: string };
+  leaseTime: string;
+  router?: string;
+  dnsServers?: string[];
+  /** The segment's own DNS subzone (`domain=<zone>,<subnet>`), when it has one. */
+  domain?: string;
 }
 
 /** Everything the config files are rendered from, derived and checked. */
@@ -56,6 +87,7 @@ export interface DnsmasqConfig {
   dnsServers?: string[];
   upstream: string[];
   forwardZones: { zone: string; server: string }[];
+  /** Reservations of every segment (one dhcp-hostsfile: the address says the segment). */
   reservations: Reservation[];
   /** Hosts-file lines: address and names (FQDN first). */
   records: { ip: string; names: string[] }[];
@@ -63,7 +95,13 @@ export interface DnsmasqConfig {
   leaseFile: string;
   logDhcp: boolean;
   extraOptions: string[];
+  /** The segments besides the main one (tag `lan`). */
+  segments: SegmentConfig[];
+  pxe?: PxeConfig;
 }
+
+/** The main segment's dnsmasq tag. */
+export const MAIN_SEGMENT = 'lan';
 
 /** The default dynamic pool: .100–.199 of a /24 or larger, else the upper half of the subnet minus broadcast. */
 export function defaultRange(subnet: string): { start: string; end: string } {
@@ -76,10 +114,13 @@ export function defaultRange(subnet: string): { start: string; end: string } {
 
 type Issue = { path: (string | number)[]; message: string };
 
-/** A name as a record: short names get the domain; the FQDN comes first (it is what PTR answers). */
-function recordNames(name: string, domain: string): string[] {
+/**
+ * A name as a record: short names get the domain; the FQDN comes first (it is
+ * what PTR answers). In a subzone only the FQDN: tenants may share short names.
+ */
+function recordNames(name: string, domain: string, short = true): string[] {
   if (name.includes('.')) return [name];
-  return [`${name}.${domain}`, name];
+  return short ? [`${name}.${domain}`, name] : [`${name}.${domain}`];
 }
 
 /** An inventory host name as a DNS label: `node1` or `node1.<domain>`; undefined if it is neither. */
@@ -89,125 +130,209 @@ function inventoryLabel(name: string, domain: string): string | undefined {
   return undefined;
 }
 
+/** One segment being derived: the main one (path []) or `segments.<name>`. */
+interface Segment {
+  name: string;
+  path: (string | number)[];
+  /** How the vars are named in messages: "dnsmasq" or "dnsmasq.segments.<name>". */
+  key: string;
+  subnet: string;
+  domain: string;
+  subzone: boolean;
+  range: { start: string; end: string };
+  router?: string;
+  inRange: (ip: string) => boolean;
+  rangeText: string;
+  explicit: { mac: string; ip: string; name: string }[];
+  records: Record<string, string>;
+}
+
+/** Range and router of one segment, checked against its subnet. */
+function deriveSegment(
+  s: { name: string; path: (string | number)[]; subnet: string; range?: { start: string; end: string }; router?: string | false; domain: string; subzone: boolean },
+  explicit: Segment['explicit'],
+  records: Segment['records'],
+  issues: Issue[],
+): Segment | undefined {
+  const cidr = parseCidr(s.subnet);
+  const bounds = v4Bounds(cidr);
+  const inside = (ip: string) => contains(cidr, ip) && v4ToNumber(ip) !== bounds.first && v4ToNumber(ip) !== bounds.last;
+  const key = s.path.length === 0 ? 'dnsmasq' : `dnsmasq.${s.path.join('.')}`;
+  let range: { start: string; end: string };
+  try {
+    range = s.range ?? defaultRange(s.subnet);
+  } catch (e) {
+    issues.push({ path: [...s.path, 'range'], message: (e as Error).message.replace('dnsmasq.range', `${key}.range`) });
+    return undefined;
+  }
+  for (const end of ['start', 'end'] as const) {
+    if (!inside(range[end])) issues.push({ path: [...s.path, 'range', end], message: `${range[end]} is not a host address of the subnet ${s.subnet}` });
+  }
+  const lo = v4ToNumber(range.start);
+  const hi = v4ToNumber(range.end);
+  if (hi < lo) issues.push({ path: [...s.path, 'range'], message: `range end ${range.end} comes before its start ${range.start}` });
+  const rangeText = `${range.start}-${range.end}`;
+  const inRange = (ip: string) => v4ToNumber(ip) >= lo && v4ToNumber(ip) <= hi;
+  let router: string | undefined;
+  if (s.router !== false) {
+    router = s.router ?? numberToV4(bounds.first + 1);
+    if (!inside(router)) issues.push({ path: [...s.path, 'router'], message: `router ${router} is not a host address of the subnet ${s.subnet}` });
+    else if (inRange(router)) issues.push({ path: [...s.path, 'router'], message: `router ${router} lies inside the dynamic range ${rangeText}: a client could be given the router's address` });
+  }
+  return { name: s.name, path: s.path, key, subnet: s.subnet, domain: s.domain, subzone: s.subzone, range, router, inRange, rangeText, explicit, records };
+}
+
+/** The main segment and the further ones, derived; overlapping subnets refused. */
+function deriveSegments(v: DnsmasqSettings & { subnet: string }, issues: Issue[]): Segment[] {
+  const segments: Segment[] = [];
+  const main = deriveSegment({ name: MAIN_SEGMENT, path: [], subnet: v.subnet, range: v.range, router: v.router, domain: v.domain, subzone: false }, v.reservations, v.records, issues);
+  if (main) segments.push(main);
+  for (const [name, s] of Object.entries(v.segments ?? {})) {
+    const path = ['segments', name];
+    if (name === MAIN_SEGMENT || PXE_TAGS.includes(name)) {
+      issues.push({ path, message: `"${name}" is a tag the role sets itself (${[MAIN_SEGMENT, ...PXE_TAGS].join(', ')}): name the segment otherwise` });
+      continue;
+    }
+    const other = [{ name: MAIN_SEGMENT, subnet: v.subnet }, ...Object.entries(v.segments ?? {}).map(([n, o]) => ({ name: n, subnet: o.subnet }))].find(
+      (o) => o.name !== name && cidrsOverlap(o.subnet, s.subnet),
+    );
+    if (other && (other.name === MAIN_SEGMENT || other.name < name)) {
+      const where = other.name === MAIN_SEGMENT ? `the main segment's subnet ${other.subnet} (dnsmasq.subnet or lan.subnet)` : `segment ${other.name}'s subnet ${other.subnet}`;
+      issues.push({ path: [...path, 'subnet'], message: `${s.subnet} overlaps ${where}: each segment needs a subnet of its own` });
+    }
+    const domain = s.domain ?? v.domain;
+    const segment = deriveSegment({ name, path, subnet: s.subnet, range: s.range, router: s.router, domain, subzone: domain !== v.domain }, s.reservations, s.records, issues);
+    if (segment) segments.push(segment);
+  }
+  return segments;
+}
+
 /**
  * Derives the effective configuration from the parsed vars and checks it as
- * a whole: range inside the subnet, no reservation inside the dynamic range,
- * no address or MAC reserved twice.
+ * a whole: ranges inside their subnets, no reservation inside a dynamic range,
+ * no address or MAC reserved twice, segments on subnets of their own.
  */
 export function deriveConfig(v: DnsmasqSettings): { config?: DnsmasqConfig; issues: Issue[] } {
   const issues: Issue[] = [];
   if (!v.subnet) {
     return { issues: [{ path: ['subnet'], message: 'no subnet: set dnsmasq.subnet, or lan.subnet once for the whole inventory (group_vars/all)' }] };
   }
-  const subnet = v.subnet;
-  const cidr = parseCidr(subnet);
-  const bounds = v4Bounds(cidr);
-  const inside = (ip: string) => contains(cidr, ip) && v4ToNumber(ip) !== bounds.first && v4ToNumber(ip) !== bounds.last;
+  const segments = deriveSegments({ ...v, subnet: v.subnet }, issues);
+  if (segments[0]?.name !== MAIN_SEGMENT) return { issues }; // the main segment's range could not be derived
+  const segmentOf = (ip: string) => segments.find((s) => contains(s.subnet, ip));
 
-  let range: { start: string; end: string };
-  try {
-    range = v.range ?? defaultRange(subnet);
-  } catch (e) {
-    return { issues: [{ path: ['range'], message: (e as Error).message }] };
-  }
-  for (const end of ['start', 'end'] as const) {
-    if (!inside(range[end])) issues.push({ path: ['range', end], message: `${range[end]} is not a host address of the subnet ${subnet}` });
-  }
-  const lo = v4ToNumber(range.start);
-  const hi = v4ToNumber(range.end);
-  if (hi < lo) issues.push({ path: ['range'], message: `range end ${range.end} comes before its start ${range.start}` });
-  const rangeText = `${range.start}-${range.end}`;
-  const inRange = (ip: string) => v4ToNumber(ip) >= lo && v4ToNumber(ip) <= hi;
-
-  let router: string | undefined;
-  if (v.router !== false) {
-    router = v.router ?? numberToV4(bounds.first + 1);
-    if (!inside(router)) issues.push({ path: ['router'], message: `router ${router} is not a host address of the subnet ${subnet}` });
-    else if (inRange(router)) issues.push({ path: ['router'], message: `router ${router} lies inside the dynamic range ${rangeText}: a client could be given the router's address` });
-  }
-
-  // Reservations: derived from the inventory, then the explicit ones (which replace a derived one with the same MAC or name).
-  const reservations: Reservation[] = [];
-  const inventoryRecords: { name: string; ip: string }[] = [];
+  // Reservations: derived from the inventory, then the explicit ones (which replace a derived one with the same MAC, or name on the segment).
+  const reservations: { r: Reservation; segment: Segment }[] = [];
+  const inventoryRecords: { name: string; ip: string; segment: Segment }[] = [];
   if (v.from_inventory) {
     for (const h of v.inventory_hosts) {
-      const ip = firstIn(h.addresses, subnet);
-      if (!ip) continue;
-      const label = inventoryLabel(h.name, v.domain);
-      if (!label) {
-        issues.push({
-          path: ['inventory_hosts'],
-          message: `inventory host "${h.name}" has an address in ${subnet} but its name is not a DNS label (nor one followed by .${v.domain}): rename it or set dnsmasq.from_inventory: false`,
-        });
-        continue;
+      for (const segment of segments) {
+        const ip = firstIn(h.addresses, segment.subnet);
+        if (!ip) continue;
+        const label = inventoryLabel(h.name, v.domain) ?? inventoryLabel(h.name, segment.domain);
+        if (!label) {
+          issues.push({
+            path: ['inventory_hosts'],
+            message: `inventory host "${h.name}" has an address in ${segment.subnet} but its name is not a DNS label (nor one followed by .${segment.domain}): rename it or set dnsmasq.from_inventory: false`,
+          });
+          continue;
+        }
+        inventoryRecords.push({ name: label, ip, segment });
+        // the MAC belongs to the host's first address on a served segment (`ip` before `ansible_host`)
+        if (h.mac && ip === h.addresses.find((a) => segmentOf(a))) reservations.push({ r: { mac: h.mac, ip, name: label, source: `inventory host ${h.name}` }, segment });
       }
-      inventoryRecords.push({ name: label, ip });
-      if (h.mac) reservations.push({ mac: h.mac, ip, name: label, source: `inventory host ${h.name}` });
     }
   }
-  v.reservations.forEach((r, i) => {
-    const replaced = reservations.findIndex((d) => d.source.startsWith('inventory') && (d.mac === r.mac || d.name === r.name));
-    if (replaced >= 0) reservations.splice(replaced, 1);
-    if (!contains(cidr, r.ip)) issues.push({ path: ['reservations', i, 'ip'], message: `reservation ${r.name} (${r.ip}) is outside the subnet ${subnet}: dnsmasq would never hand it out` });
-    reservations.push({ ...r, source: `dnsmasq.reservations[${i}]` });
-  });
+  for (const segment of segments) {
+    segment.explicit.forEach((r, i) => {
+      const replaced = reservations.findIndex(({ r: d, segment: s }) => d.source.startsWith('inventory') && (d.mac === r.mac || (d.name === r.name && s === segment)));
+      if (replaced >= 0) reservations.splice(replaced, 1);
+      if (!contains(segment.subnet, r.ip)) {
+        issues.push({ path: [...segment.path, 'reservations', i, 'ip'], message: `reservation ${r.name} (${r.ip}) is outside the subnet ${segment.subnet}: dnsmasq would never hand it out` });
+      }
+      reservations.push({ r: { ...r, source: `${segment.key}.reservations[${i}]` }, segment });
+    });
+  }
   const seen = { mac: new Map<string, Reservation>(), ip: new Map<string, Reservation>(), name: new Map<string, Reservation>() };
-  for (const r of reservations) {
-    if (inRange(r.ip)) {
+  for (const { r, segment } of reservations) {
+    if (segment.inRange(r.ip)) {
       issues.push({
-        path: ['reservations'],
-        message: `reservation ${r.name} (${r.ip}, ${r.source}) lies inside the dynamic range ${rangeText}: move the reservation or the range`,
+        path: [...segment.path, 'reservations'],
+        message: `reservation ${r.name} (${r.ip}, ${r.source}) lies inside the dynamic range ${segment.rangeText}: move the reservation or the range`,
       });
     }
     for (const key of ['mac', 'ip', 'name'] as const) {
-      const other = seen[key].get(r[key]);
-      if (other) issues.push({ path: ['reservations'], message: `${key} ${r[key]} is reserved twice: ${other.name} (${other.source}) and ${r.name} (${r.source})` });
-      else seen[key].set(r[key], r);
+      const id = key === 'name' ? `${r.name}.${segment.domain}` : r[key];
+      const other = seen[key].get(id);
+      if (other) issues.push({ path: [...segment.path, 'reservations'], message: `${key} ${r[key]} is reserved twice: ${other.name} (${other.source}) and ${r.name} (${r.source})` });
+      else seen[key].set(id, r);
     }
   }
 
   // DNS records: reservations, inventory hosts, then the explicit records; one address per name.
   const byName = new Map<string, { ip: string; source: string }>();
   const records: { ip: string; names: string[] }[] = [];
-  const addRecord = (name: string, ip: string, source: string, path: (string | number)[]) => {
-    const fqdn = name.includes('.') ? name : `${name}.${v.domain}`;
+  const addRecord = (name: string, ip: string, source: string, segment: Segment, path: (string | number)[]) => {
+    const fqdn = name.includes('.') ? name : `${name}.${segment.domain}`;
     const other = byName.get(fqdn);
     if (other && other.ip !== ip) {
       issues.push({ path, message: `DNS name ${fqdn} would point to ${other.ip} (${other.source}) and ${ip} (${source}): give one of them another name` });
       return;
     }
     if (!other) byName.set(fqdn, { ip, source });
-    if (!records.some((rec) => rec.names.includes(fqdn))) records.push({ ip, names: recordNames(name, v.domain) });
+    if (!records.some((rec) => rec.names.includes(fqdn))) records.push({ ip, names: recordNames(name, segment.domain, !segment.subzone) });
   };
-  for (const r of reservations) addRecord(r.name, r.ip, r.source, ['reservations']);
-  for (const h of inventoryRecords) if (!reservations.some((r) => r.name === h.name)) addRecord(h.name, h.ip, `inventory host ${h.name}`, ['inventory_hosts']);
-  for (const [name, ip] of Object.entries(v.records)) {
-    if (!isDnsName(name)) continue; // the schema already reported it
-    addRecord(name, ip, `dnsmasq.records.${name}`, ['records', name]);
+  for (const { r, segment } of reservations) addRecord(r.name, r.ip, r.source, segment, [...segment.path, 'reservations']);
+  for (const h of inventoryRecords) {
+    if (!reservations.some(({ r, segment }) => r.name === h.name && segment === h.segment)) addRecord(h.name, h.ip, `inventory host ${h.name}`, h.segment, ['inventory_hosts']);
+  }
+  for (const segment of segments) {
+    for (const [name, ip] of Object.entries(segment.records)) {
+      if (!isDnsName(name)) continue; // the schema already reported it
+      addRecord(name, ip, `${segment.key}.records.${name}`, segment, [...segment.path, 'records', name]);
+    }
   }
 
+  const pxe = v.pxe ? derivePxe(v.pxe, segments.map((s) => s.name)) : undefined;
+  issues.push(...(pxe?.issues ?? []));
   if (issues.length > 0) return { issues };
+  const [main, ...further] = segments;
   return {
     issues,
     config: {
-      subnet,
-      netmask: netmask(cidr),
+      subnet: main.subnet,
+      netmask: netmask(main.subnet),
       interface: v.interface,
       bind: v.bind,
       port: v.port,
       domain: v.domain,
-      range,
+      range: main.range,
       leaseTime: v.lease_time,
-      router,
+      router: main.router,
       dnsServers: v.dns_servers,
       upstream: v.upstream,
       forwardZones: Object.entries(v.forward_zones).flatMap(([zone, servers]) => servers.map((server) => ({ zone, server }))),
-      reservations,
+      reservations: reservations.map(({ r }) => r),
       records,
       authoritative: v.authoritative,
       leaseFile: v.lease_file,
       logDhcp: v.log_dhcp,
       extraOptions: v.extra_options,
+      segments: further.map((s) => {
+        const given = v.segments![s.name]!;
+        return {
+          name: s.name,
+          subnet: s.subnet,
+          netmask: netmask(s.subnet),
+          ...(given.interface ? { interface: given.interface } : {}),
+          range: s.range,
+          leaseTime: given.lease_time ?? v.lease_time,
+          ...(s.router ? { router: s.router } : {}),
+          ...(given.dns_servers ? { dnsServers: given.dns_servers } : {}),
+          ...(s.subzone ? { domain: s.domain } : {}),
+        };
+      }),
+      ...(pxe?.config ? { pxe: pxe.config } : {}),
     },
   };
 }
@@ -248,11 +373,13 @@ export function hostResolvFile(resolvedActive: boolean): string {
   return resolvedActive ? RESOLVED_RESOLV_CONF : RESOLV_CONF;
 }
 
-/** The main configuration text for `iface`. */
-export function renderDnsmasqConfig(config: DnsmasqConfig, iface: string, files: DnsmasqFiles, options: DnsmasqRenderOptions = {}): string {
+/** The main configuration text, serving `iface` (the interfaces of every segment: the main one's first). */
+export function renderDnsmasqConfig(config: DnsmasqConfig, iface: string | readonly string[], files: DnsmasqFiles, options: DnsmasqRenderOptions = {}): string {
+  const interfaces = [...new Set(typeof iface === 'string' ? [iface] : iface)];
   return renderTemplate(templates.config, {
     managedBy: options.managedBy ?? 'role dnsmasq',
-    interface: iface,
+    interfaces,
+    interfaceList: interfaces.join(', '),
     bindDynamic: config.bind === 'dynamic',
     port: config.port,
     dns: config.port !== 0,
@@ -274,6 +401,24 @@ export function renderDnsmasqConfig(config: DnsmasqConfig, iface: string, files:
     authoritative: config.authoritative,
     logDhcp: config.logDhcp,
     extraOptions: config.extraOptions,
+    subzones: config.segments.filter((s) => s.domain).map((s) => ({ domain: s.domain, subnet: s.subnet })),
+    segments: config.segments.map((s) => ({
+      name: s.name,
+      subnet: s.subnet,
+      rangeStart: s.range.start,
+      rangeEnd: s.range.end,
+      netmask: s.netmask,
+      leaseTime: s.leaseTime,
+      router: s.router ?? null,
+      dnsServers: s.dnsServers?.join(',') ?? null,
+    })),
+    pxe: config.pxe
+      ? {
+          tftpRoot: config.pxe.tftpRoot ?? null,
+          matches: config.pxe.matches,
+          boots: config.pxe.boots.map((b) => ({ tags: b.tags.map((t) => `tag:${t}`).join(','), file: b.file, server: b.server ?? null })),
+        }
+      : null,
   });
 }
 

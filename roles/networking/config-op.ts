@@ -8,7 +8,8 @@ import { NETWORKD_DIR, networkdFile, networkdFiles, networkdLinks, type Networkd
 import { absent, change, file, guarded, ok, type Op, type OpContext } from '../../src/ops/index.js';
 import { activationScript } from './activate.js';
 import { otherManagers, planHandover, withAfter } from './handover.js';
-import { isVirtual, type Link } from './model.js';
+import { liveModel, liveNamesOf, matchOfNetplan, matchOfNetworkFile, needsDrivers, nicDrivers } from './match.js';
+import { isVirtual, type Link, type NicMatch } from './model.js';
 import { NETPLAN_PATH, netdevSignature, renderNetplan, renderNetworkd } from './render.js';
 import type { Renderer } from './vars.js';
 
@@ -18,6 +19,8 @@ export interface PreviousConfig {
   virtual: Map<string, string>;
   /** NICs (not created by us) that had a configuration. */
   nics: Set<string>;
+  /** Those of them found by a match rather than by name. */
+  matches: Map<string, NicMatch>;
   /** port → master. */
   ports: Map<string, string>;
   renderer?: Renderer;
@@ -25,7 +28,7 @@ export interface PreviousConfig {
 
 /** Reads the previous networkd configuration from our files' names and contents. */
 export function previousFromNetworkd(files: ReadonlyMap<string, string>): PreviousConfig {
-  const prev: PreviousConfig = { virtual: new Map(), nics: new Set(), ports: new Map() };
+  const prev: PreviousConfig = { virtual: new Map(), nics: new Set(), matches: new Map(), ports: new Map() };
   for (const [path, content] of files) {
     const m = /^10-labwright-(.+)\.(netdev|network)$/.exec(posix.basename(path));
     if (!m) continue;
@@ -38,14 +41,18 @@ export function previousFromNetworkd(files: ReadonlyMap<string, string>): Previo
   }
   for (const path of files.keys()) {
     const m = /^10-labwright-(.+)\.network$/.exec(posix.basename(path));
-    if (m && !prev.virtual.has(m[1])) prev.nics.add(m[1]);
+    if (m && !prev.virtual.has(m[1])) {
+      prev.nics.add(m[1]);
+      const match = matchOfNetworkFile(files.get(path)!, m[1]);
+      if (match) prev.matches.set(m[1], match);
+    }
   }
   return prev;
 }
 
 /** Reads the previous Netplan configuration (our file) back. */
 export function previousFromNetplan(content: string): PreviousConfig {
-  const prev: PreviousConfig = { virtual: new Map(), nics: new Set(), ports: new Map(), renderer: 'netplan' };
+  const prev: PreviousConfig = { virtual: new Map(), nics: new Set(), matches: new Map(), ports: new Map(), renderer: 'netplan' };
   let doc: { network?: Record<string, Record<string, Record<string, unknown>> | unknown> } | undefined;
   try {
     doc = parseYaml(content) as typeof doc;
@@ -54,7 +61,11 @@ export function previousFromNetplan(content: string): PreviousConfig {
   }
   const net = (doc?.network ?? {}) as Record<string, unknown>;
   const section = (s: string) => (net[s] && typeof net[s] === 'object' ? (net[s] as Record<string, Record<string, unknown>>) : {});
-  for (const name of Object.keys(section('ethernets'))) prev.nics.add(name);
+  for (const [name, d] of Object.entries(section('ethernets'))) {
+    prev.nics.add(name);
+    const match = matchOfNetplan(d);
+    if (match) prev.matches.set(name, match);
+  }
   const kinds = { bridges: 'bridge', bonds: 'bond', vlans: 'vlan' } as const;
   for (const [s, kind] of Object.entries(kinds)) {
     for (const [name, d] of Object.entries(section(s))) {
@@ -130,7 +141,7 @@ export function liveDrift(model: readonly Link[], live: readonly LinkState[], ne
     const problems: string[] = [];
     const n = nd.get(l.name);
     if (!n || n.state === 'unmanaged') problems.push('is not managed by systemd-networkd');
-    else if (renderer === 'networkd' && n.networkFile && n.networkFile !== networkdFile(l.name, 'network')) problems.push(`is configured by ${n.networkFile}`);
+    else if (renderer === 'networkd' && n.networkFile && n.networkFile !== networkdFile(l.config ?? l.name, 'network')) problems.push(`is configured by ${n.networkFile}`);
     if (l.mtu !== undefined && s.mtu !== l.mtu) problems.push(`has MTU ${s.mtu}`);
     if (l.master && s.master !== l.master.name) problems.push(s.master ? `is a port of ${s.master}` : `is not a port of ${l.master.name}`);
     const hasCarrier = s.operstate === 'UP' || s.operstate === 'UNKNOWN';
@@ -198,17 +209,24 @@ export function networkConfig(args: NetworkConfigArgs): Op {
     }
 
     const live = await ctx.fact(linksFact());
+    // NICs found by a match (now or in the files in place) act under the names the kernel gives them
+    const prevMatches = new Map([...prevNetworkd.matches, ...(prevNetplan?.matches ?? [])]);
+    const drivers = needsDrivers([...args.model.map((l) => l.match), ...prevMatches.values()]) ? await ctx.fact(nicDrivers()) : {};
+    const model = liveModel(args.model, live, drivers);
     const nd = await ctx.fact(networkdLinks());
-    const drift = liveDrift(args.model, live, nd, args.renderer);
+    const drift = liveDrift(model, live, nd, args.renderer);
     for (const r of drift.recreate) recreate.add(r);
 
     const ports = new Map([...prevNetworkd.ports, ...(prevNetplan?.ports ?? [])]);
-    for (const l of args.model) if (l.master) ports.set(l.name, l.master.name);
+    for (const l of model) if (l.master) ports.set(l.name, l.master.name);
     const reconfigure = new Set(drift.reconfigure.filter((n) => !recreate.has(n)));
     for (const [port, master] of ports) if (recreate.has(master) && !recreate.has(port)) reconfigure.add(port);
 
     // NICs the old or new configuration holds: if they end up unmanaged they get today's state back
-    const nics = new Set([...prevNetworkd.nics, ...(prevNetplan?.nics ?? []), ...args.model.filter((l) => !isVirtual(l)).map((l) => l.name)]);
+    const configOf = new Map<string, string>(); // live NIC → the name of the configuration (file) that held it
+    for (const key of [...prevNetworkd.nics, ...(prevNetplan?.nics ?? [])]) for (const n of liveNamesOf(key, prevMatches.get(key), live, drivers)) configOf.set(n, key);
+    for (const l of model) if (!isVirtual(l)) configOf.set(l.name, l.config ?? l.name);
+    const nics = new Set(configOf.keys());
     const routes = await ctx.fact(routesFact);
     const restore = [...nics]
       .map((name) => live.find((l) => l.name === name))
@@ -216,19 +234,19 @@ export function networkConfig(args: NetworkConfigArgs): Op {
       .map((l) => ({
         name: l.name,
         command: restoreLinkCommand(l, routes),
-        networkFile: args.renderer === 'networkd' ? networkdFile(l.name, 'network') : undefined,
+        networkFile: args.renderer === 'networkd' ? networkdFile(configOf.get(l.name) ?? l.name, 'network') : undefined,
       }));
 
     // other network managers that would configure our links again at boot: refused, or handed over
-    const handover = await planHandover(ctx, managers, args.model.map((l) => l.name), args.takeOver ?? false);
+    const handover = await planHandover(ctx, managers, model.map((l) => l.name), args.takeOver ?? false);
 
     const networkdActivation = activationScript({
       renderer: args.renderer,
       recreate: [...recreate],
       reconfigure: [...reconfigure],
-      watch: args.model.map((l) => ({
+      watch: model.map((l) => ({
         name: l.name,
-        networkFile: args.renderer === 'networkd' ? networkdFile(l.name, 'network') : undefined,
+        networkFile: args.renderer === 'networkd' ? networkdFile(l.config ?? l.name, 'network') : undefined,
         addresses: l.master ? [] : l.ip.addresses,
       })),
       restore,

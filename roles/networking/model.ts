@@ -38,9 +38,22 @@ export interface BondSettings {
   primary?: string;
 }
 
+/** How a NIC is found when not by its name (all given must fit): networkd `[Match]`, Netplan `match:`. */
+export interface NicMatch {
+  name?: string;
+  mac?: string;
+  driver?: string;
+}
+
 export interface Link {
+  /** The link's name; for a NIC found by `match`, the name of its configuration (file, Netplan id). */
   name: string;
   kind: LinkKind;
+  match?: NicMatch;
+  /** Netplan `set-name`: the NIC found by match.mac is renamed to `name`. */
+  setName?: boolean;
+  /** A live NIC found by `match` (see liveModel): the name of its configuration, `name` being the kernel's. */
+  config?: string;
   ip: IpSettings;
   mtu?: number;
   mac?: string;
@@ -58,7 +71,7 @@ export interface Link {
 
 const NO_IP: IpSettings = { addresses: [], gatewayOnlink: false, dns: [], domains: [], dhcp: 'no' };
 
-type Common = NetworkingVars['interfaces'][string];
+type Common = NetworkingVars['dummies'][string];
 
 function ipOf(l: Common): IpSettings {
   return { addresses: l.addresses, gateway: l.gateway, gatewayOnlink: l.gateway_onlink, dns: l.dns, domains: l.domains, dhcp: l.dhcp };
@@ -102,7 +115,9 @@ export function pinnedBridgeMac(bridge: string, addresses: readonly string[], ho
 
 export function buildModel(v: NetworkingVars, host?: HostIdentity): Link[] {
   const links = new Map<string, Link>();
-  for (const [name, l] of Object.entries(v.interfaces)) links.set(name, base(name, 'ethernet', l));
+  for (const [name, l] of Object.entries(v.interfaces)) {
+    links.set(name, { ...base(name, 'ethernet', l), ...(l.match ? { match: { ...l.match } } : {}), ...(l.set_name ? { setName: true } : {}) });
+  }
   for (const [name, l] of Object.entries(v.dummies)) links.set(name, base(name, 'dummy', l));
   for (const [name, b] of Object.entries(v.bonds)) {
     links.set(name, {

@@ -78,6 +78,27 @@ describe.skipIf(!netplan)('Netplan rendering checked by netplan generate', () =>
     expect(root.nm.some((f) => f.includes('eno2'))).toBe(true);
   });
 
+  it('NICs found by match: a name glob as a bridge port (seed 000), a MAC with set-name, a driver', () => {
+    const matched = networkingVars.parse({
+      renderer: 'netplan',
+      interfaces: {
+        uplink: { match: { name: 'en*' } },
+        lan0: { match: { mac: '52:54:00:aa:bb:01' }, set_name: true, dhcp: true },
+        wan: { match: { driver: 'igb*' }, dhcp: true },
+      },
+      bridges: { br0: { interfaces: ['uplink'], addresses: ['10.10.20.10/24'], gateway: '10.10.20.1', stp: true } },
+    });
+    const g = generate({ '60-labwright.yaml': renderNetplan(buildModel(matched)) });
+    expect(g.code, g.out).toBe(0);
+    expect(g.network['10-netplan-uplink.network']).toMatch(/\[Match\]\nName=en\*\n/);
+    expect(g.network['10-netplan-uplink.network']).toMatch(/^Bridge=br0$/m);
+    expect(g.network['10-netplan-lan0.network']).toMatch(/\[Match\]\nPermanentMACAddress=52:54:00:aa:bb:01\nName=lan0\n/);
+    // the rename is a .link file udev applies at boot
+    expect(g.network['10-netplan-lan0.link']).toMatch(/\[Match\]\nPermanentMACAddress=52:54:00:aa:bb:01\n\n\[Link\]\nName=lan0\n/);
+    expect(g.network['10-netplan-wan.network']).toMatch(/\[Match\]\nDriver=igb\*\n/);
+    expect(g.network['10-netplan-wan.network']).toMatch(/^DHCP=ipv4$/m);
+  });
+
   it('the static-routes file merges into the bridge it names; a wrong device type is refused', () => {
     const routes = renderNetplanRoutes(new Map([['br0', { type: 'bridges' as const, routes: [{ to: '10.4.11.0/24', via: '10.4.0.20', metric: 100 }] }]]));
     const g = generate({ '60-labwright.yaml': renderNetplan(buildModel(homelab)), '70-labwright-routes.yaml': routes });

@@ -44,6 +44,20 @@ export function renderNetdev(l: Link): string {
   return renderIni(HEADER, sections);
 }
 
+/**
+ * networkd `[Match]`: the NIC's name, or what `match` finds it by (every key
+ * given must fit). The permanent MAC, as Netplan renders it: a bond member's
+ * current MAC is the bond's.
+ */
+function matchEntries(l: Link): [string, string | undefined][] {
+  if (!l.match) return [['Name', l.name]];
+  return [
+    ['Name', l.match.name],
+    ['PermanentMACAddress', l.match.mac],
+    ['Driver', l.match.driver],
+  ];
+}
+
 /** networkd `.network` for any managed link. */
 export function renderNetwork(l: Link, links: readonly Link[]): string {
   const network: [string, string | number | boolean | undefined][] = [];
@@ -63,7 +77,7 @@ export function renderNetwork(l: Link, links: readonly Link[]): string {
   }
   for (const v of l.vlans) network.push(['VLAN', v]);
   const sections: IniSection[] = [
-    { name: 'Match', entries: [['Name', l.name]] },
+    { name: 'Match', entries: matchEntries(l) },
     {
       name: 'Link',
       entries: [
@@ -111,6 +125,10 @@ function netplanDevice(l: Link): Yaml {
   // per device, never the global `network.renderer`: that would also take every other device
   // defined in any file (a laptop's Wi-Fi, NetworkManager's wired links) to networkd
   const d: Yaml = { renderer: 'networkd' };
+  if (l.match) {
+    d.match = { ...(l.match.name ? { name: l.match.name } : {}), ...(l.match.mac ? { macaddress: l.match.mac } : {}), ...(l.match.driver ? { driver: l.match.driver } : {}) };
+    if (l.setName) d['set-name'] = l.name;
+  }
   if (l.kind === 'bridge' || l.kind === 'bond') d.interfaces = [...l.ports];
   if (l.vlan) Object.assign(d, { id: l.vlan.id, link: l.vlan.link });
   if (l.master) Object.assign(d, NETPLAN_PORT);

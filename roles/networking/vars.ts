@@ -55,7 +55,25 @@ const linkFields = {
     .describe('Configure addresses even without carrier (a bridge whose ports are all down, STP still listening)'),
 };
 
-export const interfaceVars = z.strictObject(linkFields);
+/** A glob over interface names or drivers, as networkd's `Name=`/`Driver=` and Netplan's `match` take it: `en*`, `enp?s0`, `e1000*`. */
+const glob = z.string().regex(/^[A-Za-z0-9_.@*?[\]!-]{1,64}$/, 'a name or shell glob such as en* (letters, digits, "_", ".", "-", "@", "*", "?", "[…]")');
+
+export const nicMatch = z
+  .strictObject({
+    name: glob.optional().describe('interface name or glob (`en*`): the NIC as it is named at boot'),
+    mac: mac.optional().describe('permanent MAC address of the NIC'),
+    driver: glob.optional().describe('kernel driver name or glob (`e1000e`, `virtio_net`, `igb*`)'),
+  })
+  .refine((m) => m.name !== undefined || m.mac !== undefined || m.driver !== undefined, 'match needs name, mac or driver');
+
+/** A NIC: a link that exists, found by its name (the key) or by `match`. */
+export const interfaceVars = z.strictObject({
+  ...linkFields,
+  match: nicMatch
+    .optional()
+    .describe('Find the NIC by name glob, MAC and/or driver (all given must fit) instead of by the key, which then only names its configuration (networkd `[Match]`, Netplan `match:`)'),
+  set_name: z.boolean().default(false).describe('Netplan only: rename the NIC found by `match.mac` to the key (`set-name`, at the next boot)'),
+});
 
 export const bridgeVars = z.strictObject({
   ...linkFields,
@@ -101,7 +119,7 @@ const baseVars = z.strictObject({
   bridges: z.record(z.string(), bridgeVars).default({}).describe('Bridges to create, by name'),
   bonds: z.record(z.string(), bondVars).default({}).describe('Bonds to create, by name'),
   vlans: z.record(z.string(), vlanVars).default({}).describe('VLAN sub-interfaces to create, by name (`br0.100`)'),
-  dummies: z.record(z.string(), interfaceVars).default({}).describe('Dummy links to create (networkd only), e.g. for service addresses'),
+  dummies: z.record(z.string(), z.strictObject(linkFields)).default({}).describe('Dummy links to create (networkd only), e.g. for service addresses'),
   rollback_after: z
     .number()
     .int()
@@ -223,6 +241,16 @@ export const networkingVars = baseVars.superRefine((v, ctx) => {
   }
   for (const fam of [4, 6] as const) {
     if (gateways[fam].length > 1) issue(['interfaces'], `more than one IPv${fam} default gateway (${gateways[fam].join(', ')}): keep one, add other routes with the static-routes role`);
+  }
+  for (const [name, nic] of Object.entries(v.interfaces)) {
+    if (nic.set_name && v.renderer !== 'netplan') {
+      issue(['interfaces', name, 'set_name'], 'renaming is rendered for Netplan only (set-name); with networkd match the NIC where it is and keep its name');
+    } else if (nic.set_name && nic.match?.mac === undefined) {
+      issue(['interfaces', name, 'set_name'], 'set_name needs match.mac: only a MAC names one NIC for certain');
+    }
+    if (nic.match?.name !== undefined && /[*?[]/.test(nic.match.name) && nic.addresses.length > 0) {
+      issue(['interfaces', name, 'addresses'], `match.name ${nic.match.name} may match several NICs, and each would get ${nic.addresses.join(', ')}: match one NIC (mac) or use DHCP`);
+    }
   }
   if (v.renderer === 'netplan' && Object.keys(v.dummies).length > 0) issue(['dummies'], 'dummy links are rendered for systemd-networkd only');
   if (v.settle_timeout + 10 > v.rollback_after) issue(['rollback_after'], `must exceed settle_timeout (${v.settle_timeout}s) by at least 10s, or a slow activation is rolled back while it confirms`);

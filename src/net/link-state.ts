@@ -23,6 +23,8 @@ export interface LinkState {
   index: number;
   mtu: number;
   mac?: string;
+  /** The NIC's own MAC when the current one differs (a bond member carries the bond's): `ip -d`'s permaddr. */
+  permanentMac?: string;
   /** Administratively up (flag UP). */
   up: boolean;
   operstate: string;
@@ -44,6 +46,7 @@ interface RawLink {
   flags?: string[];
   mtu: number;
   address?: string;
+  permaddr?: string;
   operstate: string;
   master?: string;
   linkinfo?: { info_kind?: string; info_data?: Record<string, unknown> };
@@ -57,6 +60,7 @@ export function parseLinks(stdout: string): LinkState[] {
     index: l.ifindex,
     mtu: l.mtu,
     mac: l.address,
+    ...(l.permaddr ? { permanentMac: l.permaddr } : {}),
     up: (l.flags ?? []).includes('UP'),
     operstate: l.operstate,
     master: l.master,

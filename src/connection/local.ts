@@ -1,5 +1,4 @@
 import { userInfo } from 'node:os';
-import { $ } from 'zx';
 import { quote, type Command } from '../shell/quote.js';
 import { becomeCommand } from './command-wrappers.js';
 import { DEFAULT_COMMAND_TIMEOUT_MS, withTimeout } from './timeout.js';
@@ -28,6 +27,7 @@ export class LocalConnection implements Connection {
     // zx writes and ends stdin only for non-empty input: give other commands
     // /dev/null, so that they read EOF at once as over ssh.
     const input = opts.stdin?.length ? opts.stdin : undefined;
+    const { $ } = await import('zx'); // loaded on the first local command: runs over ssh never need it
     const child = $({
       shell: '/bin/sh',
       prefix: '',

@@ -5,7 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import ssh2, { type AgentAuthMethod, type PasswordAuthMethod, type PublicKeyAuthMethod } from 'ssh2';
+import type { AgentAuthMethod, PasswordAuthMethod, PublicKeyAuthMethod } from 'ssh2';
+import { ssh2 } from './ssh2-module.js';
 import type { ConnectionSpec } from './types.js';
 
 export type SshAuthMethod = PublicKeyAuthMethod | AgentAuthMethod | PasswordAuthMethod;
@@ -16,8 +17,7 @@ export interface SshCredentials {
   readonly offered: string;
 }
 
-// ssh2 is CommonJS and Node cannot see `utils` as a named export.
-const { parseKey } = ssh2.utils;
+const parseKey = (key: Buffer) => ssh2().utils.parseKey(key);
 
 const DEFAULT_KEY_FILES = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
 

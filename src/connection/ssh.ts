@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { userInfo } from 'node:os';
 import type { Duplex } from 'node:stream';
 import pLimit from 'p-limit';
-import { Client } from 'ssh2';
+import type { Client } from 'ssh2';
 import { UnreachableError } from '../errors.js';
 import type { Command } from '../shell/quote.js';
 import { killAfterCommand } from './command-wrappers.js';
@@ -11,6 +11,7 @@ import { HostKeyChecker } from './host-key-check.js';
 import { BastionPool, type Tunnel } from './jump.js';
 import { loadCredentials, type SshCredentials } from './ssh-auth.js';
 import { describeSshFailure, type SshClientError } from './ssh-failure.js';
+import { ssh2 } from './ssh2-module.js';
 import { startSession } from './ssh-session.js';
 import { DEFAULT_COMMAND_TIMEOUT_MS, formatDuration, TIMEOUT_GRACE_MS, withTimeout } from './timeout.js';
 import type { Connection, ConnectionSpec, ExecOptions, ExecResult } from './types.js';
@@ -34,7 +35,7 @@ export const bastions = new BastionPool((hop, before) => new SshConnection(hop.n
  * which runs on its own session channel.
  */
 export class SshConnection implements Connection {
-  readonly #client = new Client();
+  readonly #client: Client = new (ssh2().Client)();
   readonly #user: string;
   readonly #channelSlots = pLimit(MAX_OPEN_CHANNELS);
   #opening?: Promise<void>;

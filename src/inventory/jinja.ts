@@ -1,5 +1,6 @@
 import ipaddr from 'ipaddr.js';
-import nunjucks from 'nunjucks';
+import { createRequire } from 'node:module';
+import type nunjucks from 'nunjucks';
 import { isSecret } from '../secret.js';
 import { parseIniValue, UnsupportedLiteral } from './py-literal.js';
 
@@ -299,22 +300,33 @@ function recorded(f: (...args: never[]) => unknown): (...args: unknown[]) => unk
   };
 }
 
-const env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: false });
-{
-  const internal = env as unknown as {
+/**
+ * The nunjucks environment, made when the first template compiles (loaded
+ * synchronously, CommonJS: rendering is synchronous), so an inventory
+ * without templates never loads nunjucks.
+ */
+let loaded: { env: nunjucks.Environment; Template: typeof nunjucks.Template } | undefined;
+
+function engine(): NonNullable<typeof loaded> {
+  if (loaded) return loaded;
+  const nj = createRequire(import.meta.url)('nunjucks') as typeof nunjucks;
+  const made = new nj.Environment(null, { autoescape: false, throwOnUndefined: false });
+  patchRuntime(nj.runtime);
+  const internal = made as unknown as {
     filters: Record<string, unknown>;
     globals: Record<string, unknown>;
     addTest(name: string, test: (value: unknown) => boolean): void;
   };
   for (const name of Object.keys(internal.filters)) delete internal.filters[name];
   for (const name of Object.keys(internal.globals)) delete internal.globals[name];
-  for (const [name, filter] of Object.entries(FILTERS)) env.addFilter(name, recorded(filter));
-  for (const [alias, name] of Object.entries(ALIASES)) env.addFilter(alias, recorded(FILTERS[name]!));
+  for (const [name, filter] of Object.entries(FILTERS)) made.addFilter(name, recorded(filter));
+  for (const [alias, name] of Object.entries(ALIASES)) made.addFilter(alias, recorded(FILTERS[name]!));
   internal.addTest('defined', defined);
   internal.addTest('undefined', (value: unknown) => !defined(value));
   internal.addTest('none', (value: unknown) => value === null);
   internal.addTest('string', (value) => recorded(() => typeof need(value) === 'string')() as boolean);
   internal.addTest('number', (value) => recorded(() => typeof need(value) === 'number')() as boolean);
+  return (loaded = { env: made, Template: nj.Template });
 }
 
 /*
@@ -322,22 +334,27 @@ const env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined
  * (and so Ansible) differs: a missing member is Undefined (not JavaScript's
  * undefined, printed as ''), and a value prints as Python's str() of it.
  */
-const runtime = nunjucks.runtime as unknown as {
-  memberLookup(obj: unknown, key: unknown): unknown;
-  suppressValue(value: unknown, autoescape: boolean): unknown;
-  contextOrFrameLookup(context: unknown, frame: { lookup(name: string): unknown }, name: string): unknown;
-};
-runtime.contextOrFrameLookup = (_context, frame, name) => {
-  const local = frame.lookup(name);
-  return local !== undefined ? local : renders.at(-1)!.lookup(name);
-};
+function patchRuntime(nunjucksRuntime: typeof nunjucks.runtime): void {
+  const runtime = nunjucksRuntime as unknown as {
+    memberLookup(obj: unknown, key: unknown): unknown;
+    suppressValue(value: unknown, autoescape: boolean): unknown;
+    contextOrFrameLookup(context: unknown, frame: { lookup(name: string): unknown }, name: string): unknown;
+  };
+  runtime.contextOrFrameLookup = (_context, frame, name) => {
+    const local = frame.lookup(name);
+    return local !== undefined ? local : renders.at(-1)!.lookup(name);
+  };
+  runtime.memberLookup = recorded(memberLookup);
+  runtime.suppressValue = recorded((value: unknown) => pyStr(value));
+}
+
 /*
  * Only data is reachable: a key of a mapping, an item of a list or a
  * character of a string. Never a JavaScript property or method (nunjucks
  * would bind "".constructor.constructor, which is Function: code execution
  * from an inventory value); Python's methods are not JavaScript's anyway.
  */
-runtime.memberLookup = recorded((obj: unknown, key: unknown) => {
+function memberLookup(obj: unknown, key: unknown): unknown {
   const name = String(key);
   if (obj instanceof Undefined) return new Undefined(`${obj.name}.${name}`);
   if (obj === null || obj === undefined) return new Undefined(`None.${name}`);
@@ -348,8 +365,7 @@ runtime.memberLookup = recorded((obj: unknown, key: unknown) => {
   }
   if (typeof obj === 'object' && !isSecret(obj) && Object.hasOwn(obj, name)) return plain((obj as Record<string, unknown>)[name]);
   return new Undefined(name);
-});
-runtime.suppressValue = recorded((value: unknown) => pyStr(value));
+}
 
 function scope(lookup: Lookup): (name: string) => unknown {
   return (name) => {
@@ -382,7 +398,8 @@ const templates = new Map<string, nunjucks.Template>();
 function compiled(template: string): nunjucks.Template {
   let found = templates.get(template);
   if (!found) {
-    found = new nunjucks.Template(template, env, undefined, true);
+    const { env, Template } = engine();
+    found = new Template(template, env, undefined, true);
     templates.set(template, found);
   }
   return found;

@@ -1,22 +1,32 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import Handlebars from 'handlebars';
 import { isSecret } from '../secret.js';
 import { file, type FileArgs } from './file.js';
 import type { Op } from './op.js';
 
-/** Handlebars without HTML escaping (configs are not HTML), strict about missing names. */
-const hb = Handlebars.create();
-hb.registerHelper('join', (list: unknown[], sep: unknown) => (Array.isArray(list) ? list.join(typeof sep === 'string' ? sep : ',') : ''));
-hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
-hb.registerHelper('or', (...args: unknown[]) => args.slice(0, -1).some(Boolean));
 /** Secrets revealed so far (rendering is synchronous: a render revealed one when this grew). */
 let revealed = 0;
-hb.registerHelper('reveal', (v: unknown) => {
-  if (!isSecret(v)) return v;
-  revealed++;
-  return v.reveal();
-});
+let handlebars: typeof import('handlebars') | undefined;
+
+/**
+ * Handlebars without HTML escaping (configs are not HTML), strict about
+ * missing names; loaded (CommonJS, synchronously: rendering is synchronous)
+ * when the first template renders, so runs and --list-hosts that render none never load it.
+ */
+function engine(): typeof import('handlebars') {
+  if (handlebars) return handlebars;
+  const hb = (createRequire(import.meta.url)('handlebars') as typeof import('handlebars')).create();
+  hb.registerHelper('join', (list: unknown[], sep: unknown) => (Array.isArray(list) ? list.join(typeof sep === 'string' ? sep : ',') : ''));
+  hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+  hb.registerHelper('or', (...args: unknown[]) => args.slice(0, -1).some(Boolean));
+  hb.registerHelper('reveal', (v: unknown) => {
+    if (!isSecret(v)) return v;
+    revealed++;
+    return v.reveal();
+  });
+  return (handlebars = hb);
+}
 
 const compiled = new Map<string, HandlebarsTemplateDelegate>();
 
@@ -25,7 +35,7 @@ function compile(source: URL | string): HandlebarsTemplateDelegate {
   let tpl = compiled.get(key);
   if (!tpl) {
     const text = readFileSync(source instanceof URL ? fileURLToPath(source) : source, 'utf8');
-    tpl = hb.compile(text, { noEscape: true, strict: true });
+    tpl = engine().compile(text, { noEscape: true, strict: true });
     compiled.set(key, tpl);
   }
   return tpl;

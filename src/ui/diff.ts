@@ -1,4 +1,4 @@
-import { createTwoFilesPatch } from 'diff';
+import { createRequire } from 'node:module';
 import type { ContentDigest, FileDiff } from '../ops/op.js';
 import { redact } from '../secret.js';
 
@@ -18,6 +18,8 @@ export function unifiedDiff(d: FileDiff): string {
   if (d.sensitive) {
     return `--- ${path}: ${SECRET_NOT_SHOWN}\n    before: ${describeDigest(d.before)}\n    after:  ${describeDigest(d.after)}`;
   }
+  // loaded (its CommonJS build, synchronously) when the first diff is shown: most runs show none
+  const { createTwoFilesPatch } = createRequire(import.meta.url)('diff') as typeof import('diff');
   return createTwoFilesPatch(
     d.before === null ? '/dev/null' : `${path} (before)`,
     d.after === null ? '/dev/null' : `${path} (after)`,

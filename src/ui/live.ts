@@ -1,4 +1,4 @@
-import { Listr, type ListrTaskWrapper } from 'listr2';
+import type { ListrTaskWrapper } from 'listr2';
 import type { HostResult, Recap, Reporter, RunEvent } from '../engine/events.js';
 import { redact } from '../secret.js';
 import { formatDetails } from './group.js';
@@ -88,6 +88,7 @@ export class LiveReporter implements Reporter {
   }
 
   private async show(view: PlayView): Promise<void> {
+    const { Listr } = await import('listr2'); // only a terminal shows live progress: plain and --json runs never load it
     await new Listr([{ title: view.title, task: async (_ctx, wrapper) => (view.attach(wrapper as never), view.ended) }], {
       renderer: 'default',
       rendererOptions: { collapseSubtasks: false },

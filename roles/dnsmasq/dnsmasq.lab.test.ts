@@ -1,16 +1,12 @@
-import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { main } from '../../src/cli/main.js';
 import { play } from '../../src/engine/definitions.js';
-import { contains, nthHost, parseCidr, v4ToNumber } from '../../src/net/address.js';
-import { isIpv4 } from '../../src/net/host-address.js';
-import { LAB_LABEL } from '../../test/lab/docker.js';
+import { nthHost, v4ToNumber } from '../../src/net/address.js';
 import { startLab, type Lab, type LabHost } from '../../test/lab/index.js';
 import { checkReservations, dnsmasq } from './index.js';
+import { addressOn, createSegment, type Segment } from './lab-support.js';
 import { leasesCli } from './leases-cli.js';
 import type { LeaseFile } from './leases.js';
 import { captureIo } from '../../test/support/io.js';
@@ -18,21 +14,14 @@ import { shOn, shResult } from '../../test/support/lab-shell.js';
 
 /**
  * dnsmasq on real containers: a DHCP segment of the test's own (a Docker
- * bridge network created here, removed with the lab), a server and two
- * clients on it, real DHCP exchanges and DNS queries.
- *
- * Why not `docker network create --internal`: with br_netfilter on the host,
- * Docker's isolation rule for internal networks (`-i br ! -d SUBNET -j DROP`)
- * drops a DHCPDISCOVER (0.0.0.0 → 255.255.255.255) between two containers. A
- * plain bridge network without IP masquerading keeps DHCP working; the test's
- * router option points at the dnsmasq server itself, so nothing leaves it.
+ * bridge network created here, removed with the lab; see lab-support.ts), a
+ * server and two clients on it, real DHCP exchanges and DNS queries.
  */
-const run = promisify(execFile);
 const LAB = `dnsmasq-${process.pid}`;
-const SEGMENT = `labwright-${LAB}-dhcp-${randomBytes(3).toString('hex')}`;
 const NODE1_MAC = '02:1a:b0:00:00:50';
 
 let lab: Lab;
+let segment: Segment;
 let subnet: string;
 let serverIp: string;
 let reserved: string;
@@ -54,14 +43,6 @@ function apply(params: Record<string, unknown> = {}, flags: string[] = [], inv =
   return main(plays, ['-i', inv, ...flags], io).then((code) => ({ code, out: io.stdout + io.stderr }));
 }
 
-/** The segment's interface of a container (the one holding an address of the segment, or named by MAC after a flush). */
-async function segmentInterface(host: LabHost): Promise<string> {
-  const links = JSON.parse(await shOn(host, 'ip -j addr show')) as { ifname: string; addr_info: { local: string }[] }[];
-  const hit = links.find((l) => l.addr_info.some((a) => subnetContains(a.local)));
-  if (!hit) throw new Error(`${host.name} has no address on ${subnet}`);
-  return hit.ifname;
-}
-const subnetContains = (ip: string) => isIpv4(ip) && contains(subnet, ip);
 
 /** Runs dhclient once on the segment interface (own pid and lease file) and returns the address it got. */
 async function dhcp(host: LabHost, iface: string): Promise<string> {
@@ -77,11 +58,9 @@ describe('dnsmasq role on lab hosts', () => {
   let node2If: string;
 
   beforeAll(async () => {
-    // labelled like a lab of its own, so `npm run lab:down` also finds it if this process dies
-    await run('docker', ['network', 'create', '--label', `${LAB_LABEL}=${LAB}-dhcp`, '-o', 'com.docker.network.bridge.enable_ip_masquerade=false', SEGMENT]);
+    segment = await createSegment(LAB, 'dhcp');
+    subnet = segment.subnet;
     try {
-      const inspect = JSON.parse((await run('docker', ['network', 'inspect', SEGMENT])).stdout) as { IPAM: { Config: { Subnet: string }[] } }[];
-      subnet = parseCidr(inspect[0]!.IPAM.Config[0]!.Subnet).text;
       reserved = nthHost(subnet, 50);
       lab = await startLab({
         name: LAB,
@@ -92,15 +71,15 @@ describe('dnsmasq role on lab hosts', () => {
         ],
       });
     } catch (e) {
-      await run('docker', ['network', 'rm', SEGMENT]).catch(() => undefined);
+      await segment.remove();
       throw e;
     }
     inventory = lab.inventoryPath;
     [dns1, node1, node2] = [lab.host('dns1'), lab.host('node1'), lab.host('node2')];
-    for (const h of lab.hosts) await run('docker', ['network', 'connect', SEGMENT, h.containerId]);
-    serverIp = (await shOn(dns1, `ip -4 -o addr show | awk '{print $4}'`)).split('\n').map((a) => a.split('/')[0]!).find(subnetContains)!;
-    node1If = await segmentInterface(node1);
-    node2If = await segmentInterface(node2);
+    for (const h of lab.hosts) await segment.connect(h);
+    serverIp = (await addressOn(dns1, subnet)).ip;
+    node1If = (await addressOn(node1, subnet)).ifname;
+    node2If = (await addressOn(node2, subnet)).ifname;
     // The clients give up Docker's static address on the segment; node1 takes the reserved MAC.
     await shOn(node1, `ip addr flush dev ${node1If} && ip link set dev ${node1If} down && ip link set dev ${node1If} address ${NODE1_MAC} && ip link set dev ${node1If} up`);
     await shOn(node2, `ip addr flush dev ${node2If}`);
@@ -108,9 +87,7 @@ describe('dnsmasq role on lab hosts', () => {
 
   afterAll(async () => {
     await lab?.stop();
-    await run('docker', ['network', 'rm', SEGMENT]).catch((e: { stderr?: string }) => {
-      if (!e.stderr?.includes('not found')) throw e; // already removed when the lab failed to start
-    });
+    await segment?.remove();
   });
 
   it('--check changes nothing and shows the planned config', async () => {

@@ -111,20 +111,19 @@ function markLabel(mark: Mark): { uses: Mark['uses']; text: string; width: numbe
   return { uses, text, width: uses.length * (CHIP + 2) + 4 + textWidth(text) };
 }
 
-/** Where a label starts: right of its mark, or left of it when it does not fit on the right but does on the left. */
+/**
+ * Where a label starts: right of its mark, else left of it, else as far
+ * right as it fits (each label has a row of its own, so labels never overlap).
+ */
 function labelStart(width: number, x: number, labelWidth: number): number {
-  return x + 6 + labelWidth <= width - MARGIN / 2 || x - 6 - labelWidth < MARGIN / 2 ? x + 6 : x - 6 - labelWidth;
+  if (x + 6 + labelWidth <= width - MARGIN / 2) return x + 6;
+  if (x - 6 - labelWidth >= MARGIN / 2) return x - 6 - labelWidth;
+  return Math.max(MARGIN / 2, width - MARGIN / 2 - labelWidth);
 }
 
-/** The picture's width: wide enough for every label on one side of its mark. */
+/** The picture's width: the default, or wider when a label is wider than that. */
 function widthFor(picture: Picture): number {
-  let width = WIDTH;
-  for (const mark of picture.lanes.flatMap((l) => l.marks)) {
-    const { width: w } = markLabel(mark);
-    const x = MARGIN + mark.at * (width - 2 * MARGIN);
-    if (labelStart(width, x, w) === x + 6 && x + 6 + w > width - MARGIN / 2) width = Math.ceil((1.5 * MARGIN + 6 + w - 2 * MARGIN * mark.at) / (1 - mark.at));
-  }
-  return width;
+  return Math.ceil(Math.max(WIDTH, ...picture.lanes.flatMap((l) => l.marks).map((mark) => markLabel(mark).width + MARGIN)));
 }
 
 function drawMark(c: Canvas, picture: Picture, mark: Mark, row: number, top: number, lineY: number) {

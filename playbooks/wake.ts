@@ -5,8 +5,8 @@
  *
  * `--limit` names the hosts to wake (each needs a `mac` var and its subnet,
  * `lan.subnet`). A sleeping host cannot run anything, so the plays run on the
- * senders: the controller (`localhost` with `ansible_connection: local`) or the
- * relay a target names in `wol.via`. See roles/wol/README.md.
+ * senders: the controller (`localhost`: the inventory need not define it) or
+ * the relay a target names in `wol.via`. See roles/wol/README.md.
  */
 import { wakeMain } from '../roles/wol/wake.js';
 

@@ -2,6 +2,7 @@ import { main, type Io } from '../../src/cli/main.js';
 import { parseCliOptions } from '../../src/cli/options.js';
 import { play, type PlayDef } from '../../src/engine/definitions.js';
 import { OptionsError, ParseError, UserError } from '../../src/errors.js';
+import { withImplicitLocalhost } from '../../src/inventory/implicit-localhost.js';
 import { loadInventory } from '../../src/inventory/index.js';
 import type { Inventory } from '../../src/inventory/types.js';
 import { redact } from '../../src/secret.js';
@@ -12,7 +13,9 @@ import { wakeTargets } from './vars.js';
  * The wake plays for the hosts matching `pattern`: sleeping hosts cannot be
  * reached over SSH, so each play runs on a SENDER (a target's `wol.via`: the
  * controller `localhost` by default, or a relay host on the target's network)
- * and wakes that sender's targets.
+ * and wakes that sender's targets. `localhost` is the controller even when the
+ * inventory does not define it (Ansible's implicit localhost, see
+ * withImplicitLocalhost); another relay must be an inventory host.
  */
 export function wakePlays(inventory: Inventory, pattern: string): PlayDef[] {
   let targets;
@@ -23,11 +26,11 @@ export function wakePlays(inventory: Inventory, pattern: string): PlayDef[] {
   }
   const bySender = new Map<string, string[]>();
   for (const t of targets) bySender.set(t.via, [...(bySender.get(t.via) ?? []), t.name]);
-  const missing = [...bySender.keys()].filter((via) => !inventory.hosts.has(via));
+  const missing = [...bySender.keys()].filter((via) => !withImplicitLocalhost(inventory).hosts.has(via));
   if (missing.length > 0) {
     throw new ParseError(
       missing.map((via) => `${bySender.get(via)!.join(', ')} would be woken from "${via}", which is not an inventory host`).join('\n'),
-      'add `localhost: { ansible_connection: local }` to the inventory to send from the controller, or set wol.via on the targets to a host on their network',
+      'set wol.via on the targets to an inventory host on their network, or leave it unset to send from the controller',
     );
   }
   return [...bySender].map(([via, names]) =>
@@ -60,7 +63,7 @@ export async function wakeMain(argv: readonly string[], io?: Io): Promise<number
   let plays: PlayDef[];
   try {
     if (argv.includes('-h') || argv.includes('--help')) {
-      (io?.out ?? ((s: string) => void process.stdout.write(s)))('wake.ts: -l/--limit PATTERN names the hosts to WAKE (required); the plays run on their senders (wol.via, default localhost).\n');
+      (io?.out ?? ((s: string) => void process.stdout.write(s)))('wake.ts: -l/--limit PATTERN names the hosts to WAKE (required); the plays run on their senders (wol.via, default the controller: localhost, defined in the inventory or not).\n');
       return main([], ['--help'], io);
     }
     if (!limit) throw new OptionsError('wake needs --limit TARGETS: the hosts to wake (their `mac` var is what the packet carries)', 'e.g. --limit workers');
@@ -72,5 +75,5 @@ export async function wakeMain(argv: readonly string[], io?: Io): Promise<number
     err(redact(`ERROR: ${e.message}${e.hint ? `\n(${e.hint})` : ''}\n`));
     return e.exitCode;
   }
-  return main(plays, rest, io);
+  return main(plays, rest, io, withImplicitLocalhost);
 }

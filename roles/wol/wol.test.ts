@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { interfaces, type IpAddress } from '../../src/facts/builtin.js';
 import type { Fact } from '../../src/facts/fact.js';
+import { withImplicitLocalhost } from '../../src/inventory/implicit-localhost.js';
 import { loadInventory } from '../../src/inventory/index.js';
 import type { Host, Inventory } from '../../src/inventory/types.js';
 import { magicPacket, parseSecureOn, relaySend, sendFromHere } from '../../src/net/wol.js';
@@ -169,9 +170,23 @@ describe('wake targets and plays', () => {
     expect(() => wakeTargets(inv, 'nomatch')).toThrow('no inventory host matches the wake targets "nomatch"');
   });
 
-  it('refuses a sender that is not in the inventory, with the fix', async () => {
-    const inv = await inventoryOf(SEED_002.replace('    localhost: { ansible_connection: local }\n', '    {}\n').replace('  hosts:\n    {}\n', ''));
-    expect(() => wakePlays(inv, 'storagenodet3500')).toThrow('storagenodet3500 would be woken from "localhost", which is not an inventory host');
+  it('sends from the controller when the inventory defines no localhost (the implicit one, matched by no group)', async () => {
+    const inv = await inventoryOf(SEED_002.replace('  hosts:\n    localhost: { ansible_connection: local }\n', ''));
+    expect(inv.hosts.has('localhost')).toBe(false);
+    expect(wakePlays(inv, 'storagenodet3500').map((p) => p.hosts)).toEqual(['localhost']);
+    const withController = withImplicitLocalhost(inv);
+    const [controller] = withController.select('localhost');
+    expect(controller!.connection.kind).toBe('local');
+    expect(controller!.vars.lan).toEqual({ subnet: '192.168.4.0/24', gateway: '192.168.4.1' });
+    expect(withController.select('all').map((h) => h.name)).not.toContain('localhost');
+    // a localhost the inventory defines is kept as it is
+    const defined = await inventoryOf(SEED_002);
+    expect(withImplicitLocalhost(defined)).toBe(defined);
+  });
+
+  it('refuses a relay that is not in the inventory, with the fix', async () => {
+    const inv = await inventoryOf(SEED_002.replace('wol: { via: masternode,', 'wol: { via: gw9,'));
+    expect(() => wakePlays(inv, 'homelab')).toThrow('homelab would be woken from "gw9", which is not an inventory host');
   });
 
   it('--limit is taken out of the engine options in every spelling', () => {

@@ -58,15 +58,19 @@ export function reporterFor(opts: Pick<CliOptions, 'json' | 'diff' | 'verbose'>,
   return io.isTTY ? new LiveReporter(style) : new PlainReporter(style, io.out);
 }
 
-/** Parses argv, loads the inventory, runs the plays; resolves with the exit code. */
-export async function main(plays: readonly PlayDef[], argv: readonly string[], io: Io = processIo): Promise<number> {
+/**
+ * Parses argv, loads the inventory (then `adjust`s it: playbooks/wake.ts adds
+ * the implicit localhost), runs the plays; resolves with the exit code.
+ */
+export async function main(plays: readonly PlayDef[], argv: readonly string[], io: Io = processIo, adjust?: (inventory: Inventory) => Inventory): Promise<number> {
   try {
     const opts = parseCliOptions(argv);
     if (opts.help) {
       io.out(USAGE + '\n');
       return 0;
     }
-    const inventory = await loadInventory(opts.inventory, { extraVars: opts.extraVars, vault: opts.vault, becomePassword: opts.becomePassword });
+    const loaded = await loadInventory(opts.inventory, { extraVars: opts.extraVars, vault: opts.vault, becomePassword: opts.becomePassword });
+    const inventory = adjust ? adjust(loaded) : loaded;
     const limit = opts.limit ? new Set(inventory.select(opts.limit).map((h) => h.name)) : undefined;
     if (limit && limit.size === 0) throw new UserError(`--limit ${opts.limit} matches no host of the inventory`);
     if (opts.listHosts) {

@@ -171,7 +171,7 @@ function placeMarks(lanes: Lane[], uses: readonly PlacedUse[], picture: Pick<Pic
     const all = [...merged.values()];
     lane.marks.push({ ip, at: (n - lane.first + 0.5) / (lane.last - lane.first + 1), uses: all, ...mergeInvolvement(all) });
   }
-  for (const lane of lanes) lane.marks.sort((a, b) => v4ToNumber(a.ip) - v4ToNumber(b.ip));
+  for (const lane of lanes) lane.marks.sort((a, b) => byIp.get(a.ip)![0].n - byIp.get(b.ip)![0].n);
 }
 
 function placeBands(lanes: Lane[], claims: readonly Claim[], picture: Pick<Picture, 'problems' | 'warnings'>) {

@@ -6,8 +6,11 @@
  * nor the first address of 10.0.0.1-10.0.0.9, nor the network of 10.0.0.1/24.
  */
 export function involving(sentences: readonly string[], keys: readonly string[]): number[] {
-  const patterns = keys.filter((k) => k.length > 0).map(wholeWord);
-  return sentences.flatMap((sentence, index) => (patterns.some((p) => p.test(sentence)) ? [index] : []));
+  const wanted = keys.filter((k) => k.length > 0).map((k) => k.toLowerCase());
+  return sentences.flatMap((sentence, index) => {
+    const lower = sentence.toLowerCase();
+    return wanted.some((k) => lower.includes(k) && wholeWord(k).test(sentence)) ? [index] : [];
+  });
 }
 
 function wholeWord(key: string): RegExp {

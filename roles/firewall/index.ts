@@ -1,10 +1,12 @@
 import { posix } from 'node:path';
-import { apt, defineRole, directory, service, template } from '../../src/index.js';
+import { apt, defineRole, directory, service, sysctls, template } from '../../src/index.js';
 import { nftOwnedTable } from '../../src/ops/nft-table.js';
+import { forwardingSysctls } from './forward.js';
 import { renderRuleset, resolve, TABLE } from './ruleset.js';
 import { firewallDefaults, firewallVars } from './vars.js';
 
 export const UNIT = 'labwright-firewall.service';
+export const FORWARDING_SYSCTL_FILE = '/etc/sysctl.d/60-labwright-forwarding.conf';
 const UNIT_PATH = `/etc/systemd/system/${UNIT}`;
 
 /**
@@ -12,6 +14,9 @@ const UNIT_PATH = `/etc/systemd/system/${UNIT}`;
  * input policy drop) replaced atomically, validated with `nft -c`, activated
  * with a timed rollback that only a NEW SSH connection can cancel, and loaded
  * at boot by a small unit. Kubernetes, Calico and Docker tables are untouched.
+ * On a router (firewall.forwarding), the same table also filters forwarded
+ * traffic between named segments, masquerades and forwards ports, and the
+ * kernel's IP forwarding is turned on.
  */
 export const firewall = defineRole({
   name: 'firewall',
@@ -48,6 +53,11 @@ export const firewall = defineRole({
         }),
       { tags: ['firewall:rules'] },
     ),
+    // after the ruleset: the forward chain (policy drop) is live before the kernel starts forwarding
+    task('IP forwarding on (the host routes between segments)', ({ vars }) => sysctls({ values: forwardingSysctls(vars)!, file: FORWARDING_SYSCTL_FILE }), {
+      when: ({ vars }) => forwardingSysctls(vars) !== undefined,
+      tags: ['firewall:forwarding'],
+    }),
     task('loaded at boot', () => service({ name: UNIT, enabled: true, state: 'started' }), { tags: ['firewall:boot'] }),
   ],
 });

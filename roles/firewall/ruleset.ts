@@ -1,14 +1,14 @@
 import type { Host, Inventory } from '../../src/index.js';
 import { renderTemplate } from '../../src/index.js';
 import { contains, isIp } from '../../src/net/address.js';
-import { addressesByFamily, nftPorts, nftReplaceTablePrelude, nftSetExpr, nftString, type AddressesByFamily } from '../../src/net/nft.js';
+import { addressesByFamily, nftReplaceTablePrelude, nftSetExpr, nftString, type AddressesByFamily } from '../../src/net/nft.js';
+import { resolveRouting, routingChains, type Routing } from './forward.js';
+import { protoMatch, rule, type Proto } from './match.js';
 import { NODE_PROFILES, PROFILES, type Cni, type CustomRule, type FirewallVars, type Profile } from './vars.js';
 
 export const TABLE = 'labwright';
 export const NODE_SETS = { v4: 'cluster_nodes_v4', v6: 'cluster_nodes_v6' } as const;
 export const CONTROL_PLANE_SETS = { v4: 'control_planes_v4', v6: 'control_planes_v6' } as const;
-
-type Proto = 'tcp' | 'udp' | 'tcp+udp' | 'icmp' | 'icmpv6' | number;
 
 /** An allowance of a profile or CNI: protocol, ports, and who may send. */
 export interface Allow {
@@ -98,6 +98,8 @@ export interface Resolved {
   sshAllowed: boolean;
   customRules: CustomRule[];
   logDropped: boolean;
+  /** Forwarding between segments, NAT and port forwards; undefined when the host does not route. */
+  routing?: Routing;
 }
 
 /** The profiles a host gets from its groups. */
@@ -163,30 +165,8 @@ export function resolve(vars: FirewallVars, host: Host, inventory: Inventory): R
     sshAllowed: vars.ssh_allowed,
     customRules: vars.custom_rules,
     logDropped: vars.log_dropped,
+    routing: resolveRouting(vars, kubeNode),
   };
-}
-
-function protoMatch(proto: Proto | undefined, ports: (number | string)[] | undefined): string | undefined {
-  const p = ports && ports.length > 0 ? nftSetExpr(nftPorts(ports)) : undefined;
-  switch (proto) {
-    case undefined:
-      return undefined;
-    case 'tcp':
-    case 'udp':
-      return p ? `${proto} dport ${p}` : `meta l4proto ${proto}`;
-    case 'tcp+udp':
-      return p ? `meta l4proto { tcp, udp } th dport ${p}` : 'meta l4proto { tcp, udp }';
-    case 'icmp':
-      return 'meta l4proto icmp';
-    case 'icmpv6':
-      return 'meta l4proto ipv6-icmp';
-    default:
-      return `meta l4proto ${proto}`;
-  }
-}
-
-function rule(parts: (string | undefined)[], comment?: string): string {
-  return [...parts, comment ? `comment ${nftString(comment)}` : undefined].filter(Boolean).join(' ');
 }
 
 /** One rule per address family present (none when `saddr` is given but empty). */
@@ -278,5 +258,6 @@ export function renderRuleset(r: Resolved): string {
       { name: CONTROL_PLANE_SETS.v6, type: 'ipv6_addr', elements: r.controlPlanes.v6 },
     ],
     sections: sections(r),
+    chains: r.routing ? routingChains(r.routing, r.logDropped) : [],
   });
 }

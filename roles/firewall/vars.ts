@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { Host, Inventory } from '../../src/index.js';
-import { isCidr, isIp } from '../../src/net/address.js';
 import { clusterOf, endpointPort } from '../../src/net/cluster.js';
 import { haproxyApiFrontend } from '../../src/net/control-plane-endpoint.js';
-import { nftPortProblem, nftStringProblem } from '../../src/net/nft.js';
+import { address, cidr, comment, interfaceName, port, portProtos, proto } from './fields.js';
+import { forwardingIssues, forwardingVars } from './forward-vars.js';
 
 export const PROFILES = ['control-plane', 'worker', 'gateway', 'dns-dhcp'] as const;
 /** Profiles whose hosts are cluster nodes (the node-only ports accept them). */
@@ -21,23 +21,6 @@ export const DEFAULT_PROFILE_GROUPS: Record<Profile, string[]> = {
   'dns-dhcp': ['dhcp_servers', 'dns_servers'],
 };
 
-const port = z
-  .union([z.number().int(), z.string()])
-  .superRefine((p, ctx) => {
-    const problem = nftPortProblem(p);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  });
-
-const address = z.string().refine((s) => isIp(s.trim()) || isCidr(s.trim()), { message: 'not an IP address or CIDR' });
-const cidr = z.string().refine((s) => isCidr(s.trim()), { message: 'not a CIDR such as 10.244.0.0/16' });
-
-const comment = z.string().superRefine((s, ctx) => {
-  const problem = nftStringProblem(s);
-  if (problem) ctx.addIssue({ code: 'custom', message: `comment ${problem}` });
-});
-
-const portProtos = ['tcp', 'udp', 'tcp+udp'] as const;
-
 const rawRuleText = z
   .string()
   .min(1)
@@ -54,15 +37,12 @@ const rawRuleText = z
 /** A custom rule: typed (proto, ports, saddr, iifname, action) or one raw nft rule. */
 export const customRule = z
   .object({
-    proto: z
-      .union([z.enum([...portProtos, 'icmp', 'icmpv6']), z.number().int().min(0).max(255)])
+    proto: proto
       .optional()
       .describe('tcp, udp, tcp+udp, icmp, icmpv6 or an IP protocol number (4 = IPIP, 47 = GRE, 112 = VRRP); omitted = any'),
     ports: z.array(port).min(1).optional().describe('Destination ports or ranges ("30000-32767"); only with tcp, udp or tcp+udp'),
     saddr: z.array(address).min(1).optional().describe('Source addresses or CIDRs (IPv4 and IPv6 may be mixed); omitted = any source'),
-    iifname: z
-      .string()
-      .regex(/^[A-Za-z0-9_.:@-]{1,15}\*?$/, 'an interface name (up to 15 characters, optional trailing *)')
+    iifname: interfaceName
       .optional()
       .describe('Incoming interface name, e.g. "br0" or "eth*"'),
     action: z.enum(['accept', 'drop', 'reject']).optional().describe('What to do with matching packets (default accept)'),
@@ -169,8 +149,12 @@ export const firewallVars = z
       .max(3600)
       .default(90)
       .describe('Seconds after which the previous ruleset comes back unless a NEW SSH connection confirmed the change'),
+    ...forwardingVars,
   })
-  .strict();
+  .strict()
+  .superRefine((v, ctx) => {
+    for (const issue of forwardingIssues(v)) ctx.addIssue({ code: 'custom', ...issue });
+  });
 
 export type FirewallVars = z.output<typeof firewallVars>;
 

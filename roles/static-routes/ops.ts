@@ -1,4 +1,5 @@
 import { posix } from 'node:path';
+import { isCidr, parseCidr } from '../../src/net/address.js';
 import { defineFact } from '../../src/facts/fact.js';
 import {
   describeRoute,
@@ -26,6 +27,8 @@ import { linkForGateway, type RouteVars, type StaticRoutesVars } from './vars.js
 export interface RouteEntry {
   spec: RouteSpec;
   state: 'present' | 'absent';
+  /** The subnet whose route gives the interface, when `dev` is not set (`dev_of`). */
+  devOf?: string;
 }
 
 export function expandRoutes(routes: readonly RouteVars[]): RouteEntry[] {
@@ -33,15 +36,31 @@ export function expandRoutes(routes: readonly RouteVars[]): RouteEntry[] {
     r.to.map((to) => ({
       spec: { to, via: r.via, dev: r.dev, metric: r.metric, onlink: r.onlink || undefined, table: r.table, src: r.src },
       state: r.state,
+      ...(r.dev_of ? { devOf: r.dev_of } : {}),
     })),
   );
 }
 
-/** The egress interface: given, else the configured link whose subnet holds the gateway, else `ip route get`. */
-async function resolveDev(ctx: OpContext, spec: RouteSpec, links: StaticRoutesVars['links']): Promise<string | undefined> {
+/**
+ * The egress interface: given; else for `dev_of` the interface of the host's
+ * own route to that subnet (the configured link holding it, else the main
+ * table's); else the configured link whose subnet holds the gateway, else `ip route get`.
+ */
+async function resolveDev(ctx: OpContext, entry: RouteEntry, links: StaticRoutesVars['links']): Promise<string | undefined> {
+  const { spec, devOf } = entry;
   if (spec.dev) return spec.dev;
+  if (devOf) {
+    const configured = Object.entries(links).find(([, l]) => l.addresses.some((a) => isCidr(a) && parseCidr(a).text === devOf))?.[0];
+    return configured ?? (await ctx.fact(liveRoutes(254))).find((r) => r.to === devOf && !r.via && r.dev)?.dev;
+  }
   if (!spec.via) return undefined;
   return linkForGateway(links, spec.via) ?? (await ctx.fact(routeGet(spec.via)))?.dev;
+}
+
+function noDev({ spec, devOf }: RouteEntry): string {
+  return devOf
+    ? `route ${spec.to}: the host has no route to ${devOf} of its own (not on that network), so dev_of finds no interface: set dev`
+    : `route ${spec.to}: cannot tell the interface for gateway ${spec.via} (no route to it on the host): set dev`;
 }
 
 function routeLines(routes: readonly (RouteSpec | LiveRoute)[]): string | null {
@@ -93,7 +112,7 @@ export function routeOp(entry: RouteEntry, links: StaticRoutesVars['links'], gua
   const { spec, state } = entry;
   const table = spec.table ?? 254;
   const routesFact = liveRoutes(table);
-  const facts = [routesFact, controllerPath(), ...(!spec.dev && spec.via && !linkForGateway(links, spec.via) ? [routeGet(spec.via)] : [])];
+  const facts = [routesFact, controllerPath(), ...(!spec.dev && !entry.devOf && spec.via && !linkForGateway(links, spec.via) ? [routeGet(spec.via)] : []), ...(entry.devOf ? [liveRoutes(254)] : [])];
   const where = `ip route (table ${spec.table ?? 'main'})`;
   const label = `route ${spec.to} ${state}`;
   return {
@@ -101,7 +120,7 @@ export function routeOp(entry: RouteEntry, links: StaticRoutesVars['links'], gua
     facts,
     async plan(ctx) {
       const live = await ctx.fact(routesFact);
-      const dev = await resolveDev(ctx, spec, links);
+      const dev = await resolveDev(ctx, entry, links);
       if (state === 'absent') {
         const gone = live.filter(
           (l) =>
@@ -122,7 +141,7 @@ export function routeOp(entry: RouteEntry, links: StaticRoutesVars['links'], gua
           guard,
         );
       }
-      if (!dev) throw new Error(`route ${spec.to}: cannot tell the interface for gateway ${spec.via} (no route to it on the host): set dev`);
+      if (!dev) throw new Error(noDev(entry));
       const want: RouteSpec = { ...spec, dev };
       if (live.some((l) => routeMatches(want, l))) return ok(`route ${describeRoute(want)} is present`);
       const replaced = live.filter((l) => sameRouteKey(want, l));
@@ -173,8 +192,8 @@ export async function persistPlan(ctx: OpContext, vars: StaticRoutesVars): Promi
   const out: PersistPlan = { networkd: new Map(), netplan: new Map(), ifupdown: new Map(), none: [] };
   for (const e of expandRoutes(vars.routes)) {
     if (e.state !== 'present') continue;
-    const dev = await resolveDev(ctx, e.spec, vars.links);
-    if (!dev) throw new Error(`route ${e.spec.to}: cannot tell the interface for gateway ${e.spec.via}: set dev`);
+    const dev = await resolveDev(ctx, e, vars.links);
+    if (!dev) throw new Error(noDev(e));
     const spec = { ...e.spec, dev };
     let renderer: Persisted;
     let networkFile: string | undefined;

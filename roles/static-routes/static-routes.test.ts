@@ -50,7 +50,7 @@ describe('route vars', () => {
   });
 
   it('rejects routes the kernel would refuse, saying where', () => {
-    expect(errors({ routes: [{ to: '10.0.0.0/8' }] })).toEqual(['routes.0.via: a route needs a gateway (via) or an interface (dev)']);
+    expect(errors({ routes: [{ to: '10.0.0.0/8' }] })).toEqual(['routes.0.via: a route needs a gateway (via) or an interface (dev, or dev_of a subnet)']);
     expect(errors({ routes: [{ to: '10.0.0.0/8', via: '10.1.0.1', onlink: true }] })).toEqual(['routes.0.onlink: onlink needs both via and dev']);
     expect(errors({ routes: [{ to: 'default', via: 'fe80::1', dev: 'eth0' }] })[0]).toContain('"default6" or "::/0"');
     expect(errors({ routes: [{ to: '10.0.0.0/33', dev: 'eth0' }] })[0]).toContain('expected a CIDR');
@@ -296,3 +296,33 @@ describe('persistence', () => {
   });
 });
 
+
+describe('dev_of: the interface of the host\'s own route to a subnet (seed 001: the MetalLB pool through the primary interface)', () => {
+  const pool = { to: '10.4.11.0 - 10.4.15.254', dev_of: '10.4.0.0/20' };
+  const connected = [{ dst: '10.4.0.0/20', dev: 'end0', protocol: 'kernel', scope: 'link', prefsrc: '10.4.0.14', flags: [] }];
+  const table = (rows: object[]) => live(rows);
+
+  it('takes the interface the kernel has the LAN on (a Pi\'s end0), for the live route and where it persists', async () => {
+    const v = parse({ renderer: 'ifupdown', routes: [pool] });
+    const [first] = expandRoutes(v.routes);
+    const ctx = fakeCtx({ 'ip-routes': table(connected), 'controller-path': { address: '192.0.2.50', dev: 'eth9' } });
+    const p = await routeOp(first!, v.links, { rollbackAfterSec: 30 }).plan(ctx);
+    expect(p.kind === 'change' && p.changes[0]!.summary).toBe('add route 10.4.11.0/24 dev end0');
+    const persisted = await persistPlan(ctx, v);
+    expect([...persisted.ifupdown.keys()]).toEqual(['end0']);
+    // every CIDR of the pool (11 of them up to .254), each through end0
+    expect(persisted.ifupdown.get('end0')!.map((r) => [r.to, r.dev])).toEqual(expandRoutes(v.routes).map((e) => [e.spec.to, 'end0']));
+  });
+
+  it('prefers the networking role\'s link on that subnet (known without asking the host)', async () => {
+    const v = parse({ renderer: 'networkd', links: { br0: { type: 'bridges', addresses: ['10.4.0.14/20'] } }, routes: [pool] });
+    const persisted = await persistPlan(fakeCtx({}), v);
+    expect([...persisted.networkd.keys()]).toEqual(['/etc/systemd/network/10-labwright-br0.network.d/60-labwright-routes.conf']);
+  });
+
+  it('refuses a host with no route of its own to the subnet, and dev with dev_of', async () => {
+    const v = parse({ renderer: 'ifupdown', routes: [pool] });
+    await expect(persistPlan(fakeCtx({ 'ip-routes': table([]) }), v)).rejects.toThrow('route 10.4.11.0/24: the host has no route to 10.4.0.0/20 of its own (not on that network), so dev_of finds no interface: set dev');
+    expect(() => parse({ routes: [{ ...pool, dev: 'eth0' }] })).toThrow('set dev or dev_of, not both');
+  });
+});

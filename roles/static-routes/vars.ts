@@ -29,6 +29,13 @@ export const routeVars = z.strictObject({
   to: destination.describe('Destination: CIDR, single address, `default`/`default6`, or an IPv4 range such as a MetalLB pool `10.4.11.0 - 10.4.15.255` (split into the CIDRs covering it)'),
   via: ip.optional().describe('Gateway (next hop). Without it the route is on-link through `dev`'),
   dev: ifname.optional().describe('Egress interface. Derived when omitted: the link of the networking role whose subnet holds `via`, else `ip route get VIA` on the host'),
+  dev_of: z
+    .string()
+    .trim()
+    .refine((s) => isStrictIp(s.split('/')[0]) && isCidr(s), 'expected a subnet such as 10.4.0.0/20')
+    .transform((s) => canonicalDestination(s))
+    .optional()
+    .describe("Egress interface: the one the host's own route to this subnet uses (`ip route show SUBNET`: its interface on that network, e.g. the LAN subnet, whatever the NIC is named: `eth0`, `end0`, `enp1s0`)"),
   metric: z.number().int().min(0).max(4294967295).optional().describe('Route metric (priority); the kernel default is 0 (IPv4) / 1024 (IPv6)'),
   onlink: z.boolean().default(false).describe('Gateway reachable on the link even outside its subnets (needs `dev`)'),
   table: z.number().int().min(1).max(4294967295).refine((t) => t !== 255, 'table 255 is the kernel\'s local table').optional().describe('Routing table number (default: main)'),
@@ -71,7 +78,8 @@ export const staticRoutesVars = z
     v.routes.forEach((r, i) => {
       if (!Array.isArray(r.to)) return; // its own error is reported
       const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: ['routes', i, path], message });
-      if (!r.via && !r.dev && r.state === 'present') issue('via', 'a route needs a gateway (via) or an interface (dev)');
+      if (!r.via && !r.dev && !r.dev_of && r.state === 'present') issue('via', 'a route needs a gateway (via) or an interface (dev, or dev_of a subnet)');
+      if (r.dev && r.dev_of) issue('dev_of', 'set dev or dev_of, not both');
       if (r.onlink && (!r.via || !r.dev)) issue('onlink', 'onlink needs both via and dev');
       for (const to of r.to) {
         const fam = destinationFamily(to);

@@ -16,6 +16,8 @@ export interface Use extends Involvement {
   purpose: UsePurpose;
   text: string;
   by: string[];
+  /** A listener's port. */
+  port?: number;
 }
 
 /** An address on a line: where it sits (0..1 of the line) and everything using it. */
@@ -97,6 +99,7 @@ interface PlacedUse {
   text: string;
   by: string;
   keys: string[];
+  port?: number;
 }
 
 /** Each claim on an address, as one use per address (a listener on three addresses is three uses). */
@@ -115,7 +118,7 @@ function usesOf(claims: readonly Claim[]): PlacedUse[] {
       const host = c.endpoint.replace(/:\d+$/, '');
       add(host, { purpose: 'endpoint', text: `control plane endpoint${c.endpoint === host ? '' : ` :${c.endpoint.slice(host.length + 1)}`}`, by: c.by, keys: [c.endpoint, host] });
     } else if (c.kind === 'listen') {
-      for (const ip of c.at) add(ip, { purpose: 'listen', text: `:${c.port} ${c.what}`, by: c.by, keys: [c.what] });
+      for (const ip of c.at) add(ip, { purpose: 'listen', text: `:${c.port} ${c.what}`, by: c.by, keys: [c.what], port: c.port });
     }
   }
   return out;
@@ -166,7 +169,7 @@ function placeMarks(lanes: Lane[], uses: readonly PlacedUse[], picture: Pick<Pic
       if (use) {
         use.by = union(use.by, u.by);
         Object.assign(use, mergeInvolvement([use, found]));
-      } else merged.set(key, { purpose: u.purpose, text: u.text, by: [u.by], ...found });
+      } else merged.set(key, { purpose: u.purpose, text: u.text, by: [u.by], ...(u.port ? { port: u.port } : {}), ...found });
     }
     const all = [...merged.values()];
     lane.marks.push({ ip, at: (n - lane.first + 0.5) / (lane.last - lane.first + 1), uses: all, ...mergeInvolvement(all) });

@@ -122,6 +122,8 @@ describe('the picture of the plan (SVG and HTML)', () => {
     ]);
     expect(all.filter((t) => t.name === 'g' && classes(t).includes('network')).map((t) => t.attrs['data-cidr'])).toEqual(['10.96.0.0/12', '10.244.0.0/16']);
     expect(all.filter((t) => t.name === 'g' && classes(t).includes('pool')).map((t) => t.attrs['data-cidr'])).toEqual(['10.244.128.0/17']);
+    expect(svg).toContain('>10.0.0.20  n2 aa:bb:cc:dd:ee:02 · listeners :6443</text>');
+    expect(svg).toContain('listen: :6443 kube-apiserver on n2 [inventory: control plane]');
     expect(svg).toContain('MTU 1500 on n1');
     expect(svg).toContain('address plan: no conflicts');
     expect(all.some((t) => classes(t).includes('conflict'))).toBe(false);

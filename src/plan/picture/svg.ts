@@ -104,10 +104,12 @@ function legend(c: Canvas) {
 
 const rank = (p: UsePurpose) => PURPOSES.findIndex(([q]) => q === p);
 
-/** A mark's label: its address and uses (most telling first), and its chips' width. */
+/** A mark's label: its address and uses (most telling first; listeners as their ports, told in full by the hover title), and its width. */
 function markLabel(mark: Mark): { uses: Mark['uses']; text: string; width: number } {
   const uses = [...mark.uses].sort((a, b) => rank(a.purpose) - rank(b.purpose));
-  const text = `${mark.ip}  ${[...new Set(uses.map((u) => u.text))].join(' · ')}${involved(mark).suffix}`;
+  const ports = [...new Set(uses.flatMap((u) => (u.purpose === 'listen' && u.port ? [`:${u.port}`] : [])))];
+  const texts = [...new Set(uses.filter((u) => u.purpose !== 'listen').map((u) => u.text)), ...(ports.length ? [`listeners ${ports.join(' ')}`] : [])];
+  const text = `${mark.ip}  ${texts.join(' · ')}${involved(mark).suffix}`;
   return { uses, text, width: uses.length * (CHIP + 2) + 4 + textWidth(text) };
 }
 

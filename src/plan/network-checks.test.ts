@@ -1,6 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { site } from '../../playbooks/site.js';
 import { main } from '../cli/main.js';
@@ -137,5 +138,27 @@ describe('plan: lan.gateway outside lan.subnet', () => {
     expect(code).toBe(4);
     expect(out).toMatch(/lan\.gateway: the gateway must be an address of lan\.subnet 10\.10\.0\.0\/24, got "10\.10\.1\.2" \(set at .*inventory\.yaml:3:\d+\)/);
     expect(out).not.toContain('dnsmasq.router');
+  });
+});
+
+describe('seed 003 as the example models it (inventory/examples/dmz-gateways.yaml)', () => {
+  const example = readFileSync(fileURLToPath(new URL('../../inventory/examples/dmz-gateways.yaml', import.meta.url)), 'utf8');
+
+  it("with VMware's range as the seed has it, the nodes' static addresses inside it are refused", async () => {
+    expect(example).toContain('external_dhcp: 10.10.0.200-10.10.0.254');
+    const { code, out } = await plan(example.replace('external_dhcp: 10.10.0.200-10.10.0.254', 'external_dhcp: 10.10.0.128-10.10.0.254'));
+    expect(code).toBe(4);
+    for (const [node, ip] of [['master1', '10.10.0.131'], ['worker2', '10.10.0.142']]) {
+      expect(out).toContain(`node ${ip} of ${node} (inventory: ${node}) is inside the dynamic DHCP range 10.10.0.128-10.10.0.254 (inventory: lan.external_dhcp)`);
+    }
+  });
+
+  it("the gateways' second NIC (ens192) attaches them to vmnet2: a route there via the NAT gateway passes, one via the LAN's far side does not", async () => {
+    const routed = (via: string) =>
+      example.replace('              ens192: { addresses: [10.10.0.11/24] }\n', `              ens192: { addresses: [10.10.0.11/24] }\n          static_routes: { routes: [{ to: 172.31.0.0/16, via: ${via} }] }\n`);
+    expect((await plan(routed('10.10.0.2'))).code).toBe(0);
+    const { code, out } = await plan(routed('10.20.0.1'));
+    expect(code).toBe(4);
+    expect(out).toContain("static route to 172.31.0.0/16 via 10.20.0.1 on gateway1 (static-routes on gateway1): 10.20.0.1 is on none of gateway1's networks (192.168.68.0/24 on ens160, 10.10.0.0/24 on ens192)");
   });
 });

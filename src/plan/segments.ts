@@ -4,8 +4,6 @@ import type { Claim } from './claims.js';
 type Of<K extends Claim['kind']> = Extract<Claim, { kind: K }>;
 const ofKind = <K extends Claim['kind']>(claims: readonly Claim[], kind: K) => claims.filter((c): c is Of<K> => c.kind === kind);
 
-const attachment = (s: Of<'segment'>) => `${s.cidr}${s.link ? ` on ${s.link}` : ''}`;
-
 /**
  * A pool announced by ARP (MetalLB L2, Cilium L2) must lie on a network a
  * node is attached to: its answers reach only that network, so a pool
@@ -34,7 +32,10 @@ export function routeGatewaysOffSegment(claims: readonly Claim[]): string[] {
   return ofKind(claims, 'route').flatMap((r) => {
     const mine = segments.filter((s) => s.host === r.host);
     if (mine.length === 0 || mine.some((s) => contains(s.cidr, r.via))) return []; // the host's networks unknown, or the gateway on one
-    const nets = [...new Map(mine.map((s) => [attachment(s), `${attachment(s)} (${s.by})`])).values()];
+    const nets = [...new Set(mine.map((s) => s.cidr))].map((cidr) => {
+      const links = [...new Set(mine.filter((s) => s.cidr === cidr && s.link).map((s) => s.link!))];
+      return links.length > 0 ? `${cidr} on ${links.join(', ')}` : `${cidr} (${mine.find((s) => s.cidr === cidr)!.by})`;
+    });
     return [
       `static route to ${r.to} via ${r.via} on ${r.host} (${r.by}): ${r.via} is on none of ${r.host}'s networks (${nets.join(', ')}); ` +
         'route through a gateway on one of them, or set onlink with dev if the gateway really is on that link',

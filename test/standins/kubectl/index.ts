@@ -8,6 +8,8 @@ import type { LabHost } from '../../lab/index.js';
  */
 
 export const STANDIN_SCRIPT = new URL('./kubectl-standin.py', import.meta.url);
+/** The node verbs, imported by the script from its own directory. */
+export const STANDIN_NODES = new URL('./kubectl_standin_nodes.py', import.meta.url);
 export const STANDIN_LOG = '/var/log/kubectl-standin.log';
 export const STANDIN_STORE = '/var/lib/kubectl-standin';
 export const FAKE_KUBECONFIG = '/etc/kubernetes/admin.conf';
@@ -28,10 +30,12 @@ async function sh(host: LabHost, script: string): Promise<string> {
 /** Installs the stand-in as /usr/local/bin/kubectl and a FAKE /etc/kubernetes/admin.conf (root-only, as kubeadm writes it). */
 export async function installKubectlStandin(host: LabHost): Promise<void> {
   const script = readFileSync(STANDIN_SCRIPT).toString('base64');
+  const nodes = readFileSync(STANDIN_NODES).toString('base64');
   const kubeconfig = Buffer.from('# FAKE kubeconfig for the kubectl stand-in (lab tests): there is no cluster\napiVersion: v1\nkind: Config\nclusters: []\n').toString('base64');
   await sh(
     host,
     `set -e; echo ${script} | base64 -d > /usr/local/bin/kubectl; chmod 0755 /usr/local/bin/kubectl
+     echo ${nodes} | base64 -d > /usr/local/bin/kubectl_standin_nodes.py
      mkdir -p /etc/kubernetes; echo ${kubeconfig} | base64 -d > ${FAKE_KUBECONFIG}; chmod 0600 ${FAKE_KUBECONFIG}
      rm -rf ${STANDIN_STORE} ${STANDIN_LOG}`,
   );

@@ -39,6 +39,9 @@ import re
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
+import kubectl_standin_nodes as nodes  # noqa: E402  (node verbs: drain, cordon, label, taint, get/delete/wait node)
+
 LOG = os.environ.get('KUBECTL_STANDIN_LOG', '/var/log/kubectl-standin.log')
 STORE = os.environ.get('KUBECTL_STANDIN_STORE', '/var/lib/kubectl-standin')
 VALUE_FLAGS = {'--kubeconfig', '-n', '--namespace', '-f', '--filename', '-k', '--kustomize', '-l', '--selector',
@@ -450,7 +453,12 @@ def main(argv):
         flags, positional, bools = parse_args(argv)
         verb = positional.pop(0) if positional else None
         kubeconfig_ok(flags)
-        if verb in ('apply', 'create'):
+        if nodes.handles(verb, positional):
+            try:
+                code = nodes.run(verb, flags, positional, bools, touched, STORE)
+            except nodes.NodeFail as e:
+                raise Fail(str(e), e.code)
+        elif verb in ('apply', 'create'):
             cmd_apply(flags, bools, verb, touched)
         elif verb == 'diff':
             code = cmd_diff(flags, bools, touched)

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,7 @@ import { installOrder, labelled, OWNER_LABEL } from '../../src/ops/kube-objects.
 import { objectYaml, type K8sObject } from '../../src/ops/kubectl.js';
 import { startLab, type Lab, type LabHost } from '../../test/lab/index.js';
 import { installKubectlStandin, invocations, storedObject, storeFingerprint, STANDIN_STORE, writes, type Invocation } from '../../test/standins/kubectl/index.js';
+import { serveHttpsFiles } from '../../test/support/https-files.js';
 import { shOn } from '../../test/support/lab-shell.js';
 import { expectNoChanges, runPlays } from '../haproxy/lab-support.js';
 import { manifests } from './index.js';
@@ -175,5 +177,53 @@ describe('manifests on a lab control plane with the kubectl stand-in', () => {
     expect(out).toContain('deployment/grafana in monitoring did not finish rolling out within 3s; look at: kubectl -n monitoring describe deployment/grafana; kubectl -n monitoring get pods');
     expect(out).toContain('error: timed out waiting for the condition');
     await shOn(cp1, `rm -f ${STANDIN_STORE}/never-ready`);
+  });
+});
+
+describe('a release from an https URL pinned by sha256 (seed 001-style Argo CD install.yaml, a FAKE one)', () => {
+  const argoNs = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'argocd' } };
+  const crd = { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'applications.argoproj.io' }, spec: { group: 'argoproj.io', names: { kind: 'Application', plural: 'applications' }, scope: 'Namespaced' } };
+  const server = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'argocd-server', namespace: 'argocd' }, spec: { replicas: 1 } };
+  // as upstream writes it: the CRD before the namespace, a comment document
+  const INSTALL = `# FAKE install.yaml for the manifests lab test (not Argo CD)\n---\n${[crd, argoNs, server].map(objectYaml).join('---\n')}`;
+  const URL_ = 'https://127.0.0.1:8443/install.yaml';
+  const sha = createHash('sha256').update(INSTALL).digest('hex');
+  const argocd = (sha256 = sha) => ({ manifests: { releases: [{ name: 'argocd', prune: true, sources: [{ url: URL_, sha256 }], wait: [{ condition: 'Available', resource: 'deployment/argocd-server', namespace: 'argocd' }] }] } });
+
+  beforeAll(async () => {
+    await serveHttpsFiles(cp1, 8443, { 'install.yaml': INSTALL });
+    await shOn(cp1, `rm -f ${STANDIN_STORE}/never-ready`);
+  });
+
+  it('a wrong sha256: the fetch fails on the host and nothing is applied', async () => {
+    await setVars(argocd('0'.repeat(64)));
+    const start = await count();
+    const { code, out } = await run();
+    expect(code, out).toBe(2);
+    expect(out).toContain(`${URL_}: sha256 differs from ${'0'.repeat(64)}`);
+    expect(writes(await since(start))).toEqual([]);
+    expect(await shOn(cp1, 'ls /var/lib/labwright/manifests/argocd/ 2>/dev/null | grep -c yaml || true')).toBe('0\n');
+  });
+
+  it('--check says it cannot diff before the fetch', async () => {
+    await setVars(argocd());
+    const check = await run(['--check']);
+    expect(check.code, check.out).toBe(0);
+    expect(check.out).toContain(`server-side apply release argocd: 0 object(s) known; ${URL_} not on the host yet (an earlier task fetches it): cannot diff`);
+  });
+
+  it('the run fetches, verifies, applies in install order, waits; a second run changes nothing', { timeout: 300_000 }, async () => {
+    let start = await count();
+    const { code, out } = await run();
+    expect(code, out).toBe(0);
+    expect(flow(await since(start))).toEqual(['apply namespace/argocd,customresourcedefinition.apiextensions.k8s.io/applications.argoproj.io,deployment.apps/argocd-server']);
+    expect(await shOn(cp1, `cat /var/lib/labwright/manifests/argocd/source-1-${sha.slice(0, 12)}-*.yaml`)).toBe(INSTALL);
+    for (const o of labelled([argoNs, crd, server] as K8sObject[], 'argocd')) expect(await stored(o)).toBe(objectYaml(o));
+    expect((await since(start)).some((c) => c.verb === 'wait' && c.objects.join() === 'deployment/argocd-server -n argocd' && !c.argv.includes('--timeout=0s'))).toBe(true);
+    start = await count();
+    const again = await run();
+    expect(again.code, again.out).toBe(0);
+    expectNoChanges(again.out, ['cp1', 'w1']);
+    expect(writes(await since(start))).toEqual([]);
   });
 });

@@ -214,6 +214,20 @@ describe('the release op', () => {
     ]);
   });
 
+  it('sources: [] with prune removes the release: no diff, no apply, every labelled object of the recorded types deleted', async () => {
+    const sel = `${OWNER_LABEL}=monitoring`;
+    const own = { ...seed002[2], metadata: { ...seed002[2].metadata, labels: { [OWNER_LABEL]: 'monitoring' } } };
+    const ctx = new FixtureContext([
+      [hostText(RECORD), 'service\n'],
+      [kubectlLabelled(KC, 'service', sel), { objects: [own] }],
+    ]);
+    await ctx.planAndApply(kubectlApplyRelease(args([], true)));
+    expect(ctx.shown).toEqual([
+      `kubectl --kubeconfig ${KC} delete service loki -n monitoring --ignore-not-found --wait=false`,
+      `mkdir -p /var/lib/labwright/manifests/monitoring && cat > ${RECORD}`,
+    ]);
+  });
+
   it('prune refuses to guess when listing fails for another reason', async () => {
     const objects = [seed002[0]] as K8sObject[];
     const yaml = want(objects);

@@ -39,7 +39,7 @@ const conditionWait = z.strictObject({
 
 export const releaseVars = z.strictObject({
   name: dnsLabel.describe('Release name: the value of the `labwright.dev/managed-by` label on every object of the release.'),
-  sources: z.array(z.union([fileSource, urlSource, objectsSource])).min(1).describe('Where the objects come from: `{ file }`, `{ url, sha256 }` or `{ objects }`, applied together in install order (namespaces, CRDs, the rest as given).'),
+  sources: z.array(z.union([fileSource, urlSource, objectsSource])).describe('Where the objects come from: `{ file }`, `{ url, sha256 }` or `{ objects }`, applied together in install order (namespaces, CRDs, the rest as given); `[]` with `prune: true` removes the release.'),
   prune: z.boolean().default(false).describe('Delete objects labelled with this release that are no longer declared (only those).'),
   wait: z.array(z.union([rolloutWait, conditionWait])).default([]).describe('Readiness waits after the apply, in order: `{ rollout, namespace? }` or `{ condition, resource, selector?, namespace? }`, each bounded.'),
 });

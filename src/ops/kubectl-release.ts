@@ -144,7 +144,8 @@ export function kubectlApplyRelease(args: ReleaseArgs): Op {
       const yaml = manifestYaml(objects);
       const types = [...new Set(objects.map(typeName))].sort();
       const recorded = ((await ctx.fact(recordFact)) ?? '').split('\n').map((l) => l.trim()).filter(Boolean);
-      const diff = await ctx.fact(kubectlDiff(args.kubeconfig, { yaml }));
+      // nothing declared (a release being removed with prune): nothing to diff or apply, kubectl refuses an empty input
+      const diff = objects.length === 0 ? { code: 0, output: '' } : await ctx.fact(kubectlDiff(args.kubeconfig, { yaml }));
       const pruned = args.prune ? deleteOrder(await strays(ctx, args, [...new Set([...recorded, ...types])].sort(), new Set(objects.map(objectKey)))) : [];
       const recordStale = recorded.join('\n') !== types.join('\n');
       if (diff.code === 0 && pruned.length === 0 && !recordStale) return ok(`release ${args.release}: ${objects.length} object(s), no differences (kubectl diff --server-side)`);

@@ -3,7 +3,7 @@ import type { Claim } from '../claims.js';
 import { involving } from './problems.js';
 
 /** What an address is used for, as the picture colours it. */
-export type UsePurpose = Extract<Claim, { kind: 'address' }>['purpose'] | 'endpoint' | 'listen' | 'vrrp';
+export type UsePurpose = Extract<Claim, { kind: 'address' }>['purpose'] | 'endpoint' | 'listen' | 'vrrp' | 'route';
 
 /** The sentences of the check an element is involved in (indexes into Picture.problems and Picture.warnings). */
 export interface Involvement {
@@ -37,10 +37,12 @@ export interface Band extends Involvement {
   to: number;
 }
 
-/** A segment drawn as an address line: a LAN, or the addresses outside every LAN. */
+/** A segment drawn as an address line: a LAN, a network hosts are attached to, or the addresses outside every one. */
 export interface Lane extends Involvement {
-  /** The LAN's CIDR (undefined: the lane of addresses outside every LAN). */
+  /** The network's CIDR (undefined: the lane of addresses outside every network). */
   cidr?: string;
+  /** The hosts attached to a network that is not the inventory's LAN ("monitor on br0.100"). */
+  attached: string[];
   what: string;
   by: string[];
   first: number;
@@ -117,6 +119,8 @@ function usesOf(claims: readonly Claim[]): PlacedUse[] {
     } else if (c.kind === 'endpoint') {
       const host = c.endpoint.replace(/:\d+$/, '');
       add(host, { purpose: 'endpoint', text: `control plane endpoint${c.endpoint === host ? '' : ` :${c.endpoint.slice(host.length + 1)}`}`, by: c.by, keys: [c.endpoint, host] });
+    } else if (c.kind === 'route') {
+      add(c.via, { purpose: 'route', text: `gateway of route to ${c.to}`, by: c.by, keys: [c.via, c.to] });
     } else if (c.kind === 'listen') {
       for (const ip of c.at) add(ip, { purpose: 'listen', text: `:${c.port} ${c.what}`, by: c.by, keys: [c.what], port: c.port });
     }
@@ -124,19 +128,25 @@ function usesOf(claims: readonly Claim[]): PlacedUse[] {
   return out;
 }
 
-/** The LANs (one per network, whoever declares it), in address order. */
+/** The LANs (one per network, whoever declares it), then the other networks hosts are attached to, in address order. */
 function lanLanes(claims: readonly Claim[], picture: Pick<Picture, 'problems' | 'warnings'>): Lane[] {
   const lanes = new Map<string, Lane>();
+  const lane = (cidr: string, what: string) => {
+    const key = parseCidr(cidr).text;
+    const { first, last } = v4Bounds(cidr);
+    if (!lanes.has(key)) lanes.set(key, { cidr, what, by: [], attached: [], first, last, marks: [], bands: [], mtus: [], ...involvement(picture, [cidr]) });
+    return lanes.get(key)!;
+  };
   for (const c of claims) {
     if (c.kind !== 'network' || c.purpose !== 'lan' || !isV4Cidr(c.cidr)) continue;
-    const key = parseCidr(c.cidr).text;
-    const lane = lanes.get(key);
-    if (lane) {
-      lane.by = union(lane.by, c.by);
-      continue;
-    }
-    const { first, last } = v4Bounds(c.cidr);
-    lanes.set(key, { cidr: c.cidr, what: c.what, by: [c.by], first, last, marks: [], bands: [], mtus: [], ...involvement(picture, [c.cidr]) });
+    const lan = lane(c.cidr, c.what);
+    lan.by = union(lan.by, c.by);
+  }
+  for (const c of claims) {
+    if (c.kind !== 'segment' || !isV4Cidr(c.cidr)) continue;
+    if (lanes.get(parseCidr(c.cidr).text)?.by.length) continue; // a LAN: its hosts are its marks
+    const segment = lane(c.cidr, 'network hosts are attached to');
+    segment.attached = union(segment.attached, `${c.host}${c.link ? ` on ${c.link}` : ''}`);
   }
   return [...lanes.values()].sort((a, b) => a.first - b.first || b.last - a.last);
 }
@@ -150,7 +160,7 @@ function laneOf(lanes: readonly Lane[], n: number): Lane | undefined {
 function outsideLane(numbers: readonly number[], picture: Pick<Picture, 'problems' | 'warnings'>): Lane {
   const first = Math.min(...numbers);
   const last = Math.max(...numbers);
-  return { what: 'outside every LAN', by: [], first: first - (first % 256), last: last - (last % 256) + 255, marks: [], bands: [], mtus: [], ...involvement(picture, []) };
+  return { what: 'outside every LAN', by: [], attached: [], first: first - (first % 256), last: last - (last % 256) + 255, marks: [], bands: [], mtus: [], ...involvement(picture, []) };
 }
 
 const position = (lane: Lane, n: number) => (n - lane.first) / (lane.last - lane.first + 1);

@@ -32,6 +32,9 @@ const claims: Claim[] = [
   { kind: 'range', by: 'dnsmasq on n1', range: '10.0.0.100-10.0.0.199', purpose: 'dhcp', what: 'dynamic DHCP range', subnet: '10.0.0.0/24' },
   { kind: 'range', by: 'metallb', range: '10.0.0.200-10.0.0.230', purpose: 'loadbalancer', what: 'MetalLB pool lan' },
   { kind: 'mtu', by: 'networking on n1', network: '10.0.0.0/24', mtu: 1500, host: 'n1' },
+  { kind: 'segment', by: 'inventory: n1', host: 'n1', cidr: '10.0.0.0/24' },
+  { kind: 'segment', by: 'networking on n1', host: 'n1', cidr: '10.0.50.0/24', link: 'eth0.50' },
+  { kind: 'route', by: 'static-routes on n1', host: 'n1', to: '10.20.0.0/16', via: '10.0.0.1' },
 ];
 
 /** The same plan with a node inside the DHCP range and a VIP inside the MetalLB pool. */
@@ -56,11 +59,15 @@ const classes = (t: { attrs: Record<string, string> }) => (t.attrs.class ?? '').
 describe('the picture of the plan (model)', () => {
   it('puts each claim on the LAN line at its address, in address order', () => {
     const picture = pictureOfPlan(claims);
-    expect(picture.lanes.map((l) => l.cidr)).toEqual(['10.0.0.0/24']);
+    expect(picture.lanes.map((l) => [l.cidr, l.attached])).toEqual([
+      ['10.0.0.0/24', []],
+      ['10.0.50.0/24', ['n1 on eth0.50']],
+    ]);
     const [lan] = picture.lanes;
     expect(lan.marks.map((m) => m.ip)).toEqual(['10.0.0.1', '10.0.0.5', '10.0.0.10', '10.0.0.20']);
     for (const mark of lan.marks) expect(mark.at).toBeCloseTo((Number(mark.ip.split('.')[3]) + 0.5) / 256, 6);
     const uses = (ip: string) => lan.marks.find((m) => m.ip === ip)!.uses.map((u) => u.purpose).sort();
+    expect(uses('10.0.0.1')).toEqual(['gateway', 'route']);
     expect(uses('10.0.0.5')).toEqual(['endpoint', 'vip', 'vrrp']);
     expect(uses('10.0.0.10')).toEqual(['loadbalancer', 'node', 'reservation']);
     expect(uses('10.0.0.20')).toEqual(['listen', 'node']);
@@ -80,8 +87,8 @@ describe('the picture of the plan (model)', () => {
 
   it('draws what lies outside every LAN on a line of its own', () => {
     const picture = pictureOfPlan([...claims, { kind: 'address', by: 'x', ip: '172.16.3.7', purpose: 'vip', what: 'far VIP' }]);
-    expect(picture.lanes.map((l) => l.what)).toEqual(['LAN lab', 'outside every LAN']);
-    expect(picture.lanes[1].marks.map((m) => [m.ip, m.at])).toEqual([['172.16.3.7', 7.5 / 256]]);
+    expect(picture.lanes.map((l) => l.what)).toEqual(['LAN lab', 'network hosts are attached to', 'outside every LAN']);
+    expect(picture.lanes[2].marks.map((m) => [m.ip, m.at])).toEqual([['172.16.3.7', 7.5 / 256]]);
   });
 
   it('marks what each sentence of the check speaks of, and only that', () => {
@@ -115,7 +122,9 @@ describe('the picture of the plan (SVG and HTML)', () => {
     expect(circles).toEqual([...circles].sort((a, b) => a - b));
     expect(new Set(circles).size).toBe(4);
     const drawn = new Set(all.filter((t) => t.name === 'rect' && t.attrs['data-purpose']).map((t) => t.attrs['data-purpose']));
-    expect([...drawn].sort()).toEqual(['endpoint', 'gateway', 'listen', 'loadbalancer', 'node', 'reservation', 'vip', 'vrrp']);
+    expect([...drawn].sort()).toEqual(['endpoint', 'gateway', 'listen', 'loadbalancer', 'node', 'reservation', 'route', 'vip', 'vrrp']);
+    expect(svg).toContain('gateway of route to 10.20.0.0/16');
+    expect(svg).toContain('n1 on eth0.50');
     expect(all.filter((t) => t.name === 'g' && t.attrs['data-range']).map((t) => [classes(t)[1], t.attrs['data-range']])).toEqual([
       ['dhcp', '10.0.0.100-10.0.0.199'],
       ['loadbalancer', '10.0.0.200-10.0.0.230'],

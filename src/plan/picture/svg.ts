@@ -19,6 +19,7 @@ const PURPOSES: readonly (readonly [UsePurpose, string, string])[] = [
   ['endpoint', '#92400e', 'control plane endpoint'],
   ['vrrp', '#0e7490', 'VRRP id'],
   ['listen', '#64748b', 'listener'],
+  ['route', '#4d7c0f', 'route gateway'],
 ];
 
 const STYLE = `
@@ -93,6 +94,7 @@ function legend(c: Canvas) {
   const entries = [...PURPOSES.map(([p, , label]) => [`use ${p}`, CHIP, label] as const), ['band dhcp', 2 * CHIP, 'DHCP range'] as const, ['band loadbalancer', 2 * CHIP, 'load balancer pool'] as const];
   c.parts.push('<g class="legend">');
   for (const [cls, width, label] of entries) {
+    if (x + width + 4 + textWidth(label) > c.width - MARGIN) [x, c.y] = [MARGIN, c.y + ROW];
     const chip = `<rect x="${px(x)}" y="${c.y}" width="${width}" height="${CHIP}"/>`;
     c.parts.push(cls.startsWith('use') ? chip.replace('<rect', `<rect class="${cls}"`) : `<g class="${cls}">${chip}</g>`);
     c.parts.push(`<text x="${px(x + width + 4)}" y="${c.y + 9}">${esc(label)}</text>`);
@@ -175,7 +177,7 @@ function drawBands(c: Canvas, picture: Picture, bands: readonly Band[]): number 
 function drawLane(c: Canvas, picture: Picture, lane: Lane) {
   const inv = involved(lane);
   const head = `${lane.what}${lane.cidr ? ` ${lane.cidr}` : ''}`;
-  const notes = `${lane.by.length ? `  [${lane.by.join(', ')}]` : ''}${lane.mtus.length ? `  MTU ${lane.mtus.join(', ')}` : ''}${inv.suffix}`;
+  const notes = `${lane.by.length ? `  [${lane.by.join(', ')}]` : ''}${lane.attached.length ? `  ${lane.attached.join(', ')}` : ''}${lane.mtus.length ? `  MTU ${lane.mtus.join(', ')}` : ''}${inv.suffix}`;
   c.parts.push(`<g class="lane${inv.cls}"${lane.cidr ? ` data-cidr="${esc(lane.cidr)}"` : ''}${inv.attrs}>${title(picture, head, lane.by, lane)}`);
   c.parts.push(`<text class="head" x="${MARGIN}" y="${c.y + 12}">${esc(head)}<tspan class="muted" font-weight="normal">${esc(notes)}</tspan></text>`);
   const top = c.y + 12 + ROW + 6;

@@ -101,12 +101,13 @@ export const dnsmasq = defineRole({
   // the only DHCP server there) and each reservation with its MAC.
   addressPlan: ({ host, vars }) => {
     const by = `dnsmasq on ${host.name}`;
-    const exclusive = vars.authoritative ? { exclusive: 'dnsmasq.authoritative: true' } : {};
+    // the server (and its declared failover peer) with every range: two servers on one subnet must be a pair with split ranges
+    const server = { host: host.name, ...(vars.failoverPeer ? { peer: vars.failoverPeer } : {}), ...(vars.authoritative ? { exclusive: 'dnsmasq.authoritative: true' } : {}) };
     return [
-      { kind: 'range', by, range: `${vars.range.start}-${vars.range.end}`, purpose: 'dhcp', what: 'dynamic DHCP range', subnet: vars.subnet, ...exclusive },
+      { kind: 'range', by, range: `${vars.range.start}-${vars.range.end}`, purpose: 'dhcp', what: 'dynamic DHCP range', subnet: vars.subnet, ...server },
       ...vars.segments.flatMap((s) => [
         { kind: 'network' as const, by, cidr: s.subnet, purpose: 'lan' as const, what: `DHCP segment ${s.name}` },
-        { kind: 'range' as const, by, range: `${s.range.start}-${s.range.end}`, purpose: 'dhcp' as const, what: `dynamic DHCP range of segment ${s.name}`, subnet: s.subnet, ...exclusive },
+        { kind: 'range' as const, by, range: `${s.range.start}-${s.range.end}`, purpose: 'dhcp' as const, what: `dynamic DHCP range of segment ${s.name}`, subnet: s.subnet, ...server },
       ]),
       ...vars.reservations.map((r) => ({ kind: 'address' as const, by, ip: r.ip, purpose: 'reservation' as const, what: r.name, host: r.name, mac: r.mac })),
     ];

@@ -96,6 +96,13 @@ export const dnsmasqVars = z.strictObject({
     .array(z.strictObject({ name: z.string(), addresses: z.array(z.string()), mac: z.string().optional() }))
     .default([])
     .describe('derived from the inventory (names, addresses, MACs of all hosts): leave unset'),
+  failover_peer: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'the inventory host of a second dnsmasq serving the same subnet(s) as a failover pair, each its own part of the range (split them: the plan check refuses overlapping ranges). Without it the plan check refuses two DHCP servers on one subnet',
+    ),
   authoritative: z
     .boolean()
     .default(false)
@@ -134,7 +141,7 @@ export function dnsmasqDefaults(host: Host, inventory: Inventory): Record<string
 export const dnsmasqSchema = dnsmasqVars.transform((v, ctx) => {
   const { config, issues } = deriveConfig(v);
   for (const issue of issues) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
-  return config ?? z.NEVER;
+  return config ? { ...config, failoverPeer: v.failover_peer } : z.NEVER;
 });
 
 export type DnsmasqVars = z.output<typeof dnsmasqSchema>;

@@ -89,6 +89,39 @@ describe('plan: a static route\'s gateway must be on one of its host\'s networks
   });
 });
 
+/** Two dnsmasq servers on one LAN (seed 000's monitor pair). */
+const dhcpPair = (gw1: string, gw2: string) => `all:
+  vars:
+    lan: { subnet: 10.10.20.0/24, gateway: 10.10.20.1 }
+  children:
+    dhcp_servers:
+      hosts:
+        gw1: { ansible_host: 10.10.20.2, dnsmasq: { ${gw1} } }
+        gw2: { ansible_host: 10.10.20.3, dnsmasq: { ${gw2} } }
+`;
+
+describe('plan: two DHCP servers on one segment', () => {
+  it('refuses two servers that are not a declared failover pair, naming both and their ranges', async () => {
+    const { code, out } = await plan(dhcpPair('range: { start: 10.10.20.100, end: 10.10.20.149 }', 'range: { start: 10.10.20.150, end: 10.10.20.199 }'));
+    expect(code).toBe(4);
+    expect(out).toContain('dnsmasq on gw1 (10.10.20.100-10.10.20.149) and dnsmasq on gw2 (10.10.20.150-10.10.20.199) both serve DHCP on 10.10.20.0/24');
+  });
+
+  it('passes a declared failover pair with split ranges', async () => {
+    const { code, out } = await plan(
+      dhcpPair('failover_peer: gw2, range: { start: 10.10.20.100, end: 10.10.20.149 }', 'failover_peer: gw1, range: { start: 10.10.20.150, end: 10.10.20.199 }'),
+    );
+    expect(out).not.toContain('serve DHCP');
+    expect(code).toBe(0);
+  });
+
+  it('refuses a failover pair whose ranges overlap', async () => {
+    const { code, out } = await plan(dhcpPair('failover_peer: gw2', 'failover_peer: gw1'));
+    expect(code).toBe(4);
+    expect(out).toContain('dnsmasq on gw1 (10.10.20.100-10.10.20.199) and dnsmasq on gw2 (10.10.20.100-10.10.20.199) are a failover pair on 10.10.20.0/24 but their ranges overlap');
+  });
+});
+
 /** Seed 003's vmnet2: VMware's NAT serves DHCP 10.10.0.128-254; the nodes have static addresses. */
 const vmnet = (range: string, master: string) => `all:
   vars:

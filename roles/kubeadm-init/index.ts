@@ -8,6 +8,7 @@ import { swapOff } from '../../src/ops/swap.js';
 import { clusterOf } from '../../src/net/cluster.js';
 import { controlPlaneEndpoint } from '../../src/net/control-plane-endpoint.js';
 import { sh } from '../../src/shell/quote.js';
+import { aptKey, aptSourceFile, KUBE_PACKAGES } from './apt.js';
 import { kubeadmClaims } from './claims.js';
 import { CONTAINERD_DROPIN_DIR, containerdVersion, renderContainerdConfig, renderRuntimesDropin, validateDropin } from './containerd.js';
 import { ADMIN_CONF, KUBELET_CONF, kubeadmJoin } from './join.js';
@@ -20,7 +21,6 @@ import { resolvedKubernetesVersion } from './versions.js';
 type Ctx = TaskContext<KubeadmInitVars>;
 
 const CONTAINERD_CONFIG = '/etc/containerd/config.toml';
-const KUBE_PACKAGES = ['kubeadm', 'kubelet', 'kubectl'];
 
 /** Everything a node's kubeadm configuration is made of, from the inventory (`cluster`) and the role's vars. */
 export function nodeConfig({ host, inventory, vars }: Ctx): NodeConfigInput {
@@ -62,10 +62,7 @@ function metadata(ctx: Ctx) {
   });
 }
 
-/** The apt source line of the Kubernetes repository (a flat repository: suite "/"). */
-export function aptSource(vars: Pick<KubeadmInitVars, 'apt_repository' | 'keyring'>): string {
-  return `deb [signed-by=${vars.keyring}] ${vars.apt_repository} /\n`;
-}
+export { aptSource } from './apt.js';
 
 const isFirst = (ctx: Ctx) => nodePart(ctx.host, ctx.inventory) === 'first-control-plane';
 
@@ -147,26 +144,8 @@ export const kubeadmInit = defineRole({
     task('containerd running and enabled', () => service({ name: 'containerd', state: 'started', enabled: true }), { tags: ['kubeadm-init:containerd'] }),
     // kubeadm must find containerd with its new config
     flushHandlers(),
-    task(
-      'Kubernetes apt signing key',
-      ({ vars }) => {
-        const dir = directory({ path: '/etc/apt/keyrings', mode: '0755' });
-        if (vars.apt_key) return [dir, file({ path: vars.keyring, content: vars.apt_key.trimEnd() + '\n', mode: '0644' })];
-        const url = vars.apt_key_url ?? `${vars.apt_repository}Release.key`;
-        const tmp = `${vars.keyring}.download`;
-        return [
-          dir,
-          command({
-            run: sh`curl -fsSL --proto =https ${url} -o ${tmp} && grep -q 'BEGIN PGP PUBLIC KEY BLOCK' ${tmp} && chmod 0644 ${tmp} && mv ${tmp} ${vars.keyring}`,
-            creates: vars.keyring,
-          }),
-        ];
-      },
-      { tags: ['kubeadm-init:packages'] },
-    ),
-    task('Kubernetes apt source', ({ vars }) => file({ path: '/etc/apt/sources.list.d/kubernetes.list', content: aptSource(vars), mode: '0644' }), {
-      tags: ['kubeadm-init:packages'],
-    }),
+    task('Kubernetes apt signing key', ({ vars }) => aptKey(vars), { tags: ['kubeadm-init:packages'] }),
+    task('Kubernetes apt source', ({ vars }) => aptSourceFile(vars), { tags: ['kubeadm-init:packages'] }),
     task(
       'kubeadm, kubelet, kubectl pinned and held',
       ({ vars }) =>

@@ -6,8 +6,13 @@
 # version (so the role's pin and hold act on real dpkg state), and kubelet's
 # unit exists so that it can be enabled. The kubeadm stand-in itself is the
 # separate script /usr/local/bin/kubeadm.
+#
+# make-debs.sh VERSION DIR builds them into DIR as a flat apt repository
+# (DIR/Packages; the test signs DIR/Release into DIR/InRelease) instead of
+# installing them: the packages an upgrade installs through apt.
 set -eu
 version=${1:?version}
+repo=${2:-}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 for p in kubeadm kubelet kubectl; do
@@ -32,4 +37,18 @@ ExecStart=/bin/sleep infinity
 WantedBy=multi-user.target
 UNIT
 for p in kubeadm kubelet kubectl; do dpkg-deb --root-owner-group --build "$work/$p" "$work/$p.deb" >/dev/null; done
-dpkg -i "$work/kubeadm.deb" "$work/kubelet.deb" "$work/kubectl.deb" >/dev/null
+if [ -z "$repo" ]; then
+  dpkg -i "$work/kubeadm.deb" "$work/kubelet.deb" "$work/kubectl.deb" >/dev/null
+  exit 0
+fi
+mkdir -p "$repo"
+for p in kubeadm kubelet kubectl; do
+  cp "$work/$p.deb" "$repo/${p}_${version}_all.deb"
+  deb="$repo/${p}_${version}_all.deb"
+  dpkg-deb -f "$deb"
+  printf 'Filename: ./%s\nSize: %s\nSHA256: %s\n\n' "${p}_${version}_all.deb" "$(stat -c %s "$deb")" "$(sha256sum "$deb" | cut -d' ' -f1)"
+done >> "$repo/Packages"
+{
+  printf 'Origin: labwright lab test\nLabel: kubernetes stand-in\nSuite: stable\nDate: %s\nSHA256:\n' "$(date -Ru)"
+  printf ' %s %s Packages\n' "$(sha256sum "$repo/Packages" | cut -d' ' -f1)" "$(stat -c %s "$repo/Packages")"
+} > "$repo/Release"

@@ -151,7 +151,7 @@ describe('the release op', () => {
     ]);
     expect(plan.changes[2].diff).toMatchObject({ after: expect.stringContaining('nodePort: 31100') });
     expect(JSON.stringify(plan.changes)).not.toContain('Sup3r-s3cret-pw');
-    expect(plan.changes[3].diff).toMatchObject({ sensitive: true });
+    expect(plan.changes[3].diff).toMatchObject({ before: null, after: expect.stringContaining('stringData:\n  password: <masked>\n') });
     const [apply, record] = ctx.commands;
     expect(apply.cmd.text).toBe(`kubectl --kubeconfig ${KC} apply --server-side --force-conflicts --field-manager=labwright -f -`);
     const applied = parseAllDocuments(apply.opts!.stdin as string).map((d) => d.toJS() as K8sObject);
@@ -179,6 +179,10 @@ describe('the release op', () => {
     const text = JSON.stringify(plan.changes);
     for (const value of ['inv3ntory-secret', 'b2xkLXB3', 'YWRtaW4=']) expect(text).not.toContain(value);
     expect(plan.changes.map((c) => c.summary)).toEqual(['server-side apply Secret monitoring/grafana-admin']);
+    expect(plan.changes[0].diff).toMatchObject({
+      before: expect.stringContaining('data:\n  password: <masked>\n  user: <masked>\n'),
+      after: expect.stringContaining('data:\n  password: <masked, changed>\n  user: <masked>\n'),
+    });
   });
 
   it('no differences and the record up to date: ok, nothing run', async () => {

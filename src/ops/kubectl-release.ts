@@ -119,7 +119,8 @@ function shownChanges(wanted: readonly K8sObject[], liveText: string): Change[] 
     const afterText = objectYaml(after);
     const beforeText = before ? objectYaml(before) : null;
     if (beforeText === afterText) return [];
-    return [{ summary: `server-side apply ${objectRef(want)}${found ? '' : ' (new)'}`, diff: fileDiff(objectRef(want), beforeText, afterText, want.kind === 'Secret') }];
+    // a Secret's values are masked in both texts: its diff shows which keys change, never a value
+    return [{ summary: `server-side apply ${objectRef(want)}${found ? '' : ' (new)'}`, diff: fileDiff(objectRef(want), beforeText, afterText) }];
   });
 }
 

@@ -14,7 +14,7 @@ export const APISERVER_MANIFEST = '/etc/kubernetes/manifests/kube-apiserver.yaml
 
 /** The version a control plane runs: the image tag of its kube-apiserver static pod ("v1.32.3"), undefined when there is none. */
 export const controlPlaneVersion = defineFact('k8s-apiserver-version', () => ({
-  command: sh`sed -n 's#^ *image: .*/kube-apiserver:\(v[^ ]*\) *$#\1#p' ${APISERVER_MANIFEST} 2>/dev/null`,
+  command: sh`grep -o 'kube-apiserver:v[0-9][0-9A-Za-z.+-]*' ${APISERVER_MANIFEST} 2>/dev/null | head -n 1 | cut -d: -f2`,
   parse: ({ stdout }): string | undefined => stdout.trim().split('\n')[0] || undefined,
 }));
 

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { defineRole, play, type PlayDef } from '../engine/definitions.js';
-import { CommandFailed } from '../errors.js';
 import type { Fact } from '../facts/fact.js';
 import type { Host } from '../inventory/types.js';
 import { command } from '../ops/command.js';
-import { ok, type Op, type OpContext } from '../ops/op.js';
+import { ok, type Op } from '../ops/op.js';
+import { capturingContext } from '../engine/task-output.js';
 import type { Command } from '../shell/quote.js';
 
 /**
@@ -27,26 +27,7 @@ export function capturedCommand(run: Command, become: boolean | undefined, keep:
     ...op,
     async plan(ctx) {
       const plan = await op.plan(ctx);
-      return plan.kind === 'ok' ? plan : { ...plan, apply: (c) => plan.apply(capturing(c, keep)) };
-    },
-  };
-}
-
-/** The context an op applies with, each command's stdout passed to `keep`. */
-function capturing(ctx: OpContext, keep: (stdout: string) => void): OpContext {
-  return {
-    host: ctx.host,
-    fact: (fact) => ctx.fact(fact),
-    reconnect: () => ctx.reconnect(),
-    async run(cmd, opts) {
-      try {
-        const result = await ctx.run(cmd, opts);
-        keep(result.stdout);
-        return result;
-      } catch (error) {
-        if (error instanceof CommandFailed) keep(error.stdout);
-        throw error;
-      }
+      return plan.kind === 'ok' ? plan : { ...plan, apply: (c) => plan.apply(capturingContext(c, (output) => keep(output.stdout))) };
     },
   };
 }

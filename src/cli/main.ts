@@ -16,6 +16,7 @@ import { JsonReporter } from '../ui/json.js';
 import { LiveReporter } from '../ui/live.js';
 import { PlainReporter } from '../ui/plain.js';
 import { parseCliOptions, USAGE, type CliOptions } from './options.js';
+import { stepPrompt } from './step-prompt.js';
 
 export interface Io {
   out(s: string): void;
@@ -69,7 +70,12 @@ export async function main(plays: readonly PlayDef[], argv: readonly string[], i
       io.out(USAGE + '\n');
       return 0;
     }
-    const loaded = await loadInventory(opts.inventory, { extraVars: opts.extraVars, vault: opts.vault, becomePassword: opts.becomePassword });
+    const loaded = await loadInventory(opts.inventory, {
+      extraVars: opts.extraVars,
+      vault: opts.vault,
+      becomePassword: opts.becomePassword,
+      commandTimeoutSeconds: opts.timeout,
+    });
     const inventory = adjust ? adjust(loaded) : loaded;
     const limit = opts.limit ? new Set(inventory.select(opts.limit).map((h) => h.name)) : undefined;
     if (limit && limit.size === 0) throw new UserError(`--limit ${opts.limit} matches no host of the inventory`);
@@ -100,11 +106,21 @@ export async function main(plays: readonly PlayDef[], argv: readonly string[], i
     if (problems.length > 0) {
       throw new ParseError(`the address plan has ${problems.length} problem(s); no host was touched:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     }
-    const reporter = reporterFor(opts, io);
+    const step = opts.step ? stepPrompt() : undefined;
+    // the live display would draw over the questions --step asks
+    const reporter = reporterFor(opts, step ? { ...io, isTTY: false } : io);
     const recap = await runPlays(
       plays,
       inventory,
-      { check: opts.check, forks: opts.forks, tags: { only: opts.tags, skip: opts.skipTags }, limit, vars },
+      {
+        check: opts.check,
+        forks: opts.forks,
+        tags: { only: opts.tags, skip: opts.skipTags },
+        limit,
+        vars,
+        startAt: opts.startAtTask,
+        step,
+      },
       reporter,
       (host) => connect(host.name, host.connection),
     );

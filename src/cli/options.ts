@@ -25,6 +25,9 @@ export const USAGE = `usage: npx tsx playbooks/PLAYBOOK.ts -i INVENTORY [options
       --svg FILE           also draw the address plan as an SVG image
       --list-hosts         list the hosts each play would run on, then exit
       --list-tasks         list the tasks each play would run (with tags), then exit
+      --start-at-task NAME start at the first task of this name ("task" or "role : task")
+      --step               confirm each task before it runs (needs a terminal)
+      --timeout SECONDS    command ceiling of the hosts whose inventory sets no labwright_command_timeout
 ${VAULT_USAGE}
   -v, --verbose            more detail (-vv: timings)
   -h, --help               this text
@@ -46,6 +49,9 @@ const optionsSchema = z.object({
   svg: z.string().min(1, 'expected a file name').optional(),
   listHosts: z.boolean(),
   listTasks: z.boolean(),
+  startAtTask: z.string().min(1, 'expected a task name').optional(),
+  step: z.boolean(),
+  timeout: z.coerce.number().int('must be a whole number of seconds').min(1).max(86_400).optional(),
   verbose: z.number().int(),
   help: z.boolean(),
   vault: z.instanceof(VaultKeyring),
@@ -127,6 +133,9 @@ export const PLAYBOOK_FLAGS = {
   svg: { type: 'string' },
   'list-hosts': { type: 'boolean' },
   'list-tasks': { type: 'boolean' },
+  'start-at-task': { type: 'string' },
+  step: { type: 'boolean' },
+  timeout: { type: 'string' },
   verbose: { type: 'boolean', short: 'v', multiple: true },
   help: { type: 'boolean', short: 'h' },
   ...VAULT_FLAGS,
@@ -162,13 +171,16 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
     svg: v.svg,
     listHosts: v['list-hosts'] ?? false,
     listTasks: v['list-tasks'] ?? false,
+    startAtTask: v['start-at-task'],
+    step: v.step ?? false,
+    timeout: v.timeout,
     verbose: (v.verbose ?? []).length,
     help,
     vault,
     becomePassword,
   });
   if (!result.success) {
-    const flag = (key: string) => ({ inventory: '-i/--inventory', forks: '-f/--forks', limit: '-l/--limit' })[key] ?? `--${key}`;
+    const flag = (key: string) => ({ inventory: '-i/--inventory', forks: '-f/--forks', limit: '-l/--limit', startAtTask: '--start-at-task' })[key] ?? `--${key}`;
     throw new OptionsError(result.error.issues.map((i) => `${flag(String(i.path[0]))}: ${i.message}`).join('\n'), 'see --help');
   }
   return result.data;

@@ -27,6 +27,8 @@ export interface HostResult {
   error?: TaskFailure;
   /** What an ad-hoc command (`labwright exec`) printed on the host (secrets masked in output). */
   stdout?: string;
+  /** A failure the task's `ignoreErrors` let pass: the host goes on (counted as ignored, not failed). */
+  ignored?: boolean;
   durationMs: number;
 }
 
@@ -43,6 +45,10 @@ export interface Counters {
   failed: number;
   skipped: number;
   unreachable: number;
+  /** Failures in a block that its rescue handled. */
+  rescued: number;
+  /** Failures let pass by ignoreErrors. */
+  ignored: number;
 }
 
 export interface Recap {
@@ -56,5 +62,5 @@ export interface Reporter {
 }
 
 export function emptyCounters(): Counters {
-  return { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0 };
+  return { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0, rescued: 0, ignored: 0 };
 }

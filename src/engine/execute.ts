@@ -1,7 +1,6 @@
 import { CommandFailed, UnreachableError } from '../errors.js';
-import type { Change, Op } from '../ops/op.js';
+import type { Change, Op, OpContext } from '../ops/op.js';
 import type { HostResult, HostStatus, TaskFailure } from './events.js';
-import type { HostRun } from './host-run.js';
 
 export type Outcome = Pick<HostResult, 'status' | 'reason' | 'changes' | 'unpredictable' | 'error'>;
 
@@ -11,7 +10,7 @@ export type Outcome = Pick<HostResult, 'status' | 'reason' | 'changes' | 'unpred
  * plans are only reported. `beforeChange` runs once, before the first change
  * is applied (to record the handlers the change notifies).
  */
-export async function executeOps(run: HostRun, ops: readonly Op[], check: boolean, beforeChange?: () => Promise<void>): Promise<Outcome> {
+export async function executeOps(run: OpContext, ops: readonly Op[], check: boolean, beforeChange?: () => Promise<void>): Promise<Outcome> {
   const changes: Change[] = [];
   const reasons: string[] = [];
   let unpredictable = false;
@@ -45,7 +44,7 @@ export function failureOutcome(err: unknown): Outcome {
 
 /** executeOps with retries (`beforeChange` still runs once at most); never throws. */
 export async function executeWithRetries(
-  run: HostRun,
+  run: OpContext,
   build: () => readonly Op[],
   check: boolean,
   retries = 0,

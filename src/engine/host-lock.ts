@@ -100,7 +100,7 @@ export class HostLock {
 
   async #step(conn: Connection, mode: 'acquire' | 'renew' | 'release'): Promise<string> {
     const cmd = lockScript(this.#where, this.token, mode, this.#info);
-    const r = await bounded(conn.exec(cmd, { become: this.host.connection.become }), COMMAND_BOUND_MS, `${this.host.name}: ${cmd.shown}`);
+    const r = await bounded(conn.exec(cmd, { become: this.host.connection.become, timeoutMs: COMMAND_BOUND_MS }), COMMAND_BOUND_MS, `${this.host.name}: ${cmd.shown}`);
     if (r.code !== 0) throw new Error(`${this.host.name}: cannot take the run lock (${this.#where.name} in ${this.#where.runDir} or ${this.#where.stateDir}): ${(r.stdout + r.stderr).trim() || `exit ${r.code}`}`);
     return r.stdout.trim();
   }

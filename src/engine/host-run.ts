@@ -3,6 +3,7 @@ import { CommandFailed, UnreachableError } from '../errors.js';
 import { FactCache } from '../facts/cache.js';
 import type { Fact } from '../facts/fact.js';
 import type { Host } from '../inventory/types.js';
+import type { TaskResult } from './definitions.js';
 import type { OpContext } from '../ops/op.js';
 import type { Command } from '../shell/quote.js';
 import { HostLock, runToken } from './host-lock.js';
@@ -20,6 +21,8 @@ export class HostRun implements OpContext {
   facts: FactCache;
   conn: Connection;
   state: 'active' | 'failed' | 'unreachable' = 'active';
+  /** Results of this host's tasks that set `register`, by name: kept for the whole run (all plays). */
+  readonly registered = new Map<string, TaskResult>();
   #opened?: Promise<void>;
   /** Round trips of connections already replaced by reconnect(). */
   #earlierRoundTrips = 0;

@@ -146,7 +146,7 @@ describe('engine on local hosts', () => {
     const io = captureIo();
     expect(await main(plays, ['-i', inventory, '--json', '-e', '{demo: {content: v2}}'], io)).toBe(0);
     const doc = JSON.parse(io.stdout);
-    expect(doc.recap.hosts.local1).toEqual({ ok: 0, changed: 4, failed: 0, skipped: 1, unreachable: 0 });
+    expect(doc.recap.hosts.local1).toEqual({ ok: 0, changed: 4, failed: 0, skipped: 1, unreachable: 0, rescued: 0, ignored: 0 });
     expect(doc.events.filter((e: { type: string }) => e.type === 'host:result')).toHaveLength(10);
   });
 

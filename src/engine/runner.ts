@@ -1,12 +1,15 @@
 import pLimit from 'p-limit';
 import type { Connection } from '../connection/types.js';
+import { ParseError } from '../errors.js';
 import type { Fact } from '../facts/fact.js';
 import type { Host, Inventory } from '../inventory/types.js';
-import type { Op } from '../ops/op.js';
+import type { Op, OpContext } from '../ops/op.js';
 import { serialBatches } from './batches.js';
-import type { PlayDef, RoleUse, TaskContext } from './definitions.js';
+import type { PlayDef, RoleUse, TaskContext, TaskDef, TaskResult } from './definitions.js';
 import { emptyCounters, type HostResult, type Recap, type Reporter } from './events.js';
 import { executeWithRetries, failureOutcome, type Outcome } from './execute.js';
+import { runTask } from './task-run.js';
+import { taskResult } from './task-output.js';
 import { HostRun } from './host-run.js';
 import { clearPending, pendingFile, pendingHandlers, recordPending } from './pending-handlers.js';
 import { playHandlers, playTasks, type HandlerEntry, type TaskEntry } from './play-tasks.js';
@@ -22,6 +25,10 @@ export interface RunOptions {
   limit?: ReadonlySet<string>;
   /** Role vars already resolved (and checked) by the caller; resolved here otherwise. */
   vars?: VarsByPlay;
+  /** Start at the first task of this name ("task" or "role : task"); earlier tasks are skipped (Ansible's --start-at-task). */
+  startAt?: string;
+  /** Asked before each task (Ansible's --step): run it, skip it, or run this and every later task without asking. */
+  step?: (task: string) => Promise<'yes' | 'no' | 'continue'>;
 }
 
 export type Connect = (host: Host) => Connection;
@@ -29,6 +36,40 @@ export type Connect = (host: Host) => Connection;
 type VarsByRole = Map<RoleUse, unknown>;
 /** Each play's resolved role vars: play → host name → role use → vars. */
 export type VarsByPlay = Map<PlayDef, Map<string, VarsByRole>>;
+
+/** How a result counts: a failure let pass (ignoreErrors), or held until its block settles it (rescue). */
+interface ReportHow {
+  ignoreErrors?: boolean;
+  holdFailure?: boolean;
+}
+type Report = (r: HostRun, label: string, handler: boolean, o: Outcome, started: number, how?: ReportHow) => void;
+/** A host's failure held in a block, settled at the block's end: rescued, or failed after all. */
+type Settle = (r: HostRun, rescued: boolean) => void;
+
+/** --start-at-task: the tasks of each play from the first of that name on (none of a play before it). */
+class StartAt {
+  #started: boolean;
+  constructor(private readonly name: string | undefined) {
+    this.#started = name === undefined;
+  }
+  from(entries: readonly TaskEntry[]): readonly TaskEntry[] {
+    if (this.#started) return entries;
+    const first = entries.findIndex((e) => matchesTaskName(e, this.name!));
+    if (first < 0) return [];
+    this.#started = true;
+    return entries.slice(first);
+  }
+}
+
+function matchesTaskName(e: TaskEntry, name: string): boolean {
+  return e.label === name || e.def.name === name;
+}
+
+function checkStartAt(name: string, entries: readonly TaskEntry[]): void {
+  if (!entries.some((e) => matchesTaskName(e, name))) {
+    throw new ParseError(`--start-at-task "${name}": no task of that name in the selected plays (write "task" or "role : task")`);
+  }
+}
 
 /** Every play's hosts, after --limit. */
 export function playHosts(play: PlayDef, inventory: Inventory, limit?: ReadonlySet<string>): Host[] {
@@ -75,6 +116,7 @@ export async function runPlays(
 ): Promise<Recap & { aborted: boolean }> {
   const varsByPlay = opts.vars ?? resolveAllVars(plays, inventory, opts.limit);
   const tasksByPlay = new Map(plays.map((p) => [p, playTasks(p, opts.tags)]));
+  if (opts.startAt) checkStartAt(opts.startAt, [...tasksByPlay.values()].flat());
   const runs = new Map<string, HostRun>();
   const recap: Recap = { hosts: {} };
   let aborted = false;
@@ -88,22 +130,32 @@ export async function runPlays(
     return r;
   };
 
-  const report = (r: HostRun, entryLabel: string, handler: boolean, outcome: Outcome, started: number) => {
-    const result: HostResult = { type: 'host:result', host: r.name, task: entryLabel, handler, check: opts.check, durationMs: Date.now() - started, ...outcome };
-    recap.hosts[r.name][outcome.status]++;
-    if (outcome.status === 'failed' || outcome.status === 'unreachable') r.state = outcome.status;
+  const report: Report = (r, entryLabel, handler, outcome, started, how = {}) => {
+    const ignored = how.ignoreErrors && outcome.status === 'failed' ? { ignored: true } : {};
+    const result: HostResult = { type: 'host:result', host: r.name, task: entryLabel, handler, check: opts.check, durationMs: Date.now() - started, ...outcome, ...ignored };
+    const held = outcome.status === 'failed' && (ignored.ignored || how.holdFailure);
+    // a held failure counts when its block settles it (rescued or failed)
+    const counter = ignored.ignored ? 'ignored' : held ? undefined : outcome.status;
+    if (counter) recap.hosts[r.name][counter]++;
+    if (!held && (outcome.status === 'failed' || outcome.status === 'unreachable')) r.state = outcome.status;
     reporter.event(result);
   };
+  const settle: Settle = (r, rescued) => {
+    recap.hosts[r.name][rescued ? 'rescued' : 'failed']++;
+    if (!rescued) r.state = 'failed';
+  };
+  const startAt = new StartAt(opts.startAt);
 
   try {
     for (const play of plays) {
-      const entries = tasksByPlay.get(play)!;
+      const entries = startAt.from(tasksByPlay.get(play)!);
       const handlers = playHandlers(play);
       const vars = varsByPlay.get(play)!;
       const hosts = playHosts(play, inventory, opts.limit).map(hostRun).filter((r) => r.state === 'active');
       reporter.event({ type: 'play:start', play: play.name, hosts: hosts.map((h) => h.name), check: opts.check });
       for (const batch of serialBatches(hosts, play.serial)) {
-        const runner = new PlayOnBatch(play, batch, entries, handlers, vars, inventory, opts, limit, reporter, report);
+        const forks = play.forks === undefined ? limit : pLimit(Math.max(1, play.forks));
+        const runner = new PlayOnBatch(play, batch, entries, handlers, vars, inventory, opts, forks, reporter, report, settle);
         if (!(await runner.run())) {
           aborted = true;
           break;
@@ -125,6 +177,14 @@ class PlayOnBatch {
   readonly #announced = new Set<string>();
   /** Handlers left pending on each host by earlier runs, read once with the first facts. */
   readonly #pending = new Map<string, Promise<Set<string>>>();
+  /** Blocks in which a host failed (by block id), and whether its rescue failed too. */
+  readonly #blockFailures = new Map<string, Map<number, 'failed' | 'rescue failed'>>();
+  /** The one run of each runOnce task (by entry index): the host running it and its result, shared by the batch's hosts. */
+  readonly #once = new Map<number, { host: HostRun; result: Promise<TaskResult>; resolve: (t: TaskResult) => void }>();
+  /** Tasks the user chose to skip (--step), by entry index; `continue` stops asking. */
+  readonly #stepSkipped = new Set<number>();
+  #stepAnswered = new Map<number, Promise<void>>();
+  #stepContinue = false;
   #flushes = 0;
 
   constructor(
@@ -137,9 +197,13 @@ class PlayOnBatch {
     private readonly opts: RunOptions,
     private readonly limit: ReturnType<typeof pLimit>,
     private readonly reporter: Reporter,
-    private readonly report: (r: HostRun, label: string, handler: boolean, o: Outcome, started: number) => void,
+    private readonly report: Report,
+    private readonly settle: Settle,
   ) {
-    for (const r of batch) this.#notified.set(r.name, new Set());
+    for (const r of batch) {
+      this.#notified.set(r.name, new Set());
+      this.#blockFailures.set(r.name, new Map());
+    }
   }
 
   /** Resolves false when the play must stop (max fail percentage exceeded). */
@@ -148,7 +212,11 @@ class PlayOnBatch {
       await Promise.all(
         this.batch.map((r) =>
           this.limit(async () => {
-            for (let i = 0; i < this.entries.length && r.state === 'active'; i++) await this.step(r, i);
+            for (let i = 0; i < this.entries.length && r.state === 'active'; i++) {
+              const e = this.entries[i]!;
+              if (e.def.kind === 'task' && e.def.runOnce && this.entersBlockTask(r, e)) this.claimOnce(i, r);
+              await this.step(r, i);
+            }
             await this.flushHost(r);
           }),
         ),
@@ -164,6 +232,11 @@ class PlayOnBatch {
         await this.flushAll();
         if (this.tooManyFailed()) return false;
         continue;
+      }
+      const e = this.entries[i]!;
+      if (e.def.kind === 'task' && e.def.runOnce) {
+        const runner = active.find((r) => this.entersBlockTask(r, e));
+        if (runner) this.claimOnce(i, runner);
       }
       await Promise.all(active.map((r) => this.limit(() => this.step(r, i))));
       if (this.tooManyFailed()) return false;
@@ -191,7 +264,7 @@ class PlayOnBatch {
   }
 
   private context(r: HostRun, use: RoleUse): TaskContext<unknown> {
-    return { host: r.host, vars: this.vars.get(r.name)!.get(use), inventory: this.inventory };
+    return { host: r.host, vars: this.vars.get(r.name)!.get(use), inventory: this.inventory, registered: r.registered };
   }
 
   /** The ops of entry i on host r (null = skipped by `when`); built once. */
@@ -224,30 +297,122 @@ class PlayOnBatch {
 
   private async step(r: HostRun, i: number): Promise<void> {
     const e = this.entries[i];
+    if (!this.entersBlockTask(r, e)) return this.settleBlock(r, e);
+    if (!(await this.stepAllows(i, e.label))) return this.settleBlock(r, e);
     this.announce(`task ${i}`, e.label, false);
     if (e.def.kind === 'flush') return this.flushHost(r);
     const def = e.def;
+    if (def.runOnce) {
+      const once = this.#once.get(i);
+      if (once && once.host !== r) {
+        // run once: the other hosts take the one result, reported on the host that ran it
+        this.register(r, i, def, await once.result);
+        return this.settleBlock(r, e);
+      }
+    }
     const started = Date.now();
+    const how = { ignoreErrors: def.ignoreErrors, holdFailure: e.block !== undefined && e.block.section !== 'always' };
     let outcome: Outcome;
+    let result: TaskResult;
     try {
       const ops = this.opsFor(r, i);
-      if (ops === null) {
-        this.report(r, e.label, false, { status: 'skipped', reason: 'condition (when) is false' }, started);
-        return;
+      if (ops !== null) {
+        await r.open();
+        r.facts.expect(() => this.upcomingFacts(r, i));
+        await this.pendingFromEarlierRuns(r);
       }
-      await r.open();
-      r.facts.expect(() => this.upcomingFacts(r, i));
-      await this.pendingFromEarlierRuns(r);
-      // recorded on the host before the change: a run killed after it still runs the handlers next time
-      const notified = this.#notified.get(r.name)!;
-      const fresh = e.notifies.filter((id) => !notified.has(id));
-      const record = fresh.length > 0 ? () => recordPending(r, fresh) : undefined;
-      outcome = await executeWithRetries(r, () => ops, this.opts.check, def.retries, def.delayMs, record);
-      if (outcome.status === 'changed') for (const id of e.notifies) notified.add(id);
+      if (ops === null || (def.whenFacts && !(await def.whenFacts({ ...this.context(r, e.use), fact: (f) => r.fact(f) })))) {
+        outcome = { status: 'skipped', reason: ops === null ? 'condition (when) is false' : 'condition (whenFacts) is false' };
+        result = taskResult(outcome);
+      } else {
+        ({ outcome, result } = await this.runOn(r, i, def, ops));
+      }
     } catch (err) {
       outcome = failureOutcome(err);
+      result = taskResult(outcome);
     }
-    this.report(r, e.label, false, outcome, started);
+    this.#once.get(i)?.resolve(result);
+    this.report(r, e.label, false, outcome, started, how);
+    this.register(r, i, def, result);
+    if (outcome.status === 'failed' && how.holdFailure && !def.ignoreErrors) this.failInBlock(r, e);
+    this.settleBlock(r, e);
+  }
+
+  /** runOnce: the host that runs entry i (linear: the batch's first host taking part; free: the first to get there). */
+  private claimOnce(i: number, host: HostRun): void {
+    if (this.#once.has(i)) return;
+    let resolve!: (t: TaskResult) => void;
+    const result = new Promise<TaskResult>((res) => (resolve = res));
+    this.#once.set(i, { host, result, resolve });
+  }
+
+  /** Runs a task's ops on the host, or on its delegate, recording its handlers before the first change. */
+  private async runOn(r: HostRun, i: number, def: TaskDef<unknown>, ops: readonly Op[]): Promise<{ outcome: Outcome; result: TaskResult }> {
+    const e = this.entries[i];
+    const delegateName = typeof def.delegateTo === 'function' ? def.delegateTo(this.context(r, e.use)) : def.delegateTo;
+    let target: OpContext = r;
+    if (delegateName !== undefined) {
+      const host = this.inventory.hosts.get(delegateName);
+      if (!host) throw new Error(`delegateTo: no inventory host is named "${delegateName}"`);
+      target = await r.delegate(host);
+    }
+    // recorded on the host before the change: a run killed after it still runs the handlers next time
+    const notified = this.#notified.get(r.name)!;
+    const fresh = e.notifies.filter((id) => !notified.has(id));
+    const record = fresh.length > 0 ? () => recordPending(r, fresh) : undefined;
+    const ran = await runTask(target, () => ops, this.opts.check, def, record);
+    if (ran.outcome.status === 'changed') for (const id of e.notifies) notified.add(id);
+    return ran;
+  }
+
+  /** Keeps a task's result under its `register` name (for every host of the batch when it ran once). */
+  private register(r: HostRun, i: number, def: TaskDef<unknown>, result: TaskResult): void {
+    if (def.register === undefined) return;
+    r.registered.set(def.register, result);
+    // later tasks may read it when they build their ops: build them again
+    const built = this.#ops.get(r.name);
+    if (built) for (const j of [...built.keys()]) if (j > i) built.delete(j);
+  }
+
+  /** Whether host r takes part in this entry: a block's tasks stop at its first failure, its rescue runs only after one. */
+  private entersBlockTask(r: HostRun, e: TaskEntry): boolean {
+    if (!e.block) return true;
+    const failure = this.#blockFailures.get(r.name)!.get(e.block.id);
+    if (e.block.section === 'block') return failure === undefined;
+    if (e.block.section === 'rescue') return failure === 'failed';
+    return true;
+  }
+
+  private failInBlock(r: HostRun, e: TaskEntry): void {
+    const failures = this.#blockFailures.get(r.name)!;
+    failures.set(e.block!.id, e.block!.section === 'rescue' ? 'rescue failed' : 'failed');
+  }
+
+  /** At a block's last entry: a host that failed in it is rescued (its rescue ran through) or fails now. */
+  private settleBlock(r: HostRun, e: TaskEntry): void {
+    if (!e.block?.last) return;
+    const failure = this.#blockFailures.get(r.name)!.get(e.block.id);
+    if (failure === undefined || r.state !== 'active') return;
+    this.settle(r, failure === 'failed' && e.block.hasRescue);
+  }
+
+  /** --step: asks once per task (not per host) whether to run it. */
+  private async stepAllows(i: number, label: string): Promise<boolean> {
+    const ask = this.opts.step;
+    if (!ask) return true;
+    if (!this.#stepAnswered.has(i)) {
+      this.#stepAnswered.set(
+        i,
+        (async () => {
+          if (this.#stepContinue) return;
+          const answer = await ask(label);
+          if (answer === 'no') this.#stepSkipped.add(i);
+          if (answer === 'continue') this.#stepContinue = true;
+        })(),
+      );
+    }
+    await this.#stepAnswered.get(i);
+    return !this.#stepSkipped.has(i);
   }
 
   private pendingFromEarlierRuns(r: HostRun): Promise<Set<string>> {

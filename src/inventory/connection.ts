@@ -94,6 +94,8 @@ export function setsConnection(vars: Readonly<Record<string, unknown>>, setting:
 export interface ConnectionDefaults {
   /** -K/--ask-become-pass (Ansible: a host's ansible_become_password wins over it). */
   readonly becomePassword?: Secret;
+  /** --timeout: the command ceiling (seconds) of hosts whose vars set no labwright_command_timeout. */
+  readonly commandTimeoutSeconds?: number;
 }
 
 /**
@@ -109,7 +111,7 @@ export function resolveConnection(name: string, layers: readonly VarLayer[], def
   const user = setting(SETTINGS.user);
   setting(SETTINGS.becomeMethod); // only checked: sudo is the one method
   const timeoutSeconds = setting(SETTINGS.connectTimeout) ?? 10;
-  const commandTimeoutSeconds = setting(SETTINGS.commandTimeout);
+  const commandTimeoutSeconds = setting(SETTINGS.commandTimeout) ?? defaults.commandTimeoutSeconds;
   return {
     kind: setting(SETTINGS.kind) ?? 'ssh',
     address: setting(SETTINGS.address) ?? name,

@@ -22,6 +22,8 @@ export interface LoadOptions {
   vault?: VaultKeyring;
   /** The sudo password given with -K, for hosts without ansible_become_password. */
   becomePassword?: Secret;
+  /** --timeout: the command ceiling (seconds) of hosts that set no labwright_command_timeout. */
+  commandTimeoutSeconds?: number;
 }
 
 /**
@@ -67,7 +69,7 @@ export async function loadInventory(paths: string[], opts: LoadOptions = {}): Pr
     const hostVars = lazyVars(name, plainVars(vars), vars, world);
     // Resolved on first use, once every host is known: templates in connection settings may read other hosts.
     let connection: ConnectionSpec | undefined;
-    const resolve = () => resolveConnection(name, renderedConnectionLayers(layers, hostVars), { becomePassword: opts.becomePassword });
+    const resolve = () => resolveConnection(name, renderedConnectionLayers(layers, hostVars), { becomePassword: opts.becomePassword, commandTimeoutSeconds: opts.commandTimeoutSeconds });
     hosts.set(name, { name, vars: hostVars, groups, get connection() { return (connection ??= resolve()); }, origin });
   }
 

@@ -40,6 +40,7 @@ export function formatHostResult(r: HostResult, opts: { diff: boolean; verbose: 
     const stderr = redact(r.error.stderr ?? '').trim();
     if (stderr) lines.push(...stderr.split('\n').map((l) => `    stderr: ${l}`));
   }
+  if (r.ignored) lines.push('    ...ignoring');
   lines.push(...stdoutLines(r));
   if (opts.verbose > 1) lines.push(`    (${r.durationMs} ms)`);
   return redact(lines.join('\n'));

@@ -33,7 +33,7 @@ const failed = (host: string): HostResult => ({
   error: { message: 'command failed (exit 1): install motd', command: 'install motd', exitCode: 1, stderr: 'disk full' },
   durationMs: 3,
 });
-const recap: Recap = { hosts: Object.fromEntries(HOSTS.map((h) => [h, { ok: 0, changed: 1, failed: 0, skipped: 0, unreachable: 0 }])) };
+const recap: Recap = { hosts: Object.fromEntries(HOSTS.map((h) => [h, { ok: 0, changed: 1, failed: 0, skipped: 0, unreachable: 0, rescued: 0, ignored: 0 }])) };
 
 /** The events of a play of two tasks on five hosts, results arriving in a shuffled order. */
 function feed(): RunEvent[] {

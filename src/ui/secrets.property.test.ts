@@ -35,7 +35,7 @@ const secretText = fc.string({
   maxLength: 400,
 });
 
-const recap: Recap = { hosts: { h1: { ok: 0, changed: 1, failed: 1, skipped: 0, unreachable: 0 } } };
+const recap: Recap = { hosts: { h1: { ok: 0, changed: 1, failed: 1, skipped: 0, unreachable: 0, rescued: 0, ignored: 0 } } };
 
 async function plannedChanges(value: string, old: string): Promise<Change[]> {
   const before = `# managed\npassword = ${old}\n`;

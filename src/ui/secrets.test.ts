@@ -32,7 +32,7 @@ async function outputs(events: RunEvent[]): Promise<{ text: string; json: string
     plain.event(e);
     jsonReporter.event(e);
   }
-  const recap = { hosts: { h1: { ok: 0, changed: 1, failed: 0, skipped: 0, unreachable: 0 } } };
+  const recap = { hosts: { h1: { ok: 0, changed: 1, failed: 0, skipped: 0, unreachable: 0, rescued: 0, ignored: 0 } } };
   await plain.finish(recap);
   await jsonReporter.finish(recap);
   return { text, json };

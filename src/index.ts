@@ -1,5 +1,5 @@
 /** The public API for playbooks and roles. */
-export { defineRole, play, type PlayDef, type Role, type RoleKit, type RoleUse, type TaskContext } from './engine/definitions.js';
+export { defineRole, play, type BlockDef, type PlayDef, type Role, type RoleKit, type RoleUse, type TaskContext, type TaskOptions, type TaskResult } from './engine/definitions.js';
 export { isMain, main, runPlaybook } from './cli/main.js';
 export * from './ops/index.js';
 export { helmReleaseOp, type HelmReleaseArgs, type HelmValues } from './ops/helm-release.js';

@@ -79,9 +79,9 @@ export const cilium = defineRole({
       tags: ['cilium:install'],
     }),
     task(
-      'wait for Cilium (ds/cilium, deploy/cilium-operator rolled out)',
+      'wait for Cilium (daemonset/cilium, deployment/cilium-operator rolled out)',
       ({ vars }) =>
-        ['ds/cilium', 'deploy/cilium-operator'].map((resource) =>
+        ['daemonset/cilium', 'deployment/cilium-operator'].map((resource) =>
           kubectlRollout({
             kubeconfig: vars.kubeconfig,
             namespace: vars.namespace,

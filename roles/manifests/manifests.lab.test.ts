@@ -83,7 +83,8 @@ afterAll(async () => {
   if (fixtures) rmSync(fixtures, { recursive: true, force: true });
 });
 
-describe('manifests on a lab control plane with the kubectl stand-in', () => {
+// each test runs the CLI once to three times against the lab: generous bounds for a loaded CI machine
+describe('manifests on a lab control plane with the kubectl stand-in', { timeout: 300_000 }, () => {
   it('--check changes nothing, reads only, shows each object\'s diff with the Secret\'s value masked', async () => {
     const before = await storeFingerprint(cp1);
     const { code, out } = await run(['--check', '--diff']);
@@ -91,6 +92,7 @@ describe('manifests on a lab control plane with the kubectl stand-in', () => {
     expect(out).toContain('server-side apply Service monitoring/loki (new)');
     expect(out).toMatch(/\+\s+nodePort: 30300/);
     expect(out).toContain('server-side apply Secret monitoring/grafana-admin (new)');
+    expect(out).toMatch(/\+\s+password: <masked>/);
     expect(out).not.toContain(PASSWORD);
     expect(out).toContain('wait up to 300s for the rollout of deployment/grafana in monitoring');
     expect(await storeFingerprint(cp1)).toBe(before);
@@ -180,7 +182,7 @@ describe('manifests on a lab control plane with the kubectl stand-in', () => {
   });
 });
 
-describe('a release from an https URL pinned by sha256 (seed 001-style Argo CD install.yaml, a FAKE one)', () => {
+describe('a release from an https URL pinned by sha256 (seed 001-style Argo CD install.yaml, a FAKE one)', { timeout: 300_000 }, () => {
   const argoNs = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'argocd' } };
   const crd = { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'applications.argoproj.io' }, spec: { group: 'argoproj.io', names: { kind: 'Application', plural: 'applications' }, scope: 'Namespaced' } };
   const server = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'argocd-server', namespace: 'argocd' }, spec: { replicas: 1 } };
@@ -212,7 +214,7 @@ describe('a release from an https URL pinned by sha256 (seed 001-style Argo CD i
     expect(check.out).toContain(`server-side apply release argocd: 0 object(s) known; ${URL_} not on the host yet (an earlier task fetches it): cannot diff`);
   });
 
-  it('the run fetches, verifies, applies in install order, waits; a second run changes nothing', { timeout: 300_000 }, async () => {
+  it('the run fetches, verifies, applies in install order, waits; a second run changes nothing', async () => {
     let start = await count();
     const { code, out } = await run();
     expect(code, out).toBe(0);

@@ -74,6 +74,8 @@ describe('globs as networkd reads them', () => {
     expect(nicMatches({ driver: 'virtio*' }, { name: 'enp1s0' }, 'virtio_net')).toBe(true);
     // a bond member carries the bond's MAC: its own is the permanent one
     expect(nicMatches({ mac: '52:54:00:aa:bb:02' }, { name: 'enp2s0', mac: '52:54:00:aa:bb:01', permanentMac: '52:54:00:aa:bb:02' }, undefined)).toBe(true);
+    // a veth has no permanent MAC (networkd's PermanentMACAddress= never fits it, as the lab showed)
+    expect(nicMatches({ mac: '52:54:00:aa:bb:03' }, { name: 'lwport0', mac: '52:54:00:aa:bb:03', kind: 'veth' }, undefined)).toBe(false);
     expect(nicMatches({ driver: 'virtio*' }, { name: 'br0' }, undefined)).toBe(false);
   });
 });

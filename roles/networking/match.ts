@@ -41,10 +41,15 @@ export function globRegExp(glob: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
-/** Whether the live link fits every key of `match` (its permanent MAC, as networkd's PermanentMACAddress=; a driver match needs the link's driver). */
-export function nicMatches(match: NicMatch, link: Pick<LinkState, 'name' | 'mac' | 'permanentMac'>, driver: string | undefined): boolean {
+/**
+ * Whether the live link fits every key of `match`, as networkd decides: a MAC
+ * is the permanent one (PermanentMACAddress=), which only a device NIC has (a
+ * veth or another created link has a random MAC and none); a driver match
+ * needs the link's driver.
+ */
+export function nicMatches(match: NicMatch, link: Pick<LinkState, 'name' | 'mac' | 'permanentMac' | 'kind'>, driver: string | undefined): boolean {
   if (match.name !== undefined && !globRegExp(match.name).test(link.name)) return false;
-  if (match.mac !== undefined && (link.permanentMac ?? link.mac)?.toLowerCase() !== match.mac) return false;
+  if (match.mac !== undefined && (link.kind !== undefined || (link.permanentMac ?? link.mac)?.toLowerCase() !== match.mac)) return false;
   if (match.driver !== undefined && (driver === undefined || !globRegExp(match.driver).test(driver))) return false;
   return true;
 }

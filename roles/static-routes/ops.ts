@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
 import { isCidr, parseCidr } from '../../src/net/address.js';
+import { fileInfo } from '../../src/facts/builtin.js';
 import { defineFact } from '../../src/facts/fact.js';
 import {
   describeRoute,
@@ -246,6 +247,8 @@ function dynamicOp(label: string, facts: Op['facts'], build: (ctx: OpContext) =>
 }
 
 const baseFacts = [persistedRouteFiles(), networkdLinks()];
+/** baseFacts and the files an op may write or remove at fixed paths: read with the others, not one round trip each when planning. */
+const withFiles = (...paths: string[]) => [...baseFacts, ...paths.map((path) => fileInfo(path))];
 
 /** networkd drop-ins `<link>.network.d/60-labwright-routes.conf` (stale ones removed). */
 export function networkdRoutesOp(vars: StaticRoutesVars): Op {
@@ -264,7 +267,7 @@ export function networkdRoutesOp(vars: StaticRoutesVars): Op {
 
 /** /etc/netplan/70-labwright-routes.yaml, validated with `netplan generate` over all Netplan files. */
 export function netplanRoutesOp(vars: StaticRoutesVars): Op {
-  return dynamicOp('Netplan routes', baseFacts, async (ctx) => {
+  return dynamicOp('Netplan routes', withFiles(NETPLAN_ROUTES_PATH), async (ctx) => {
     const plan = await persistPlan(ctx, vars);
     if (plan.netplan.size === 0) return [absent({ path: NETPLAN_ROUTES_PATH })];
     return [
@@ -282,7 +285,7 @@ export function netplanRoutesOp(vars: StaticRoutesVars): Op {
 
 /** ifupdown hooks /etc/network/if-up.d/labwright-routes and if-down.d/labwright-routes (removed when no route needs them). */
 export function ifupdownRoutesOp(vars: StaticRoutesVars): Op {
-  return dynamicOp('ifupdown route hooks', baseFacts, async (ctx) => {
+  return dynamicOp('ifupdown route hooks', withFiles(IFUPDOWN_HOOKS.up, IFUPDOWN_HOOKS.down), async (ctx) => {
     const plan = await persistPlan(ctx, vars);
     if (plan.ifupdown.size === 0) return [absent({ path: IFUPDOWN_HOOKS.up }), absent({ path: IFUPDOWN_HOOKS.down })];
     return (['up', 'down'] as const).map((phase) =>

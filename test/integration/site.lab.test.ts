@@ -1,11 +1,13 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { loadInventory } from '../../src/inventory/index.js';
 import { site } from '../../playbooks/site.js';
 import { labFromInventory, type LabLayout } from '../lab/from-inventory.js';
 import { startLab, type Lab, type LabHost } from '../lab/index.js';
 import { captureIo } from '../support/io.js';
 import { shOn } from '../support/lab-shell.js';
+import { runCountingTrips } from '../support/round-trips.js';
 
 /**
  * The site playbook on a lab laid out from inventory/home.yaml: a container
@@ -59,6 +61,14 @@ describe('site playbook on a lab laid out from inventory/home.yaml', () => {
     const again = captureIo();
     expect(await main(site, ['-i', lab.inventoryPath, '--skip-tags', CLUSTER_TAGS], again)).toBe(0);
     for (const h of lab.hosts) expect(again.stdout).toMatch(new RegExp(`${h.name}\\s+: ok=\\d+\\s+changed=0\\s+unreachable=0\\s+failed=0`));
+  }, 600_000);
+
+  it('a run with nothing to change makes at most 2 round trips per host in each play (facts read in one batch)', async () => {
+    const inventory = await loadInventory([lab.inventoryPath]);
+    const noop = await runCountingTrips(site, inventory, { check: false, tags: { only: [], skip: CLUSTER_TAGS.split(',') } });
+    expect(Object.values(noop.recap.hosts).every((c) => c.changed === 0 && c.failed === 0 && c.unreachable === 0)).toBe(true);
+    expect(noop.plays.length).toBeGreaterThan(0);
+    expect(noop.plays.filter((p) => p.perHost > 2)).toEqual([]);
   }, 600_000);
 
   it('the services answer: VIP on gw1, DNS for every host, the API port behind the VIP, the firewall table', async () => {

@@ -4,7 +4,7 @@ import { parseAllDocuments } from 'yaml';
 import { defineFact } from '../facts/fact.js';
 import { sh } from '../shell/quote.js';
 import { assertUnique, installOrder, labelled, masked, objectKey, OWNER_LABEL, parseObjects, typeName } from './kube-objects.js';
-import { APPLY_FLAGS, diffedObjects, kubectl, kubectlDiff, kubectlLive, manifestYaml, objectRef, objectYaml, projectOnto, type K8sObject } from './kubectl.js';
+import { APPLY_FLAGS, diffedObjects, firstLine, kubectl, kubectlDiff, kubectlLive, manifestYaml, objectRef, objectYaml, projectOnto, type K8sObject } from './kubectl.js';
 import { change, fileDiff, ok, type Apply, type Change, type OpContext, type Op, type Plan } from './op.js';
 
 /**
@@ -58,10 +58,6 @@ export function liveObjects(text: string): K8sObject[] {
     if (v.kind === 'List') return v.items ?? [];
     return [v as K8sObject];
   });
-}
-
-function firstLine(s: string): string {
-  return s.trim().split('\n').find((l) => l.trim() !== '')?.trim() ?? '(no output)';
 }
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');

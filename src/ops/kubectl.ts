@@ -117,7 +117,8 @@ function firstDocument(text: string): unknown {
   return undefined;
 }
 
-function firstLine(s: string): string {
+/** The first non-empty line of a command's output (for one-line reasons). */
+export function firstLine(s: string): string {
   return s.trim().split('\n').find((l) => l.trim() !== '')?.trim() ?? '(no output)';
 }
 

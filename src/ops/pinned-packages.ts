@@ -49,7 +49,9 @@ export function pinnedPackages(args: PinnedPackagesArgs): Op {
       const held = await ctx.fact(heldFact);
       const missing = names.filter((n) => !installed.has(n));
       const other = names.filter((n) => installed.has(n) && installed.get(n) !== args.packages[n]);
-      const unheld = hold ? names.filter((n) => !held.has(n)) : [];
+      // installing another version of a held package with --allow-change-held-packages drops its hold
+      // (seen on the lab's Debian 12 apt): hold it again
+      const unheld = hold ? names.filter((n) => !held.has(n) || other.includes(n)) : [];
       if (missing.length + other.length + unheld.length === 0) {
         return ok(`${names.map((n) => `${n} ${args.packages[n]}`).join(', ')} installed${hold ? ' and held' : ''}`);
       }

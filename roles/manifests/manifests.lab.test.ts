@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { play } from '../../src/engine/definitions.js';
-import { installOrder, labelled, OWNER_LABEL } from '../../src/ops/kube-objects.js';
+import { groupOf, installOrder, labelled, OWNER_LABEL } from '../../src/ops/kube-objects.js';
 import { objectYaml, type K8sObject } from '../../src/ops/kubectl.js';
 import { startLab, type Lab, type LabHost } from '../../test/lab/index.js';
 import { installKubectlStandin, invocations, storedObject, storeFingerprint, STANDIN_STORE, writes, type Invocation } from '../../test/standins/kubectl/index.js';
@@ -62,8 +62,8 @@ function flow(calls: Invocation[]): string[] {
   });
 }
 
-const groupOf = (o: K8sObject) => (o.apiVersion.includes('/') ? o.apiVersion.split('/')[0] : 'core');
-const stored = (o: K8sObject) => storedObject(cp1, { group: groupOf(o), kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name });
+/** The stand-in's stored text of an object (it files the core group as `core`). */
+const stored = (o: K8sObject) => storedObject(cp1, { group: groupOf(o) || 'core', kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name });
 
 beforeAll(async () => {
   lab = await startLab({ name: `manifests-${process.pid}`, hosts: [{ name: 'cp1', groups: ['control_plane'] }, { name: 'w1', groups: ['workers'] }] });

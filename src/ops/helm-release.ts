@@ -10,9 +10,8 @@ import { change, fileDiff, ok, type Apply, type Change, type Op, type Plan } fro
  * A Helm release: `helm upgrade --install` of a pinned chart version with
  * typed values, on the host that holds the kubeconfig (the first control
  * plane). The values (as JSON, which is YAML) travel on stdin into a temp
- * file (`--values FILE`), never on
- * the command line (`ps`, 128 KiB limit, secrets); Secret values are masked
- * in every plan and diff.
+ * file (`--values FILE`), never on the command line (`ps`, 128 KiB limit,
+ * secrets); Secret values are masked in every plan and diff.
  *
  * Planned from the release itself: `helm list -o json` gives its status and
  * chart (`cilium-1.17.6`), `helm get values -o json` the values it was

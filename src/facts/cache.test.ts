@@ -42,6 +42,22 @@ describe('fact cache', () => {
     expect(conn.trips).toBe(1);
   });
 
+  it('misses of the same moment share one read, even of facts no task announced (ops built from other facts)', async () => {
+    const conn = counted();
+    const cache = new FactCache(conn, false);
+    expect(await Promise.all([cache.get(echo('p')), cache.get(echo('q')), cache.get(echo('r'))])).toEqual(['p', 'q', 'r']);
+    expect(conn.trips).toBe(1);
+  });
+
+  it('a failed read fails every fact waiting on it; the next miss reads again', async () => {
+    const conn = counted();
+    const cache = new FactCache(conn, false);
+    const broken = defineFact('broken', () => ({ command: sh`true`, parse: () => { throw new Error('unparsable'); } }));
+    await expect(Promise.all([cache.get(broken()), cache.get(echo('s'))])).rejects.toThrow('unparsable');
+    expect(await cache.get(echo('s'))).toBe('s');
+    expect(conn.trips).toBe(2);
+  });
+
   it('a change clears it: the next read goes to the host again', async () => {
     const conn = counted();
     const cache = new FactCache(conn, false);

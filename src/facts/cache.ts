@@ -12,6 +12,8 @@ export class FactCache {
   #upcoming: () => readonly Fact<unknown>[] = () => [];
   /** The batch being read, if any. */
   #reading?: Promise<void>;
+  /** The batch while it gathers misses, before it is sent. */
+  #gathering?: { facts: Map<string, Fact<unknown>>; read: Promise<void> };
 
   constructor(
     private readonly conn: Connection,
@@ -31,22 +33,36 @@ export class FactCache {
   }
 
   async get<T>(fact: Fact<T>): Promise<T> {
-    // ops planned together (a sequence) miss at the same moment: they share one read
-    while (this.#reading && !this.#values.has(fact.id)) await this.#reading.catch(() => undefined);
-    if (!this.#values.has(fact.id)) {
-      const wanted = new Map<string, Fact<unknown>>([[fact.id, fact]]);
-      for (const f of this.#upcoming()) if (!this.#values.has(f.id)) wanted.set(f.id, f);
-      const reading = gatherFacts(this.conn, [...wanted.values()], this.become).then((got) => {
+    // a read already sent may bring it (ops planned together miss at the same moment)
+    while (this.#reading && !this.#gathering && !this.#values.has(fact.id)) await this.#reading.catch(() => undefined);
+    if (!this.#values.has(fact.id)) await this.#read(fact);
+    return this.#values.get(fact.id) as T;
+  }
+
+  /**
+   * Adds `fact` to the read being gathered, or starts one: it is sent on the
+   * next turn of the event loop, with every miss of this turn (ops planned
+   * together whose facts were not known in advance: built from other facts)
+   * and the upcoming facts, in one round trip.
+   */
+  #read(fact: Fact<unknown>): Promise<void> {
+    if (!this.#gathering) {
+      const facts = new Map<string, Fact<unknown>>();
+      const read = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+        this.#gathering = undefined;
+        for (const f of this.#upcoming()) if (!this.#values.has(f.id)) facts.set(f.id, f);
+        const got = await gatherFacts(this.conn, [...facts.values()], this.become);
         for (const [id, v] of got) this.#values.set(id, v);
       });
-      this.#reading = reading;
-      try {
-        await reading;
-      } finally {
-        if (this.#reading === reading) this.#reading = undefined;
-      }
+      const done = () => {
+        if (this.#reading === read) this.#reading = undefined;
+      };
+      read.then(done, done);
+      this.#gathering = { facts, read };
+      this.#reading = read;
     }
-    return this.#values.get(fact.id) as T;
+    this.#gathering.facts.set(fact.id, fact);
+    return this.#gathering.read;
   }
 
   invalidate(): void {

@@ -49,7 +49,6 @@ const first = ({ host, inventory, vars }: TaskContext<HelmVars>) => vars.release
 export const helm = defineRole({
   name: 'helm',
   vars: helmVars,
-  defaults: () => ({}),
   tasks: ({ task }) => [
     task('helm binary', ({ vars }) => helmBinaryOps(vars), { when: first, tags: ['helm:install'] }),
     task(

@@ -67,7 +67,7 @@ export const lanSchema = z
     gateway: ipv4Schema.optional().describe("the network's router (default: the subnet's first address)"),
     domain: dnsNameSchema.optional().describe('the local DNS domain, e.g. lab.example'),
     external_dhcp: z
-      .union([v4RangeSchema, z.array(v4RangeSchema)])
+      .union([v4RangeSchema, z.array(v4RangeSchema)], { error: 'expected an IPv4 range such as 10.10.0.128-10.10.0.254, or a list of them' })
       .optional()
       .transform((v) => (v === undefined ? undefined : Array.isArray(v) ? v : [v]))
       .describe("dynamic ranges of a DHCP server on this network that labwright does not manage (a router's, VMware's NAT): the plan check refuses node addresses, VIPs and pools inside them"),
@@ -78,7 +78,7 @@ export const lanSchema = z
       ctx.addIssue({ code: 'custom', path: ['gateway'], message: `the gateway must be an address of lan.subnet ${lan.subnet}` });
     }
     lan.external_dhcp?.forEach((range, i) => {
-      if (typeof range !== 'string') return;
+      if (typeof range !== 'string' || !/^\d+\.\d+\.\d+\.\d+-\d+\.\d+\.\d+\.\d+$/.test(range)) return; // its own error is reported
       const { first, last } = parseV4Range(range);
       if (!(contains(lan.subnet!, numberToV4(first)) && contains(lan.subnet!, numberToV4(last)))) {
         ctx.addIssue({ code: 'custom', path: ['external_dhcp', ...(lan.external_dhcp!.length > 1 ? [i] : [])], message: `range ${range} is not inside lan.subnet ${lan.subnet}` });

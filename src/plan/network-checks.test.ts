@@ -153,11 +153,14 @@ describe('plan: the DHCP range of a server labwright does not manage (lan.extern
     expect(out).toContain('load balancer pool 10.10.0.240/28 (metallb) overlaps the DHCP range 10.10.0.128-10.10.0.254 (inventory: lan.external_dhcp)');
   });
 
-  it('refuses a dnsmasq range overlapping it, and a range outside lan.subnet', async () => {
+  it('refuses a dnsmasq range overlapping it, a malformed range, and a range outside lan.subnet', async () => {
     const both = vmnet('10.10.0.128-10.10.0.254', '10.10.0.31') + '    dhcp_servers:\n      hosts:\n        gw1: { ansible_host: 10.10.0.3 }\n';
     const overlap = await plan(both);
     expect(overlap.code).toBe(4);
     expect(overlap.out).toContain('hand out the same addresses on 10.10.0.0/24');
+    const malformed = await plan(vmnet('10.10.0.300-10.10.0.254', '10.10.0.31'));
+    expect(malformed.code).toBe(4);
+    expect(malformed.out).toMatch(/host master1: lan\.external_dhcp: expected an IPv4 range such as 10\.10\.0\.128-10\.10\.0\.254, or a list of them, got "10\.10\.0\.300-10\.10\.0\.254" \(set at .*inventory\.yaml:3:/);
     const outside = await plan(vmnet('10.10.1.128-10.10.1.254', '10.10.0.31'));
     expect(outside.code).toBe(4);
     expect(outside.out).toContain('lan.external_dhcp: range 10.10.1.128-10.10.1.254 is not inside lan.subnet 10.10.0.0/24');

@@ -12,8 +12,13 @@ export interface LabNetwork {
  * A bridge network of the lab's own; Docker picks the subnet unless one is given (its first address is the gateway: the controller).
  * `internal`: a second network, `docker network create --internal` (no route out of it), named labwright-LAB-internal.
  * `suffix`: a segment of the lab (test/lab/networks.ts), named labwright-LAB-SUFFIX.
+ * `masquerade: false`: Docker does not source-NAT traffic leaving the network's subnet.
  */
-export async function createNetwork(lab: string, subnet?: { subnet: string; gateway: string }, { internal = false, suffix }: { internal?: boolean; suffix?: string } = {}): Promise<LabNetwork> {
+export async function createNetwork(
+  lab: string,
+  subnet?: { subnet: string; gateway: string },
+  { internal = false, suffix, masquerade = true }: { internal?: boolean; suffix?: string; masquerade?: boolean } = {},
+): Promise<LabNetwork> {
   const client = await docker();
   const name = suffix ? `labwright-${lab}-${suffix}` : internal ? `labwright-${lab}-internal` : `labwright-${lab}`;
   const network = await client.network.create({
@@ -22,6 +27,7 @@ export async function createNetwork(lab: string, subnet?: { subnet: string; gate
     CheckDuplicate: true,
     Internal: internal,
     Labels: { [LAB_LABEL]: lab },
+    ...(masquerade ? {} : { Options: { 'com.docker.network.bridge.enable_ip_masquerade': 'false' } }),
     ...(subnet ? { IPAM: { Config: [{ Subnet: subnet.subnet, Gateway: subnet.gateway }] } } : {}),
   });
   const ipam = (await network.inspect()).IPAM?.Config?.[0];

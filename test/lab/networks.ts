@@ -32,11 +32,16 @@ export function validateSegments(specs: SegmentSpecs, hosts: { name: string; seg
   }
 }
 
-/** Creates the lab's segments (plain bridges: the controller reaches every host on them). */
+/**
+ * Creates the lab's segments (plain bridges: the controller reaches every host on them), without Docker's IP
+ * masquerade: with br_netfilter, the machine's MASQUERADE rule for a segment's subnet would also rewrite the
+ * source of traffic a lab router forwards from that segment onto another one (the backend would see the
+ * machine's bridge address instead of the client's or the router's).
+ */
 export async function createSegments(lab: string, specs: SegmentSpecs): Promise<Record<string, LabNetwork>> {
   const out: Record<string, LabNetwork> = {};
   for (const [name, spec] of Object.entries(specs)) {
-    out[name] = await createNetwork(lab, spec.subnet && spec.gateway ? { subnet: spec.subnet, gateway: spec.gateway } : undefined, { suffix: name });
+    out[name] = await createNetwork(lab, spec.subnet && spec.gateway ? { subnet: spec.subnet, gateway: spec.gateway } : undefined, { suffix: name, masquerade: false });
   }
   return out;
 }

@@ -48,6 +48,7 @@ export async function siteBench(): Promise<void> {
     const noop = await siteRun(lab);
     console.log(`\nsite benchmark: ${lab.hosts.length} hosts from inventory/home.yaml, cluster roles skipped (${CLUSTER_TAGS.join(', ')})\n`);
     console.log(`first run (applies)        ${first.seconds.toFixed(2).padStart(6)} s  failed=${sum(first.recap, 'failed')} unreachable=${sum(first.recap, 'unreachable')}`);
+    for (const f of first.failures.slice(0, 5)) console.log(`  failed: ${f.split('\n')[0]}`);
     console.log(`no-op run, in-process      ${noop.seconds.toFixed(2).padStart(6)} s  changed=${sum(noop.recap, 'changed')} failed=${sum(noop.recap, 'failed')}`);
     console.log('round trips per host in each play of the no-op run (the first play includes taking the run lock; timed lock renewals apart):');
     for (const p of noop.plays) console.log(`  ${p.play.padEnd(32)} ${String(p.hosts).padStart(2)} host(s)  ${p.perHost.toFixed(1)}${p.renewals > 0 ? `  (+${p.renewals} run-lock renewals)` : ''}`);

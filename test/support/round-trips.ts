@@ -25,14 +25,16 @@ export async function runCountingTrips(
   plays: readonly PlayDef[],
   inventory: Inventory,
   options: Omit<RunOptions, 'forks'> & { forks?: number },
-): Promise<{ seconds: number; plays: PlayTrips[]; recap: Recap }> {
+): Promise<{ seconds: number; plays: PlayTrips[]; recap: Recap; failures: string[] }> {
   const work = new Map<string, number>();
   let renewals = 0;
   const trips = (hosts: readonly string[]) => hosts.reduce((n, h) => n + (work.get(h) ?? 0), 0);
   const counted: PlayTrips[] = [];
+  const failures: string[] = [];
   let current: { play: string; hosts: string[]; before: number; renewals: number } | undefined;
   const reporter: Reporter = {
     event: (e) => {
+      if (e.type === 'host:result' && (e.status === 'failed' || e.status === 'unreachable')) failures.push(`${e.host}: ${e.task}: ${e.error?.message}`);
       if (e.type === 'play:start') current = { play: e.play, hosts: e.hosts, before: trips(e.hosts), renewals };
       if (e.type === 'play:end' && current && current.hosts.length > 0) {
         const perHost = (trips(current.hosts) - current.before) / current.hosts.length;
@@ -52,5 +54,5 @@ export async function runCountingTrips(
     };
     return c;
   });
-  return { seconds: (performance.now() - start) / 1000, plays: counted, recap };
+  return { seconds: (performance.now() - start) / 1000, plays: counted, recap, failures };
 }

@@ -6,18 +6,18 @@
  * time in-process and as the CLI (start-up included, and its share), and the
  * SSH round trips each host makes in each play.
  */
-import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { site } from '../playbooks/site.js';
 import type { Recap } from '../src/engine/events.js';
 import { loadInventory } from '../src/inventory/index.js';
 import { labFromInventory } from '../test/lab/from-inventory.js';
 import { startLab, type Lab } from '../test/lab/index.js';
 import { runCountingTrips } from '../test/support/round-trips.js';
+import { measure } from './startup.js';
 
-const run = promisify(execFile);
-const HOME = fileURLToPath(new URL('../inventory/home.yaml', import.meta.url));
+const repo = fileURLToPath(new URL('../', import.meta.url));
+const HOME = join(repo, 'inventory/home.yaml');
 /** The cluster roles: no control plane in the lab (as in the site lab test). */
 export const CLUSTER_TAGS = ['kubeadm-init', 'calico', 'metallb', 'manifests', 'cilium', 'helm'];
 
@@ -26,16 +26,16 @@ export async function siteRun(lab: Lab) {
   return runCountingTrips(site, await loadInventory([lab.inventoryPath]), { check: false, tags: { only: [], skip: CLUSTER_TAGS } });
 }
 
-/** The no-op run as a user runs it: `tsx playbooks/site.ts -i INV --skip-tags …` (and its exit code), and its --list-hosts (start-up: no host contacted). */
-export async function siteCli(lab: Lab): Promise<{ seconds: number; code: number; startupSeconds: number }> {
-  const args = ['tsx', 'playbooks/site.ts', '-i', lab.inventoryPath];
-  const timedRun = async (extra: string[]) => {
-    const start = performance.now();
-    const code = await run('npx', [...args, ...extra], { maxBuffer: 64 * 2 ** 20 }).then(() => 0, (e: { code?: number }) => e.code ?? 1);
-    return { seconds: (performance.now() - start) / 1000, code };
-  };
-  const noop = await timedRun(['--skip-tags', CLUSTER_TAGS.join(',')]);
-  return { ...noop, startupSeconds: (await timedRun(['--list-hosts'])).seconds };
+/** The no-op run as a user runs it: `tsx playbooks/site.ts -i INV --skip-tags …` (exit code, peak RSS), and its --list-hosts (start-up: no host contacted). */
+export async function siteCli(lab: Lab): Promise<{ seconds: number; code: number; rssMiB: number; startupSeconds: number }> {
+  const tsx = [join(repo, 'node_modules/.bin/tsx'), 'playbooks/site.ts', '-i', lab.inventoryPath];
+  let code = 0;
+  const noop = await measure([...tsx, '--skip-tags', CLUSTER_TAGS.join(',')], { rss: true, maxBuffer: 64 * 2 ** 20 }).catch((e: { code?: number }) => {
+    code = e.code ?? 1;
+    return { ms: NaN, rssMiB: NaN };
+  });
+  const startup = await measure([...tsx, '--list-hosts']);
+  return { seconds: noop.ms / 1000, code, rssMiB: noop.rssMiB, startupSeconds: startup.ms / 1000 };
 }
 
 const sum = (recap: Recap, key: 'changed' | 'failed' | 'unreachable') => Object.values(recap.hosts).reduce((n, c) => n + c[key], 0);
@@ -55,7 +55,7 @@ export async function siteBench(): Promise<void> {
     console.log(`  most in one play: ${Math.max(...noop.plays.map((p) => p.perHost)).toFixed(1)}`);
     const cli = await siteCli(lab);
     const share = ((100 * cli.startupSeconds) / cli.seconds).toFixed(0);
-    console.log(`no-op run, CLI (tsx)       ${cli.seconds.toFixed(2).padStart(6)} s  exit ${cli.code}; start-up (its --list-hosts) ${cli.startupSeconds.toFixed(2)} s = ${share}%`);
+    console.log(`no-op run, CLI (tsx)       ${cli.seconds.toFixed(2).padStart(6)} s  exit ${cli.code}, ${cli.rssMiB.toFixed(0)} MiB rss; start-up (its --list-hosts) ${cli.startupSeconds.toFixed(2)} s = ${share}%`);
   } finally {
     await lab.stop();
   }

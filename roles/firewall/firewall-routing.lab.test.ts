@@ -132,6 +132,17 @@ describe('firewall routing on lab hosts (client on a, gateway on a and b, backen
     expect(await shOn(gw, 'nft list chain inet labwright postrouting')).toMatch(/oifname "eth1" ip daddr [\d./]+ masquerade/);
   });
 
+  it('a routing change that locks the controller out is rolled back like any other: the previous forward and nat chains are live again', async () => {
+    const withMasquerade = { ...phase1(), masquerade: [{ from: 'a', out: 'b' }] };
+    const before = (await shOn(gw, 'nft list table inet labwright')).replace(/ # handle \d+/g, '');
+    const { code, out } = await apply([], { ...withMasquerade, forward_rules: [], ssh_allowed: false });
+    expect(code, out).toBe(2);
+    expect(out).toMatch(/rolled back by labwright-rollback-\w+\.timer, the previous configuration is live again/);
+    expect((await shOn(gw, 'nft list table inet labwright')).replace(/ # handle \d+/g, '')).toBe(before);
+    expect(await ask(client, b(), 8080)).toBe(`8080 ${gwB()}`); // the forward rule and the masquerade of before
+    expect(await sshAnswers(lab, gw)).toBe(true);
+  }, 180_000);
+
   it('routing off again (no routed vars): the forward and nat chains are gone, the input chain stays', async () => {
     const { code, out } = await apply([], {});
     expect(code, out).toBe(0);

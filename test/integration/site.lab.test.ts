@@ -16,7 +16,7 @@ import { runCountingTrips } from '../support/round-trips.js';
  * planned with --check, in order.
  */
 const HOME = fileURLToPath(new URL('../../inventory/home.yaml', import.meta.url));
-const CLUSTER_TAGS = 'kubeadm-init,calico,metallb';
+const CLUSTER_TAGS = 'kubeadm-init,calico,cilium,metallb,manifests,helm';
 let layout: LabLayout;
 let lab: Lab;
 
@@ -44,7 +44,7 @@ describe('site playbook on a lab laid out from inventory/home.yaml', () => {
     const plays = [...io.stdout.matchAll(/^PLAY \[(.+?)\]/gm)].map((m) => m[1]);
     expect(plays).toEqual(['host network', 'firewall', 'DHCP and DNS', 'Kubernetes API load balancer', 'virtual IP', 'Kubernetes nodes', 'cluster networking', 'cluster workloads']);
     const roles = [...new Set([...io.stdout.matchAll(/^TASK \[([a-z-]+) : /gm)].map((m) => m[1]))];
-    expect(roles).toEqual(['base', 'networking', 'static-routes', 'firewall', 'dnsmasq', 'haproxy', 'keepalived', 'kubeadm-init', 'calico', 'metallb', 'manifests']);
+    expect(roles).toEqual(['base', 'networking', 'static-routes', 'firewall', 'dnsmasq', 'haproxy', 'keepalived', 'kubeadm-init', 'calico', 'cilium', 'metallb', 'manifests', 'helm']);
     // init happens once, on the first control plane; the others join
     expect(io.stdout).toMatch(/would (change|run \(not predictable\)): \[cp1\][^\n]*\n(\s+- [^\n]*\n)*\s+- run: [^\n]*kubeadm init/);
     const after = await Promise.all(lab.hosts.map(fingerprint));

@@ -7,6 +7,7 @@ import { startLab, type Lab, type LabHost } from '../../test/lab/index.js';
 import { expectNoChanges, hostFingerprint, mainProcess, runPlays } from '../haproxy/lab-support.js';
 import { kubeadmInit } from './index.js';
 import { shOn } from '../../test/support/lab-shell.js';
+import { installKubectlStandin, invocations, STANDIN_STORE } from '../../test/standins/kubectl/index.js';
 
 /**
  * Three lab containers (cp1, cp2 in control_plane; w1 in workers) brought up
@@ -114,16 +115,19 @@ beforeAll(async () => {
       await shOn(h, `/tmp/make-debs.sh ${VERSION}`);
     }),
   );
+  // kubectl on cp1 (the stand-in, for the node labels and taints); its FAKE admin.conf goes: kubeadm init makes one
+  await installKubectlStandin(cp1);
+  await shOn(cp1, 'rm /etc/kubernetes/admin.conf');
   // a swap line the role must comment out (the container has no swap to turn off)
   await shOn(w1, "echo '/swapfile none swap sw 0 0' >> /etc/fstab");
-});
+}, 900_000); // three containers, apt on each: minutes on a loaded machine
 
 afterAll(async () => {
   if (figures.length > 0) console.log(`kubeadm-init figures:\n  ${figures.join('\n  ')}`);
   await lab?.stop();
 });
 
-describe('kubeadm-init on three lab hosts (kubeadm and the Kubernetes packages are stand-ins)', () => {
+describe('kubeadm-init on three lab hosts (kubeadm and the Kubernetes packages are stand-ins)', { timeout: 600_000 }, () => {
   it('--check on the fresh lab: init on cp1, then cp2 joins, then w1; nothing changes', async () => {
     const before = await Promise.all(all.map((h) => hostFingerprint(h, ['containerd', 'kubelet'])));
     const { code, out } = await timed('--check on the fresh lab', () => run(['--check', '--diff']));
@@ -280,6 +284,53 @@ describe('kubeadm-init on three lab hosts (kubeadm and the Kubernetes packages a
     expect((await run()).code).toBe(0);
     const again = await run();
     expectNoChanges(again.out, ['cp1', 'cp2', 'w1']);
+  });
+
+  it('labels and taints reconciled on registered nodes (kubectl on cp1), untainted control planes, an nvidia runtime in a containerd drop-in', async () => {
+    // each kubelet registers its node (played on cp1's stand-in API): control planes with kubeadm's taint
+    for (const [name, cp] of [['cp1', true], ['cp2', true], ['w1', false]] as const) {
+      const node = { labels: {}, taints: cp ? [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] : [], ready: true };
+      await shOn(cp1, `mkdir -p ${STANDIN_STORE}/nodes && echo '${JSON.stringify(node)}' > ${STANDIN_STORE}/nodes/${name}.json`);
+    }
+    const callsBefore = (await Promise.all(all.map(calls))).map((c) => c.length);
+    const before = await Promise.all(all.map((h) => mainProcess(h, 'containerd')));
+    const params: Params = {
+      node_labels: { gpu: 'true', 'node-role.kubernetes.io/gpu': '' },
+      node_taints: [{ key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' }],
+      untaint_control_plane: true,
+      containerd_runtimes: { nvidia: { binary_name: '/usr/bin/nvidia-container-runtime' } },
+    };
+    const { code, out } = await run([], params);
+    expect(code, out).toBe(0);
+    const nodes = await Promise.all(['cp1', 'cp2', 'w1'].map(async (n) => JSON.parse(await shOn(cp1, `cat ${STANDIN_STORE}/nodes/${n}.json`))));
+    for (const n of nodes) {
+      expect(n.labels).toEqual({ gpu: 'true', 'node-role.kubernetes.io/gpu': '' });
+      expect(n.taints).toEqual([{ key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' }]); // the control-plane taint removed from cp1, cp2
+    }
+    const kubectlWrites = (await invocations(cp1)).filter((c) => c.verb === 'label' || c.verb === 'taint').map((c) => `${c.verb} ${c.objects.join(' ')} exit=${c.exit}`);
+    expect(kubectlWrites.sort()).toEqual(
+      ['label node/cp1 exit=0', 'label node/cp2 exit=0', 'label node/w1 exit=0', 'taint node/cp1 exit=0', 'taint node/cp1 exit=0', 'taint node/cp2 exit=0', 'taint node/cp2 exit=0', 'taint node/w1 exit=0'].sort(),
+    );
+    // the runtime: a drop-in the real containerd 1.6 merges (config dump), the main config unchanged but for its imports line
+    for (const h of all) {
+      expect(await shOn(h, 'containerd config dump')).toMatch(/\[plugins\."io\.containerd\.grpc\.v1\.cri"\.containerd\.runtimes\.nvidia\.options\]\n(\s+\S.*\n)*?\s+BinaryName = "\/usr\/bin\/nvidia-container-runtime"/);
+      expect(await shOn(h, 'grep -c imports /etc/containerd/config.toml')).toBe('1\n');
+    }
+    const after = await Promise.all(all.map((h) => mainProcess(h, 'containerd')));
+    after.forEach((a, i) => expect(a.pid).not.toBe(before[i]!.pid)); // restarted through the handler
+    // kubeadm: only cp1's init configuration (its taints changed) validated again; no init, no join
+    expect((await Promise.all(all.map(calls))).flatMap((c, i) => c.slice(callsBefore[i])).map((c) => `${c.host} ${verb(c)}`)).toEqual(['cp1 config validate']);
+
+    // again: nothing to do, no kubectl write
+    const writes = (await invocations(cp1)).length;
+    const again = await run([], params);
+    expectNoChanges(again.out, ['cp1', 'cp2', 'w1']);
+    expect((await invocations(cp1)).filter((c, i) => i >= writes && c.verb !== 'get')).toEqual([]);
+    // without runtimes the drop-in goes (labels and taints stay: the role does not record what it set)
+    const back = await run();
+    expect(back.code, back.out).toBe(0);
+    for (const h of all) expect(await shOn(h, 'test -e /etc/containerd/conf.d/50-labwright-runtimes.toml && echo kept || echo removed')).toBe('removed\n');
+    expectNoChanges((await run()).out, ['cp1', 'cp2', 'w1']);
   });
 
   it('kubeadm config validate refuses a configuration before it goes live (a kubeadm 1.30 does not know v1beta4); the old one stays', async () => {

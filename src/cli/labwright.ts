@@ -1,8 +1,8 @@
-import { OptionsError, UserError } from '../errors.js';
-import { redact } from '../secret.js';
+import { OptionsError } from '../errors.js';
 import { SUBCOMMANDS } from './commands.js';
 import type { Io } from './main.js';
 import { packageJson } from './package-files.js';
+import { reportError } from './report-error.js';
 
 const processIo: Io = {
   out: (s) => process.stdout.write(s),
@@ -40,11 +40,6 @@ export async function runLabwright(argv: readonly string[], io: Io = processIo):
     }
     return await (await command.load())(rest, io);
   } catch (e) {
-    if (e instanceof UserError) {
-      io.err(redact(`ERROR: ${e.message}${e.hint ? `\n(${e.hint})` : ''}\n`));
-      return e.exitCode;
-    }
-    io.err(redact(`ERROR (unexpected, please report): ${(e as Error).stack ?? String(e)}\n`));
-    return 1;
+    return reportError(e, io);
   }
 }

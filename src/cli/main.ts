@@ -11,11 +11,11 @@ import { collectClaims } from '../plan/collect.js';
 import { formatAddressMap } from '../plan/map.js';
 import { loadInventory } from '../inventory/index.js';
 import type { Inventory } from '../inventory/types.js';
-import { redact } from '../secret.js';
 import { JsonReporter } from '../ui/json.js';
 import { LiveReporter } from '../ui/live.js';
 import { PlainReporter } from '../ui/plain.js';
 import { parseCliOptions, USAGE, type CliOptions } from './options.js';
+import { reportError } from './report-error.js';
 import { stepPrompt } from './step-prompt.js';
 
 export interface Io {
@@ -127,12 +127,7 @@ export async function main(plays: readonly PlayDef[], argv: readonly string[], i
     await reporter.finish(recap);
     return exitCodeOf(recap);
   } catch (e) {
-    if (e instanceof UserError) {
-      io.err(redact(`ERROR: ${e.message}${e.hint ? `\n(${e.hint})` : ''}\n`));
-      return e.exitCode;
-    }
-    io.err(redact(`ERROR (unexpected, please report): ${(e as Error).stack ?? String(e)}\n`));
-    return 1;
+    return reportError(e, io);
   }
 }
 

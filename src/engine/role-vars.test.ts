@@ -53,7 +53,7 @@ describe('a misspelt role var is an inventory error naming file:line:col, key pa
     });
     expect(code).toBe(4);
     expect(stderr).toContain('host dns1: lan.gatway: unknown key (did you mean gateway?) (set at group_vars/all.yaml:3:3)');
-    expect(stderr).toContain('host dns1: lan.vlan: unknown key (known keys: subnet, gateway, domain) (set at group_vars/all.yaml:4:3)');
+    expect(stderr).toContain('host dns1: lan.vlan: unknown key (known keys: subnet, gateway, domain, external_dhcp) (set at group_vars/all.yaml:4:3)');
   });
 
   it('a key merged in with a YAML anchor is found where it was written', async () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { STANDIN_SCRIPT } from '../kubectl/index.js';
+import { STANDIN_NODES, STANDIN_SCRIPT } from '../kubectl/index.js';
 import { HELM_STANDIN_SCRIPT } from './index.js';
 
 /** The helm stand-in's own behaviour, run locally (python3), with the kubectl stand-in as `kubectl` on PATH, store and logs in a temp dir. */
@@ -29,6 +29,8 @@ beforeEach(() => {
   mkdirSync(join(dir, 'bin'));
   writeFileSync(join(dir, 'bin/kubectl'), readFileSync(STANDIN_SCRIPT));
   chmodSync(join(dir, 'bin/kubectl'), 0o755);
+  // the stand-in imports its node verbs from its own directory
+  writeFileSync(join(dir, 'bin/kubectl_standin_nodes.py'), readFileSync(STANDIN_NODES));
   env = {
     ...process.env,
     PATH: `${join(dir, 'bin')}:${process.env.PATH}`,

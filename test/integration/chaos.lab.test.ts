@@ -49,14 +49,20 @@ function startController(content: string) {
 }
 
 /**
- * What a host looks like once the killed run's commands ended (each runs
- * under `timeout -s KILL`, and may go on after the kill: a restart in flight)
- * and systemd has no job left.
+ * What a host looks like once the killed run's commands ended and systemd has
+ * no job left. A command the controller sent just before it was killed may
+ * still start (sshd reads what it received before it sees the connection
+ * close: a command in flight, such as clearing a pending handler, runs after
+ * the kill), so first every ssh session of the killed run must be gone, then
+ * every command it started (each runs as `sh -c 'exec timeout -s KILL …'`,
+ * then as `timeout`). The patterns are written so they never match the grep
+ * that looks for them.
  */
 async function observe(host: LabHost, content: string) {
   const out = await shOn(
     host,
-    `while grep -qsa '^timeout' /proc/[0-9]*/cmdline; do sleep 0.1; done
+    `while grep -qsaE '^sshd: [^ ]+(@notty| \\[priv\\])' /proc/[0-9]*/cmdline; do sleep 0.1; done
+while grep -qsaE '^timeout|exec [t]imeout' /proc/[0-9]*/cmdline; do sleep 0.1; done
 while [ -n "$(systemctl list-jobs --no-legend)" ]; do sleep 0.1; done
 cat /etc/lw-chaos/app.conf 2>/dev/null; echo ---
 cat /var/lib/labwright/pending-handlers 2>/dev/null; echo ---

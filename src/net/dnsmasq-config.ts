@@ -373,6 +373,19 @@ export function hostResolvFile(resolvedActive: boolean): string {
   return resolvedActive ? RESOLVED_RESOLV_CONF : RESOLV_CONF;
 }
 
+/** What the template needs of a segment's DHCP (the main one's or a further one's). */
+function dhcpRangeView(s: Pick<SegmentConfig, 'subnet' | 'netmask' | 'range' | 'leaseTime' | 'router' | 'dnsServers'>) {
+  return {
+    subnet: s.subnet,
+    rangeStart: s.range.start,
+    rangeEnd: s.range.end,
+    netmask: s.netmask,
+    leaseTime: s.leaseTime,
+    router: s.router ?? null,
+    dnsServers: s.dnsServers?.join(',') ?? null,
+  };
+}
+
 /** The main configuration text, serving `iface` (the interfaces of every segment: the main one's first). */
 export function renderDnsmasqConfig(config: DnsmasqConfig, iface: string | readonly string[], files: DnsmasqFiles, options: DnsmasqRenderOptions = {}): string {
   const interfaces = [...new Set(typeof iface === 'string' ? [iface] : iface)];
@@ -389,29 +402,14 @@ export function renderDnsmasqConfig(config: DnsmasqConfig, iface: string | reado
     resolvFile: config.upstream.length === 0 ? (options.resolvFile ?? null) : null,
     upstream: config.upstream,
     forwardZones: config.forwardZones,
-    subnet: config.subnet,
-    rangeStart: config.range.start,
-    rangeEnd: config.range.end,
-    netmask: config.netmask,
-    leaseTime: config.leaseTime,
-    router: config.router ?? null,
-    dnsServers: config.dnsServers?.join(',') ?? null,
+    ...dhcpRangeView(config),
     dhcpHostsFile: files.dhcpHostsFile,
     leaseFile: config.leaseFile,
     authoritative: config.authoritative,
     logDhcp: config.logDhcp,
     extraOptions: config.extraOptions,
     subzones: config.segments.filter((s) => s.domain).map((s) => ({ domain: s.domain, subnet: s.subnet })),
-    segments: config.segments.map((s) => ({
-      name: s.name,
-      subnet: s.subnet,
-      rangeStart: s.range.start,
-      rangeEnd: s.range.end,
-      netmask: s.netmask,
-      leaseTime: s.leaseTime,
-      router: s.router ?? null,
-      dnsServers: s.dnsServers?.join(',') ?? null,
-    })),
+    segments: config.segments.map((s) => ({ name: s.name, ...dhcpRangeView(s) })),
     pxe: config.pxe
       ? {
           tftpRoot: config.pxe.tftpRoot ?? null,

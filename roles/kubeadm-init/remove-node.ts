@@ -1,8 +1,8 @@
 import { pathExists } from '../../src/facts/builtin.js';
 import type { Host } from '../../src/inventory/types.js';
-import { change, ok, type Change, type Op, type OpContext } from '../../src/ops/op.js';
-import { sh, type Command } from '../../src/shell/quote.js';
-import { delegateTo } from './delegate.js';
+import { ok, type Op } from '../../src/ops/op.js';
+import { sh } from '../../src/shell/quote.js';
+import { delegateTo, TwoHostSteps } from './delegate.js';
 import { KUBELET_CONF } from './join.js';
 import { KUBECTL, nodeLookup } from './node-state.js';
 
@@ -41,29 +41,17 @@ export function removeNode(args: RemoveNodeArgs): Op {
       const registered = node !== 'absent';
       if (!registered && !hasKubelet && !hasEtcd) return ok(`${args.nodeName} is not in the cluster (no Node object, no ${KUBELET_CONF})`);
 
-      const changes: Change[] = [];
-      const steps: ((c: OpContext, cp: OpContext) => Promise<unknown>)[] = [];
-      const onFirst = (summary: string, cmd: Command) => {
-        changes.push({ summary });
-        steps.push((_c, cp) => cp.run(cmd));
-      };
-      const here = (summary: string, cmd: Command) => {
-        changes.push({ summary });
-        steps.push((c) => c.run(cmd));
-      };
+      const steps = new TwoHostSteps(args.first);
       if (registered) {
-        onFirst(
+        steps.onFirst(
           `drain ${args.nodeName} (kubectl on ${args.first.name})`,
           sh`${KUBECTL} drain ${args.nodeName} --ignore-daemonsets --delete-emptydir-data --force --timeout=${args.drainTimeout}`,
         );
       }
-      if (hasEtcd) here(`remove ${args.nodeName}'s etcd member (kubeadm reset phase remove-etcd-member)`, sh`kubeadm reset phase remove-etcd-member`);
-      if (hasKubelet || hasEtcd) here('kubeadm reset -f (kubelet config, static pods, certificates, local etcd data)', sh`kubeadm reset -f`);
-      if (registered) onFirst(`delete node ${args.nodeName} (kubectl on ${args.first.name})`, sh`${KUBECTL} delete node ${args.nodeName}`);
-      return change(changes, async (c) => {
-        const cp = await delegateTo(c, args.first);
-        for (const step of steps) await step(c, cp);
-      });
+      if (hasEtcd) steps.here(`remove ${args.nodeName}'s etcd member (kubeadm reset phase remove-etcd-member)`, sh`kubeadm reset phase remove-etcd-member`);
+      if (hasKubelet || hasEtcd) steps.here('kubeadm reset -f (kubelet config, static pods, certificates, local etcd data)', sh`kubeadm reset -f`);
+      if (registered) steps.onFirst(`delete node ${args.nodeName} (kubectl on ${args.first.name})`, sh`${KUBECTL} delete node ${args.nodeName}`);
+      return steps.plan();
     },
   };
 }

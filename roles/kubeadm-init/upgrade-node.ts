@@ -1,11 +1,11 @@
 import { debPackages } from '../../src/facts/builtin.js';
 import { defineFact } from '../../src/facts/fact.js';
 import type { Host } from '../../src/inventory/types.js';
-import { change, ok, type Change, type Op, type OpContext } from '../../src/ops/op.js';
+import { ok, type Op } from '../../src/ops/op.js';
 import { heldPackages, pinnedPackages } from '../../src/ops/pinned-packages.js';
-import { sh, type Command } from '../../src/shell/quote.js';
+import { sh } from '../../src/shell/quote.js';
 import { KUBE_PACKAGES } from './apt.js';
-import { delegateTo } from './delegate.js';
+import { delegateTo, TwoHostSteps } from './delegate.js';
 import { minorOf } from './kubeadm-config.js';
 import { KUBECTL, nodeLookup } from './node-state.js';
 import type { NodePart } from './topology.js';
@@ -81,45 +81,32 @@ export function upgradeNode(args: UpgradeNodeArgs): Op {
       }
       if (typeof node !== 'object') throw new Error(`node ${args.nodeName} is not in the cluster (${kubectlOn}: ${node}): nothing to drain`);
 
-      const changes: Change[] = [];
-      const steps: ((c: OpContext, cp: OpContext) => Promise<unknown>)[] = [];
-      const onFirst = (summary: string, cmd: Command) => {
-        changes.push({ summary });
-        steps.push((_c, cp) => cp.run(cmd));
-      };
-      const here = (summary: string, cmd: Command) => {
-        changes.push({ summary });
-        steps.push((c) => c.run(cmd));
-      };
+      const steps = new TwoHostSteps(args.first);
       const packages = (names: readonly string[]) => {
         const wanted = Object.fromEntries(names.map((n) => [n, args.packageVersion]));
-        changes.push({ summary: `${names.map((n) => `${n} ${installed.get(n) ?? '(none)'} → ${args.packageVersion}`).join(', ')}, held` });
-        steps.push(async (c) => {
+        steps.add(`${names.map((n) => `${n} ${installed.get(n) ?? '(none)'} → ${args.packageVersion}`).join(', ')}, held`, async (c) => {
           const plan = await pinnedPackages({ packages: wanted, updateCache: true }).plan(c);
           if (plan.kind !== 'ok') await plan.apply(c);
         });
       };
 
       if (behind.length > 0 || cpBehind) {
-        onFirst(`drain ${args.nodeName} (${kubectlOn})`, sh`${KUBECTL} drain ${args.nodeName} --ignore-daemonsets --delete-emptydir-data --timeout=${args.drainTimeout}`);
+        steps.onFirst(`drain ${args.nodeName} (${kubectlOn})`, sh`${KUBECTL} drain ${args.nodeName} --ignore-daemonsets --delete-emptydir-data --timeout=${args.drainTimeout}`);
         if (installed.get('kubeadm') !== args.packageVersion || !held.has('kubeadm')) packages(['kubeadm']);
         const kubeletBehind = installed.get('kubelet') !== args.packageVersion;
         if (args.part === 'first-control-plane' && cpBehind) {
-          here(`kubeadm upgrade plan ${target}`, sh`kubeadm upgrade plan ${target}`);
-          here(`kubeadm upgrade apply ${target} --yes (the cluster's control plane, etcd and add-ons)`, sh`kubeadm upgrade apply ${target} --yes`);
+          steps.here(`kubeadm upgrade plan ${target}`, sh`kubeadm upgrade plan ${target}`);
+          steps.here(`kubeadm upgrade apply ${target} --yes (the cluster's control plane, etcd and add-ons)`, sh`kubeadm upgrade apply ${target} --yes`);
         } else if (cpBehind || (!controlPlane && kubeletBehind)) {
-          here(`kubeadm upgrade node (${controlPlane ? 'this control plane' : "this worker's kubelet configuration"})`, sh`kubeadm upgrade node`);
+          steps.here(`kubeadm upgrade node (${controlPlane ? 'this control plane' : "this worker's kubelet configuration"})`, sh`kubeadm upgrade node`);
         }
         const rest = ['kubelet', 'kubectl'].filter((p) => installed.get(p) !== args.packageVersion || !held.has(p));
         if (rest.length > 0) packages(rest);
-        here('restart kubelet', sh`systemctl daemon-reload && systemctl restart kubelet`);
+        steps.here('restart kubelet', sh`systemctl daemon-reload && systemctl restart kubelet`);
       }
-      onFirst(`uncordon ${args.nodeName} (${kubectlOn})`, sh`${KUBECTL} uncordon ${args.nodeName}`);
-      onFirst(`wait until ${args.nodeName} is Ready (${kubectlOn}, at most ${args.readyTimeout})`, sh`${KUBECTL} wait --for=condition=Ready node/${args.nodeName} --timeout=${args.readyTimeout}`);
-      return change(changes, async (c) => {
-        const cp = await delegateTo(c, args.first);
-        for (const step of steps) await step(c, cp);
-      });
+      steps.onFirst(`uncordon ${args.nodeName} (${kubectlOn})`, sh`${KUBECTL} uncordon ${args.nodeName}`);
+      steps.onFirst(`wait until ${args.nodeName} is Ready (${kubectlOn}, at most ${args.readyTimeout})`, sh`${KUBECTL} wait --for=condition=Ready node/${args.nodeName} --timeout=${args.readyTimeout}`);
+      return steps.plan();
     },
   };
 }

@@ -16,6 +16,10 @@ describe('command-line options', () => {
     expect(() => parseCliOptions([])).toThrow(expect.objectContaining({ exitCode: 5, message: expect.stringContaining('-i/--inventory: at least one') }));
     expect(() => parseCliOptions(['-i', 'x', '-f', '0'])).toThrow(/-f\/--forks/);
     expect(() => parseCliOptions(['-i', 'x', '--nope'])).toThrow(expect.objectContaining({ exitCode: 5 }));
+    // a picture of the plan with a listing, which makes no plan: refused rather than silently not drawn
+    expect(() => parseCliOptions(['-i', 'x', '--list-hosts', '--html', 'p.html'])).toThrow(expect.objectContaining({ exitCode: 5, message: '--html draws the address plan, which --list-hosts does not make' }));
+    expect(() => parseCliOptions(['-i', 'x', '--svg', 'p.svg', '--list-tasks'])).toThrow(expect.objectContaining({ exitCode: 5, message: '--svg draws the address plan, which --list-tasks does not make' }));
+    expect(parseCliOptions(['-i', 'x', '--plan', '--html', 'p.html', '--svg', 'p.svg'])).toMatchObject({ plan: true, html: 'p.html', svg: 'p.svg' });
   });
 
   it('extra vars: k=v typed as YAML scalars, quoted strings stay strings, mappings, @file', () => {

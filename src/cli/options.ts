@@ -183,5 +183,10 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
     const flag = (key: string) => ({ inventory: '-i/--inventory', forks: '-f/--forks', limit: '-l/--limit', startAtTask: '--start-at-task' })[key] ?? `--${key}`;
     throw new OptionsError(result.error.issues.map((i) => `${flag(String(i.path[0]))}: ${i.message}`).join('\n'), 'see --help');
   }
+  const { listHosts, listTasks, html, svg } = result.data;
+  if ((listHosts || listTasks) && (html !== undefined || svg !== undefined)) {
+    // a listing stops before the address plan is made: the picture would silently not be drawn
+    throw new OptionsError(`${html !== undefined ? '--html' : '--svg'} draws the address plan, which ${listHosts ? '--list-hosts' : '--list-tasks'} does not make`, 'drop one of them, or draw with --plan');
+  }
   return result.data;
 }

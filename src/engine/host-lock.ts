@@ -46,15 +46,21 @@ export function runToken(run: object): string {
  * - a guarded change is in its confirmation window (an armed
  *   labwright-rollback-*.timer): its run may be reconnecting, and nobody may
  *   touch the host until the change is confirmed or rolled back.
+ * A lock step that starts after its run's connection closed (sent just before
+ * the controller was SIGKILLed: its outermost wrapper, `sudo` or `timeout`, is
+ * now a child of init, no sshd above it) writes nothing: else it would take
+ * the lock for a dead run with no session to watch, and the host would stay
+ * locked for the lease.
  */
 function lockScript(where: ReturnType<typeof lockLocation>, token: string, mode: 'acquire' | 'renew' | 'release', info: string): Command {
   const prelude = sh`if [ "$(id -u)" = 0 ]; then d=${where.runDir}; else d=${where.stateDir}; fi; f="$d"/${where.name}
 mkdir -p "$d" && exec 9<"$d" && flock -w 5 9 || { echo "cannot lock $d"; exit 1; }
 now=$(date +%s); boot=$(cat /proc/sys/kernel/random/boot_id)
 is_sshd() { case "$(cat /proc/$1/comm 2>/dev/null)" in sshd*) return 0;; esac; return 1; }
-s=0; p=$$; while [ "\${p:-0}" -gt 1 ]; do if is_sshd "$p"; then s=$p; break; fi; p=$(sed -n 's/^PPid:[[:space:]]*//p' /proc/$p/status 2>/dev/null); done
+s=0; p=$$; top=; while [ "\${p:-0}" -gt 1 ]; do if is_sshd "$p"; then s=$p; break; fi; top=$p; p=$(sed -n 's/^PPid:[[:space:]]*//p' /proc/$p/status 2>/dev/null); done
+orphaned() { [ "$s" = 0 ] && [ "$p" = 1 ] && case "$(cat /proc/$top/comm 2>/dev/null)" in timeout|sudo) true;; *) false;; esac; }
 t=; b=; e=0; h=0; who=; if [ -s "$f" ]; then read -r t b e h who < "$f"; fi
-take() { printf '%s %s %s %s %s\\n' ${token} "$boot" $((now + ${LOCK_LEASE_SEC})) "$s" ${info} > "$f.tmp" && mv -f "$f.tmp" "$f"; }`;
+take() { if orphaned; then echo "orphaned: the run that sent this is gone"; exit 1; fi; printf '%s %s %s %s %s\\n' ${token} "$boot" $((now + ${LOCK_LEASE_SEC})) "$s" ${info} > "$f.tmp" && mv -f "$f.tmp" "$f"; }`;
   const held = sh`[ -n "$t" ] && [ "$t" != ${token} ] && [ "$b" = "$boot" ] && { { [ "$e" -gt "$now" ] && { [ "$h" = 0 ] || is_sshd "$h"; }; } || systemctl list-units --state=active --no-legend --plain 'labwright-rollback-*.timer' 2>/dev/null | grep -q .; }`;
   const body =
     mode === 'acquire'

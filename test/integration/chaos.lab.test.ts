@@ -38,13 +38,16 @@ function seeded(seed: number): () => number {
   };
 }
 
-/** The playbook in a process group of its own, resolving when it exits. */
+/** The playbook in a process group of its own; `exited` resolves to its exit code (null when killed) and its output. */
 function startController(content: string) {
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/integration/chaos-playbook.ts', '-i', lab.inventoryPath, '-e', extraVars(content)], {
     detached: true,
-    stdio: 'ignore',
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const exited = once(child, 'exit').then(() => undefined);
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = once(child, 'exit').then(([code]) => ({ code: code as number | null, output }));
   return { exited, kill: () => process.kill(-child.pid!, 'SIGKILL') };
 }
 
@@ -87,8 +90,8 @@ describe('controller killed anywhere in an apply', () => {
   it(`${KILLS} SIGKILLs (seed ${SEED}): each rerun converges, every changed host restarts with its new config exactly once, nothing half-written`, { timeout: 480_000 }, async () => {
     // a first apply to completion: the service runs, and the duration of a run tells where kills may fall
     const startedAt = Date.now();
-    const first = startController('v0');
-    await first.exited;
+    const first = await startController('v0').exited;
+    expect(first.code, first.output).toBe(0);
     const runMs = Date.now() - startedAt;
     for (const seen of await Promise.all(lab.hosts.map((h) => observe(h, 'v0')))) expect(seen).toMatchObject({ conf: 'value=v0', pending: [], active: 'active' });
 
@@ -129,7 +132,9 @@ describe('controller killed anywhere in an apply', () => {
       }
 
       const io = captureIo();
-      expect(await main(plays, ['-i', lab.inventoryPath, '-e', extraVars(content)], io), io.text()).toBe(0);
+      // shown if the rerun fails: each host's clock, boot id, run lock and processes before it
+      const before = await Promise.all(lab.hosts.map(async (h) => `${h.name}:\n${await shOn(h, 'date +%s; cat /proc/sys/kernel/random/boot_id; cat /run/labwright/*.lock 2>/dev/null; ps -eo pid,ppid,comm,args')}`));
+      expect(await main(plays, ['-i', lab.inventoryPath, '-e', extraVars(content)], io), `${io.text()}\n${before.join('\n')}`).toBe(0);
       const converged = await Promise.all(lab.hosts.map((h) => observe(h, content)));
       for (const [n, h] of lab.hosts.entries()) {
         const after = converged[n]!;

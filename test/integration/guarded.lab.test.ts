@@ -4,7 +4,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Connection } from '../../src/connection/types.js';
+import { HostLock, lockLocation, runToken } from '../../src/engine/host-lock.js';
 import { main, play } from '../../src/index.js';
+import { loadInventory } from '../../src/inventory/index.js';
+import { becomeCommand, killAfterCommand } from '../../src/connection/command-wrappers.js';
+import { Command, quote } from '../../src/shell/quote.js';
 import { firewall } from '../../roles/firewall/index.js';
 import { startLab, type Lab, type LabHost } from '../lab/index.js';
 import { captureIo } from '../support/io.js';
@@ -127,6 +132,32 @@ describe('guarded changes on a lab host', () => {
     expect(next.out).not.toContain('another run');
     await shOn(g, 'pkill -x sleep || true; rm -f /tmp/lw-holding');
   }, 180_000);
+
+  it('a lock step that runs after its controller died (sent just before the SIGKILL) takes nothing; one with a live parent does', async () => {
+    // the acquire step as the engine sends it, recorded instead of run
+    let sent: Command | undefined;
+    const recorder: Connection = {
+      host: 'g',
+      roundTrips: 0,
+      open: async () => undefined,
+      close: async () => undefined,
+      exec: async (cmd) => ((sent = cmd), { code: 0, stdout: 'acquired', stderr: '' }),
+    };
+    const host = (await loadInventory([lab.inventoryPath])).hosts.get('g')!;
+    await new HostLock(host, runToken({})).acquire(recorder, () => recorder);
+    const lockFile = `/run/labwright/${lockLocation(host).name}`;
+    const late = new Command(`sleep 1; ${sent!.text}`, `sleep 1; ${sent!.shown}`);
+    // wrapped as the ssh connection sends it, with become and without
+    for (const wrapped of [becomeCommand(killAfterCommand(late, 30_000), 'lab'), killAfterCommand(late, 30_000)]) {
+      await shOn(g, `rm -f ${lockFile}`);
+      // orphaned: its outermost wrapper is a child of init when the step starts
+      await shOn(g, `(${wrapped.text} > /tmp/lw-orphan.out 2>&1 &); sleep 3`);
+      expect(await shOn(g, `cat /tmp/lw-orphan.out; test -e ${lockFile} && echo locked || echo free`), wrapped.text).toBe('orphaned: the run that sent this is gone\nfree\n');
+    }
+    // its parent alive (no sshd above it, as for a local connection): the lock is taken
+    expect(await shOn(g, `timeout -s KILL 30 sh -c ${quote(sent!.text)}; test -e ${lockFile} && echo locked`)).toBe('acquired\nlocked\n');
+    await shOn(g, `rm -f ${lockFile} /tmp/lw-orphan.out`);
+  }, 60_000);
 
   it('a restart inside the confirmation window boots with the previous rules: labwright-rollback.service rolls the unconfirmed change back before the network', async () => {
     const [fileBefore, tableBefore] = [await shOn(g, `cat ${RULES}`), await ourTable()];

@@ -154,6 +154,23 @@ aa:bb:cc:dd:ee:02,10.10.20.11,node2
     expect(resolve(bad, 'dns1', { from_inventory: false }).records).toEqual([]);
   });
 
+  it("the LAN's gateway is the router only of a subnet it lies in: dnsmasq given another subnet (inventory or play) sends that subnet's first address", async () => {
+    const inv = await inventoryOf(`all:
+  vars:
+    lan: { subnet: 192.168.4.0/24, gateway: 192.168.4.254 }
+  hosts:
+    lab1: { ansible_host: 192.168.4.63, dnsmasq: { subnet: 10.9.0.0/24 } }
+    dns1: { ansible_host: 192.168.4.64 }
+    dns2: { ansible_host: 192.168.4.65, dnsmasq: { subnet: 192.168.4.0/24 } }
+`);
+    expect(resolve(inv, 'lab1')).toMatchObject({ subnet: '10.9.0.0/24', router: '10.9.0.1' });
+    expect(resolve(inv, 'dns1', { subnet: '10.9.0.0/24' })).toMatchObject({ subnet: '10.9.0.0/24', router: '10.9.0.1' });
+    expect(resolve(inv, 'dns1')).toMatchObject({ subnet: '192.168.4.0/24', router: '192.168.4.254' });
+    expect(resolve(inv, 'dns2')).toMatchObject({ subnet: '192.168.4.0/24', router: '192.168.4.254' });
+    // a router given outright is checked, not replaced
+    expect(problems(inv, 'lab1', { router: '192.168.4.254' })).toContain('router 192.168.4.254 is not a host address of the subnet 10.9.0.0/24');
+  });
+
   it('refuses a range outside the subnet and a router inside the range', async () => {
     const inv = await inventoryOf(SEED_000);
     expect(problems(inv, 'monitor1', { range: { start: '10.10.20.100', end: '10.10.21.10' } })).toContain('dnsmasq.range.end: 10.10.21.10 is not a host address of the subnet 10.10.20.0/24');

@@ -1,6 +1,7 @@
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import type { Host, Inventory } from '../../src/inventory/types.js';
+import { contains } from '../../src/net/address.js';
 import { deriveConfig } from '../../src/net/dnsmasq-config.js';
 import { DNS_LABEL, dnsNameSchema, inventoryHostsOnLan, ipv4CidrSchema, ipv4Schema, lanOf, macSchema } from '../../src/net/lan.js';
 
@@ -80,7 +81,7 @@ export const dnsmasqVars = z.strictObject({
     .optional()
     .describe('dynamic DHCP pool. Default: .100–.199 of the subnet (the upper half minus broadcast for subnets smaller than /24)'),
   lease_time: leaseTime.default('12h').describe('lease time of the dynamic pool and reservations'),
-  router: z.union([ipv4Schema, z.literal(false)]).optional().describe('DHCP router option. Default: `lan.gateway`, else the subnet\'s first address; false sends none'),
+  router: z.union([ipv4Schema, z.literal(false)]).optional().describe('DHCP router option. Default: `lan.gateway` when it lies in the subnet, else the subnet\'s first address; false sends none'),
   dns_servers: z.array(ipv4Schema).optional().describe('DHCP DNS-server option. Default: dnsmasq\'s own address (when `port` is not 0)'),
   upstream: z
     .array(upstreamSchema)
@@ -126,13 +127,19 @@ export const dnsmasqVars = z.strictObject({
 
 export type DnsmasqInput = z.output<typeof dnsmasqVars>;
 
-/** Defaults derived from the inventory: the shared `lan` var and every host's addresses and MAC. */
-export function dnsmasqDefaults(host: Host, inventory: Inventory): Record<string, unknown> {
+/**
+ * Defaults derived from the inventory: the shared `lan` var and every host's
+ * addresses and MAC. The LAN's gateway is the router only of a subnet it lies
+ * in (dnsmasq given another subnet sends that subnet's first address).
+ */
+export function dnsmasqDefaults(host: Host, inventory: Inventory, given: Readonly<Record<string, unknown>> = {}): Record<string, unknown> {
   const lan = lanOf(host);
+  const subnet = typeof given.subnet === 'string' ? given.subnet : lan.subnet;
+  const gatewayServes = lan.gateway !== undefined && subnet !== undefined && ipv4CidrSchema.safeParse(subnet).success && contains(subnet, lan.gateway);
   return {
     ...(lan.subnet ? { subnet: lan.subnet } : {}),
     ...(lan.domain ? { domain: lan.domain } : {}),
-    ...(lan.gateway ? { router: lan.gateway } : {}),
+    ...(gatewayServes ? { router: lan.gateway } : {}),
     inventory_hosts: inventoryHostsOnLan(inventory),
   };
 }

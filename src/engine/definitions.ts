@@ -119,8 +119,8 @@ export interface RoleDef<S extends z.ZodType = z.ZodType> {
   /** Key of the role's vars in inventory (`static-routes` → `static_routes`). */
   readonly varsKey: string;
   readonly vars: S;
-  /** Defaults derived from the inventory (lowest precedence). */
-  readonly defaults?: (host: Host, inventory: Inventory) => Record<string, unknown>;
+  /** Defaults derived from the inventory (lowest precedence); `given` is what the inventory and the play set for the role (a default may depend on it). */
+  readonly defaults?: (host: Host, inventory: Inventory, given: Readonly<Record<string, unknown>>) => Record<string, unknown>;
   readonly tasks: readonly (TaskDef<z.output<S>> | FlushDef | BlockDef<z.output<S>>)[];
   readonly handlers: readonly HandlerDef<z.output<S>>[];
   /** What the role uses of the address space on a host, for the plan check (`--plan`). */
@@ -149,7 +149,7 @@ export interface Role<S extends z.ZodType> extends RoleDef<S>, RoleUse {
 export function defineRole<S extends z.ZodType>(def: {
   name: string;
   vars: S;
-  defaults?: (host: Host, inventory: Inventory) => Record<string, unknown>;
+  defaults?: (host: Host, inventory: Inventory, given: Readonly<Record<string, unknown>>) => Record<string, unknown>;
   tasks: (kit: RoleKit<z.output<S>>) => readonly (TaskDef<z.output<S>> | FlushDef | BlockDef<z.output<S>>)[];
   handlers?: (kit: RoleKit<z.output<S>>) => readonly HandlerDef<z.output<S>>[];
   addressPlan?: (ctx: TaskContext<z.output<S>>) => Claim[];

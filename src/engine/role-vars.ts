@@ -5,6 +5,7 @@ import { deepMerge } from './merge.js';
 
 /** The role's typed vars for a host: derived defaults < inventory vars < play params. */
 export function resolveRoleVars(use: RoleUse, host: Host, inventory: Inventory): unknown {
-  const input = deepMerge(use.role.defaults?.(host, inventory) ?? {}, host.vars[use.role.varsKey] ?? {}, use.params);
+  const given = deepMerge(host.vars[use.role.varsKey] ?? {}, use.params);
+  const input = deepMerge(use.role.defaults?.(host, inventory, given) ?? {}, given);
   return parseVars(use.role.vars, input, host, use.role.varsKey, `invalid vars for role ${use.role.name}`);
 }

@@ -128,6 +128,7 @@ async function workloadBench(compiled: CompiledTree): Promise<void> {
     figures.push(await labwrightRun(lab, 'first run'));
     figures.push(await labwrightRun(lab, 'second run (idempotent)'));
     figures.push(await cliRun(lab, 'second run, compiled', [process.execPath, compiled.path('bench/playbook.ts')]));
+    figures.push(await cliRun(lab, 'second run, labwright run (compiled)', [process.execPath, compiled.path('bin/labwright.js'), 'run', compiled.path('bench/playbook.ts')]));
     figures.push(await cliRun(lab, 'second run, tsx', ['node_modules/.bin/tsx', 'bench/playbook.ts']));
     if (withAnsible && (await ansibleAvailable())) {
       await Promise.all(lab.hosts.map((h) => h.exec(['sh', '-c', 'userdel -r benchuser; rm -f /tmp/bench-touched /tmp/bench-copied'])));

@@ -1,9 +1,13 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { writeTree, yamlLines } from '../inventory/fixtures/tree.js';
 import { captureIo } from '../../test/support/io.js';
+import { writeYoungGenerationProbe } from '../../test/support/young-generation.js';
 import { runLabwright } from './labwright.js';
 
 const homelab = fileURLToPath(new URL('../inventory/fixtures/homelab/inventory.yaml', import.meta.url));
@@ -155,5 +159,23 @@ describe('bin/labwright.js (npx labwright in a clone, no build)', () => {
     expect(stdout).toBe('@gateways:\n  |--gw1\n  |--gw2\n');
     const failed = await run(process.execPath, [bin, 'inventory', '--list']).catch((error: { code: number; stderr: string }) => error);
     expect(failed).toMatchObject({ code: 5, stderr: expect.stringContaining('-i/--inventory') });
+  });
+
+  it("keeps V8's young generation small in its process (a run's objects live long), and says nothing of it", async () => {
+    const run = promisify(execFile);
+    const dir = mkdtempSync(join(tmpdir(), 'lw-young-'));
+    try {
+      const probe = writeYoungGenerationProbe(dir, '.mjs');
+      const viaBin = await run(process.execPath, [bin, 'run', probe]);
+      expect(viaBin.stderr).toBe('');
+      const { kept, youngMiB } = JSON.parse(viaBin.stdout);
+      expect(kept).toBe(400_000);
+      // in a clone it may grow once while tsx loads the CLI, before the setting is applied again (the package: test/package)
+      expect(youngMiB).toBeLessThanOrEqual(4);
+      // the same program run by node itself: V8's default lets the young generation grow to 32 MiB
+      expect(JSON.parse((await run(process.execPath, [probe])).stdout).youngMiB).toBeGreaterThan(8);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeYoungGenerationProbe } from '../support/young-generation.js';
 import { INSTALL_FLAGS, NPM_MISSING, run, runOk } from './npm.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
@@ -140,6 +141,14 @@ describe.skipIf(NPM_MISSING)(NPM_MISSING ? 'the npm package (SKIPPED: npm is not
     expect(await run(bin('labwright'), ['--version'], project)).toEqual({ code: 0, stdout: `labwright ${ours.version}\n`, stderr: '' });
     const help = await runOk(bin('labwright'), ['run', '--help'], project);
     expect(help.stdout).toMatch(/^usage: labwright run PLAYBOOK.ts/);
+  });
+
+  it("the labwright command keeps V8's young generation at its initial size for a compiled playbook (npm run bench: ~12 MiB less memory)", async () => {
+    const probe = writeYoungGenerationProbe(project, '.mjs');
+    const viaBin = await runOk(bin('labwright'), ['run', probe], project);
+    expect(viaBin.stderr).toBe('');
+    expect(JSON.parse(viaBin.stdout)).toEqual({ kept: 400_000, youngMiB: 2 });
+    expect(JSON.parse((await runOk(process.execPath, [probe], project)).stdout).youngMiB).toBeGreaterThan(8);
   });
 
   it('the issue\'s flow: npx labwright init mylab --package TARBALL, npm i, npx labwright run playbooks/site.ts -i inventory/home.yaml --plan (as the clone prints it); the project typechecks', async () => {

@@ -20,6 +20,7 @@ import { calico } from './index.js';
 import { calicoNodePatch } from './manifest-mode.js';
 import { nodeAddressAutodetection, calicoModel, calicoResources } from './model.js';
 import type { CalicoVars } from './vars.js';
+import { serveHttpsFiles } from '../../test/support/https-files.js';
 import { shOn } from '../../test/support/lab-shell.js';
 
 /**
@@ -104,23 +105,7 @@ beforeAll(async () => {
   fixtures = mkdtempSync(join(tmpdir(), 'lw-calico-metallb-'));
   writeFileSync(join(fixtures, 'tigera-operator.yaml'), fakeTigeraOperator());
   writeFileSync(join(fixtures, 'calico.yaml'), fakeCalicoManifest());
-  await shOn(cp1, `mkdir -p /srv/fake-manifests && echo ${Buffer.from(FAKE_METALLB).toString('base64')} | base64 -d > /srv/fake-manifests/metallb-native.yaml`);
-  const server = [
-    'import functools, http.server, ssl',
-    'h = functools.partial(http.server.SimpleHTTPRequestHandler, directory="/srv/fake-manifests")',
-    's = http.server.ThreadingHTTPServer(("127.0.0.1", 8099), h)',
-    'c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)',
-    'c.load_cert_chain("/usr/local/share/ca-certificates/labwright-fake-manifests.crt", "/run/fake-manifests.key")',
-    's.socket = c.wrap_socket(s.socket, server_side=True)',
-    's.serve_forever()',
-  ].join('\n');
-  await shOn(
-    cp1,
-    'openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 ' +
-      '-keyout /run/fake-manifests.key -out /usr/local/share/ca-certificates/labwright-fake-manifests.crt 2>/dev/null && update-ca-certificates >/dev/null && ' +
-      `echo ${Buffer.from(server).toString('base64')} | base64 -d > /run/fake-manifests.py && systemd-run --unit=fake-manifests python3 /run/fake-manifests.py`,
-  );
-  await shOn(cp1, 'for i in $(seq 50); do curl -fs -o /dev/null https://127.0.0.1:8099/metallb-native.yaml && exit 0; sleep 0.2; done; exit 1');
+  await serveHttpsFiles(cp1, 8099, { 'metallb-native.yaml': FAKE_METALLB });
   await setVars({ ...vars, calico: { ...vars.calico, manifest_file: join(fixtures, 'tigera-operator.yaml') } });
 });
 

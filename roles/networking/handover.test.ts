@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveRoleVars } from '../../src/engine/role-vars.js';
@@ -98,6 +99,18 @@ iface enp1s0 inet6 manual
     expect(renderNmUnmanaged(['enp1s0'])).toBe('# labwright (role networking): these links are managed by systemd-networkd.\n[keyfile]\nunmanaged-devices+=interface-name:enp1s0\n');
     expect(h.live!.shown).toBe(`ifupdown lets go of enp1s0; NetworkManager follows ${NM_UNMANAGED_PATH} for enp1s0`);
     expect(spawnSync('sh', ['-n', '-c', h.live!.text]).status).toBe(0);
+  });
+
+  it('take_over refuses an interfaces file that is not UTF-8 (a Latin-1 comment) instead of writing it back with the byte replaced', async () => {
+    const links = await debvisorLinks();
+    const m = parseOtherManagers(FACT_OUTPUT(''));
+    const latin1 = Buffer.from(DEBIAN_INTERFACES.replace('# The loopback', '# caf\u00e9: the loopback'), 'latin1');
+    const ctx = new FixtureContext([
+      [otherManagers(), m],
+      // what the fileInfo fact reads of it: the text decoded as UTF-8 (U+FFFD for the byte), the sha256 of the real bytes
+      [fileInfo('/etc/network/interfaces'), { exists: true, type: 'file', content: latin1.toString('utf8'), sha256: createHash('sha256').update(latin1).digest('hex') }],
+    ]);
+    await expect(planHandover(ctx, otherManagers(), links, true)).rejects.toThrow('/etc/network/interfaces is not valid UTF-8 (line 6)');
   });
 
   it('a static stanza loses its options with the method; the next stanza is untouched', () => {

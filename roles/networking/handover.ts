@@ -1,6 +1,7 @@
 import { fileInfo } from '../../src/facts/builtin.js';
 import { defineFact, type Fact } from '../../src/facts/fact.js';
 import { absent, file, type Op, type OpContext } from '../../src/ops/index.js';
+import { editableText } from '../../src/ops/lines.js';
 import { Command, joinCommands, sh } from '../../src/shell/quote.js';
 
 /**
@@ -183,7 +184,7 @@ export async function planHandover(ctx: OpContext, fact: Fact<OtherManagers>, li
   for (const [path, lines] of byFile) {
     const info = await ctx.fact(fileInfo(path));
     if (!info.exists || info.content === undefined) continue;
-    ops.push(file({ path, content: manualStanzas(info.content, lines), validate: (tmp) => sh`ifquery --interfaces=${tmp} --list >/dev/null` }));
+    ops.push(file({ path, content: manualStanzas(editableText(path, info), lines), validate: (tmp) => sh`ifquery --interfaces=${tmp} --list >/dev/null` }));
     paths.push(path);
   }
   const names = new Set(links);

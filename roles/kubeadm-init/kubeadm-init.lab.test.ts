@@ -7,6 +7,7 @@ import { startLab, type Lab, type LabHost } from '../../test/lab/index.js';
 import { expectNoChanges, hostFingerprint, mainProcess, runPlays } from '../haproxy/lab-support.js';
 import { kubeadmInit } from './index.js';
 import { shOn } from '../../test/support/lab-shell.js';
+import { installKubeadmStandin, kubeadmCalls, MAKE_DEBS, type KubeadmCall } from '../../test/standins/kubeadm/index.js';
 import { installKubectlStandin, invocations, STANDIN_STORE } from '../../test/standins/kubectl/index.js';
 
 /**
@@ -22,8 +23,6 @@ import { installKubectlStandin, invocations, STANDIN_STORE } from '../../test/st
  * never asked to read the Kubernetes repository: the packages are already
  * at the pinned version, so the role has nothing to install.
  */
-const STANDIN = new URL('../../test/standins/kubeadm/kubeadm', import.meta.url);
-const MAKE_DEBS = new URL('../../test/standins/kubeadm/make-debs.sh', import.meta.url);
 const VERSION = '1.32.2-1.1';
 /** Shaped like an armored key so the var accepts it; apt never reads it in this test (no apt-get update against the repository). */
 const TEST_KEY = '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nlabwright lab-test fixture, not a real key\n-----END PGP PUBLIC KEY BLOCK-----\n';
@@ -47,30 +46,8 @@ async function timed<T>(what: string, f: () => Promise<T>): Promise<T> {
 }
 
 /** Copies a file of this repository into a container (base64 through argv: the lab's exec has no stdin). */
-async function put(host: LabHost, source: URL, path: string, mode: string): Promise<void> {
-  const b64 = (await readFile(source)).toString('base64');
-  await shOn(host, `echo '${b64}' | base64 -d > ${path} && chmod ${mode} ${path}`);
-}
-
-interface StandinCall {
-  t: number;
-  argv: string[];
-  config: Record<string, unknown> | null;
-  exit: number;
-  host: string;
-}
-
-/** The stand-in's log on a host: one call per line. */
-async function calls(host: LabHost): Promise<StandinCall[]> {
-  const text = await shOn(host, 'cat /var/log/kubeadm-standin.log 2>/dev/null || true');
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => ({ ...(JSON.parse(l) as Omit<StandinCall, 'host'>), host: host.name }));
-}
-
 /** The subcommand: the words before the first flag ("init phase upload-certs", "token create", "join"). */
-const verb = (c: StandinCall) => {
+const verb = (c: KubeadmCall) => {
   const flag = c.argv.findIndex((a) => a.startsWith('-'));
   return (flag < 0 ? c.argv : c.argv.slice(0, flag)).join(' ');
 };
@@ -105,14 +82,8 @@ beforeAll(async () => {
   adminConfCopy = join(dirname(lab.inventoryPath), 'kubernetes-admin.conf');
   await Promise.all(
     all.map(async (h) => {
-      // Safety net for the network rule: should anything ask apt (or curl) for the Kubernetes
-      // repository, it reaches a closed port on the container itself, never the internet.
-      await shOn(h, "echo '127.0.0.1 pkgs.k8s.io # labwright lab test: never fetched' >> /etc/hosts");
-      // python3-yaml for the stand-in's YAML parsing (from Debian, like containerd)
-      await shOn(h, 'apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3-yaml >/dev/null');
-      await put(h, STANDIN, '/usr/local/bin/kubeadm', '0755');
-      await put(h, MAKE_DEBS, '/tmp/make-debs.sh', '0755');
-      await shOn(h, `/tmp/make-debs.sh ${VERSION}`);
+      await installKubeadmStandin(h);
+      await shOn(h, `${MAKE_DEBS} ${VERSION}`);
     }),
   );
   // kubectl on cp1 (the stand-in, for the node labels and taints); its FAKE admin.conf goes: kubeadm init makes one
@@ -153,7 +124,7 @@ describe('kubeadm-init on three lab hosts (kubeadm and the Kubernetes packages a
     expect(section(out, 'admin.conf to the controller')).toContain(`would change: [cp1]\n    - fetch cp1:/etc/kubernetes/admin.conf → ${adminConfCopy} (0600, on the controller) once it exists`);
 
     expect(await Promise.all(all.map((h) => hostFingerprint(h, ['containerd', 'kubelet'])))).toEqual(before);
-    expect((await Promise.all(all.map(calls))).flat()).toEqual([]);
+    expect((await Promise.all(all.map(kubeadmCalls))).flat()).toEqual([]);
     await expect(stat(adminConfCopy)).rejects.toThrow(/ENOENT/);
   });
 
@@ -191,7 +162,7 @@ describe('kubeadm-init on three lab hosts (kubeadm and the Kubernetes packages a
     expect(out.indexOf('RUNNING HANDLER [kubeadm-init : restart containerd]')).toBeLessThan(out.indexOf(`TASK [kubeadm-init : ${INIT}]`));
 
     // the kubeadm calls, across hosts, in time order
-    const [c1, c2, c3] = await Promise.all(all.map(calls));
+    const [c1, c2, c3] = await Promise.all(all.map(kubeadmCalls));
     const timeline = [...c1!, ...c2!, ...c3!].sort((a, b) => a.t - b.t);
     expect(timeline.map((c) => `${c.host} ${verb(c)} exit=${c.exit}`)).toEqual([
       'cp1 config validate exit=0', // the init configuration, checked before it went live
@@ -292,7 +263,7 @@ describe('kubeadm-init on three lab hosts (kubeadm and the Kubernetes packages a
       const node = { labels: {}, taints: cp ? [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] : [], ready: true };
       await shOn(cp1, `mkdir -p ${STANDIN_STORE}/nodes && echo '${JSON.stringify(node)}' > ${STANDIN_STORE}/nodes/${name}.json`);
     }
-    const callsBefore = (await Promise.all(all.map(calls))).map((c) => c.length);
+    const callsBefore = (await Promise.all(all.map(kubeadmCalls))).map((c) => c.length);
     const before = await Promise.all(all.map((h) => mainProcess(h, 'containerd')));
     const params: Params = {
       node_labels: { gpu: 'true', 'node-role.kubernetes.io/gpu': '' },
@@ -319,7 +290,7 @@ describe('kubeadm-init on three lab hosts (kubeadm and the Kubernetes packages a
     const after = await Promise.all(all.map((h) => mainProcess(h, 'containerd')));
     after.forEach((a, i) => expect(a.pid).not.toBe(before[i]!.pid)); // restarted through the handler
     // kubeadm: only cp1's init configuration (its taints changed) validated again; no init, no join
-    expect((await Promise.all(all.map(calls))).flatMap((c, i) => c.slice(callsBefore[i])).map((c) => `${c.host} ${verb(c)}`)).toEqual(['cp1 config validate']);
+    expect((await Promise.all(all.map(kubeadmCalls))).flatMap((c, i) => c.slice(callsBefore[i])).map((c) => `${c.host} ${verb(c)}`)).toEqual(['cp1 config validate']);
 
     // again: nothing to do, no kubectl write
     const writes = (await invocations(cp1)).length;
@@ -342,7 +313,7 @@ describe('kubeadm-init on three lab hosts (kubeadm and the Kubernetes packages a
       expect(out).toContain('kubeadm config validate --config /etc/kubernetes/.kubeadm-config.yaml.lwtmp.');
       expect(out).toContain('no kind "InitConfiguration" is registered for version "kubeadm.k8s.io/v1beta4"');
       expect(await shOn(cp1, 'sha256sum /etc/kubernetes/kubeadm-config.yaml')).toBe(sum);
-      expect((await calls(cp1)).filter((c) => verb(c) === 'init')).toHaveLength(1);
+      expect((await kubeadmCalls(cp1)).filter((c) => verb(c) === 'init')).toHaveLength(1);
     } finally {
       await shOn(cp1, 'rm -f /etc/kubeadm-standin-version');
     }

@@ -7,6 +7,7 @@ import { parse, stringify } from 'yaml';
 import { removeNodes } from '../../playbooks/remove-node.js';
 import { upgrade } from '../../playbooks/upgrade.js';
 import { startLab, type Lab, type LabHost } from '../../test/lab/index.js';
+import { installKubeadmStandin, kubeadmCalls, MAKE_DEBS } from '../../test/standins/kubeadm/index.js';
 import { installKubectlStandin, invocations, STANDIN_STORE } from '../../test/standins/kubectl/index.js';
 import { shOn, shResult } from '../../test/support/lab-shell.js';
 import { expectNoChanges, putFile, runPlays } from '../haproxy/lab-support.js';
@@ -25,8 +26,6 @@ import { expectNoChanges, putFile, runPlays } from '../haproxy/lab-support.js';
  * systemd restarting the (stand-in) kubelet unit, the run's order and its
  * stop on failure.
  */
-const STANDIN = new URL('../../test/standins/kubeadm/kubeadm', import.meta.url);
-const MAKE_DEBS = new URL('../../test/standins/kubeadm/make-debs.sh', import.meta.url);
 const OLD = '1.32.2-1.1';
 const NEW = '1.32.3-1.1';
 const REPO = '/srv/k8s-standin-repo';
@@ -38,26 +37,8 @@ let w1: LabHost;
 let all: LabHost[];
 let gnupg: string;
 
-async function put(host: LabHost, source: URL, path: string, mode: string): Promise<void> {
-  await putFile(host, path, readFileSync(source, 'utf8'));
-  await shOn(host, `chmod ${mode} ${path}`);
-}
-
 const gpg = (...args: string[]) => execFileSync('gpg', ['--batch', '--pinentry-mode', 'loopback', '--passphrase', '', ...args], { env: { ...process.env, GNUPGHOME: gnupg } });
 
-interface KubeadmCall {
-  t: number;
-  argv: string[];
-  exit: number;
-  host: string;
-}
-async function kubeadmCalls(host: LabHost): Promise<KubeadmCall[]> {
-  const text = await shOn(host, 'cat /var/log/kubeadm-standin.log 2>/dev/null || true');
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => ({ ...(JSON.parse(l) as Omit<KubeadmCall, 'host'>), host: host.name }));
-}
 /** Every kubeadm call after the bootstrap, across hosts, in time order: "cp1 upgrade apply v1.32.3 --yes exit=0". */
 async function upgradeTimeline(): Promise<string[]> {
   const calls = (await Promise.all(all.map(kubeadmCalls))).flat().sort((a, b) => a.t - b.t);
@@ -99,12 +80,9 @@ beforeAll(async () => {
 
   await Promise.all(
     all.map(async (h) => {
-      await shOn(h, "echo '127.0.0.1 pkgs.k8s.io # labwright lab test: never fetched' >> /etc/hosts");
-      await shOn(h, "python3 -c 'import yaml' 2>/dev/null || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3-yaml >/dev/null; }");
-      await put(h, STANDIN, '/usr/local/bin/kubeadm', '0755');
-      await put(h, MAKE_DEBS, '/tmp/make-debs.sh', '0755');
+      await installKubeadmStandin(h);
       // the cluster's version, installed and held, and the next patch in the signed repository
-      await shOn(h, `/tmp/make-debs.sh ${OLD} && apt-mark hold kubeadm kubelet kubectl >/dev/null && systemctl start kubelet && /tmp/make-debs.sh ${NEW} ${REPO}`);
+      await shOn(h, `${MAKE_DEBS} ${OLD} && apt-mark hold kubeadm kubelet kubectl >/dev/null && systemctl start kubelet && ${MAKE_DEBS} ${NEW} ${REPO}`);
       const release = join(gnupg, `Release-${h.name}`);
       writeFileSync(release, await shOn(h, `cat ${REPO}/Release`));
       await putFile(h, `${REPO}/InRelease`, gpg('--clearsign', '-o', '-', release).toString());

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadInventory } from '../../src/inventory/index.js';
 import { renderConfig, renderDhcpHosts, renderHosts, serveInterfaces } from './index.js';
@@ -169,6 +170,44 @@ aa:bb:cc:dd:ee:02,10.10.20.11,node2
     expect(resolve(inv, 'dns2')).toMatchObject({ subnet: '192.168.4.0/24', router: '192.168.4.254' });
     // a router given outright is checked, not replaced
     expect(problems(inv, 'lab1', { router: '192.168.4.254' })).toContain('router 192.168.4.254 is not a host address of the subnet 10.9.0.0/24');
+  });
+
+  it('property (seed 20261203): whatever LAN and served subnet, the default router is a host of the served subnet: the LAN gateway when it lies there, else its first address', async () => {
+    const v4 = (n: number) => [24, 16, 8, 0].map((b) => (n >>> b) & 255).join('.');
+    const net = (n: number, prefix: number) => (n >>> (32 - prefix)) << (32 - prefix) >>> 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0x0a000000, max: 0x0affffff }),
+        fc.integer({ min: 20, max: 28 }),
+        fc.constantFrom('same', 'supernet', 'elsewhere'),
+        fc.integer({ min: 0x0a000000, max: 0x0affffff }),
+        fc.integer({ min: 16, max: 28 }),
+        async (lanSeed, lanPrefix, relation, otherSeed, otherPrefix) => {
+          const lanNet = net(lanSeed, lanPrefix);
+          const gateway = v4(lanNet + 1);
+          const served =
+            relation === 'same' ? { n: lanNet, p: lanPrefix } : relation === 'supernet' ? { n: net(lanNet, Math.min(otherPrefix, lanPrefix)), p: Math.min(otherPrefix, lanPrefix) } : { n: net(otherSeed, otherPrefix), p: otherPrefix };
+          const subnet = `${v4(served.n)}/${served.p}`;
+          const inv = await inventoryOf(`all:
+  vars:
+    lan: { subnet: ${v4(lanNet)}/${lanPrefix}, gateway: ${gateway} }
+  hosts:
+    dns1: { ansible_host: ${v4(lanNet + 2)} }
+`);
+          const inside = served.p <= lanPrefix && net(lanNet, served.p) === served.n;
+          const router = inside ? gateway : v4(served.n + 1);
+          const range = defaultRange(subnet);
+          const toNumber = (ip: string) => ip.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+          if (toNumber(router) >= toNumber(range.start) && toNumber(router) <= toNumber(range.end)) {
+            // the LAN gateway inside the default dynamic range of a larger served subnet: said, not served
+            expect(problems(inv, 'dns1', { subnet })).toContain(`router ${router} lies inside the dynamic range ${range.start}-${range.end}`);
+          } else {
+            expect(resolve(inv, 'dns1', { subnet }).router).toBe(router);
+          }
+        },
+      ),
+      { seed: 20261203, numRuns: 150 },
+    );
   });
 
   it('refuses a range outside the subnet and a router inside the range', async () => {

@@ -6,6 +6,9 @@ import { directory, file, service } from '../../src/ops/index.js';
  * The chaos test's service: a config file that notifies a restart. Every
  * start of the service appends the config it starts with to
  * /var/log/lw-chaos-starts, so the test counts the restarts of each config.
+ * The test restarts it far more often than systemd's default start rate limit
+ * (5 starts in 10 s, then "start of the service was attempted too often"), so
+ * the unit turns that limit off.
  */
 export const chaosService = defineRole({
   name: 'chaos',
@@ -18,7 +21,7 @@ export const chaosService = defineRole({
       () =>
         file({
           path: '/etc/systemd/system/lw-chaos.service',
-          content: "[Service]\nExecStartPre=/bin/sh -c 'echo \"start $(cat /etc/lw-chaos/app.conf)\" >> /var/log/lw-chaos-starts'\nExecStart=/bin/sleep infinity\n\n[Install]\nWantedBy=multi-user.target\n",
+          content: "[Unit]\nStartLimitIntervalSec=0\n\n[Service]\nExecStartPre=/bin/sh -c 'echo \"start $(cat /etc/lw-chaos/app.conf)\" >> /var/log/lw-chaos-starts'\nExecStart=/bin/sleep infinity\n\n[Install]\nWantedBy=multi-user.target\n",
         }),
       { notify: ['restart chaos'] },
     ),

@@ -113,6 +113,17 @@ iface enp1s0 inet6 manual
     await expect(planHandover(ctx, otherManagers(), links, true)).rejects.toThrow('/etc/network/interfaces is not valid UTF-8 (line 6)');
   });
 
+  it('take_over refuses an interfaces file too large to read (> 256 KiB) instead of leaving its stanza to ifupdown silently', async () => {
+    const links = await debvisorLinks();
+    const m = parseOtherManagers(FACT_OUTPUT(''));
+    const ctx = new FixtureContext([
+      [otherManagers(), m],
+      // what the fileInfo fact reads of a file over the limit: its stat and digest, no content
+      [fileInfo('/etc/network/interfaces'), { exists: true, type: 'file', size: 300_000, sha256: 'f'.repeat(64) }],
+    ]);
+    await expect(planHandover(ctx, otherManagers(), links, true)).rejects.toThrow('/etc/network/interfaces is 300000 bytes, larger than the 256 KiB labwright reads to edit');
+  });
+
   it('a static stanza loses its options with the method; the next stanza is untouched', () => {
     const text = 'auto eth1\niface eth1 inet static\n    address 10.0.0.2/24\n    gateway 10.0.0.1\n\nauto eth2\niface eth2 inet dhcp\n';
     const [line] = parseOtherManagers('@@iface\nf:2:iface eth1 inet static\n').ifaces;

@@ -183,7 +183,7 @@ export async function planHandover(ctx: OpContext, fact: Fact<OtherManagers>, li
   for (const c of found) if (c.iface) byFile.set(c.iface.file, [...(byFile.get(c.iface.file) ?? []), c.iface]);
   for (const [path, lines] of byFile) {
     const info = await ctx.fact(fileInfo(path));
-    if (!info.exists || info.content === undefined) continue;
+    if (!info.exists) continue;
     ops.push(file({ path, content: manualStanzas(editableText(path, info), lines), validate: (tmp) => sh`ifquery --interfaces=${tmp} --list >/dev/null` }));
     paths.push(path);
   }

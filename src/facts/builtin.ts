@@ -39,7 +39,8 @@ export const fileInfo = defineFact('file', (path: string) => ({
       mode: mode.padStart(4, '0'),
       size: Number(size),
       sha256: sha || undefined,
-      content: b64 !== undefined && sha ? Buffer.from(b64, 'base64').toString('utf8') : undefined,
+      // no content line for a larger file: stdout then ends right after the digest (b64 would be '')
+      content: sha && Number(size) <= MAX_DIFF_BYTES ? Buffer.from(b64 ?? '', 'base64').toString('utf8') : undefined,
     };
   },
 }));

@@ -1,5 +1,5 @@
-import { fileInfo, type FileInfo } from '../facts/builtin.js';
-import { change, digest, ok, type Op } from './op.js';
+import { fileInfo, MAX_DIFF_BYTES, type FileInfo } from '../facts/builtin.js';
+import { digest, ok, type Op } from './op.js';
 import { planFile, type Ownership } from './file.js';
 
 /**
@@ -17,11 +17,6 @@ export function editFile(
     facts: [fact],
     async plan(ctx) {
       const info = await ctx.fact(fact);
-      if (info.exists && info.type === 'file' && info.content === undefined) {
-        return change({ summary: `${args.path} is too large to edit line by line` }, async () => {
-          throw new Error(`${args.path} is larger than the diff limit; use file() for it`);
-        });
-      }
       if (!info.exists && args.create === false) return ok(`${args.path} does not exist (create: false)`);
       const current = info.exists ? editableText(args.path, info) : null;
       return planFile(info, { ...args, content: edit(current) });
@@ -33,9 +28,16 @@ export function editFile(
  * The text of an existing file to edit. A file that is not valid UTF-8 (a
  * Latin-1 byte in a comment) is refused: its content was decoded with U+FFFD
  * for each such byte, and writing an edit of it would corrupt what the edit
- * does not touch.
+ * does not touch. So is a file larger than what the fileInfo fact reads of it
+ * (MAX_DIFF_BYTES): an edit of no content would drop the whole file.
  */
 export function editableText(path: string, info: FileInfo): string {
+  if (info.type === 'file' && info.content === undefined) {
+    throw new Error(
+      `${path} is ${info.size ?? 'more than ' + MAX_DIFF_BYTES} bytes, larger than the ${MAX_DIFF_BYTES / 1024} KiB labwright reads to edit: ` +
+        'it left the file as it is; manage it whole with file() or split it',
+    );
+  }
   const text = info.content ?? '';
   if (info.sha256 !== undefined && info.content !== undefined && digest(text).sha256 !== info.sha256) {
     const line = text.slice(0, text.indexOf('\uFFFD')).split('\n').length;

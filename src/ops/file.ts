@@ -97,6 +97,9 @@ export function atomicWriteCommand(args: FileArgs): Command {
   return joinCommands(steps, '\n');
 }
 
+/** What a diff shows of a file larger than the fileInfo fact reads (MAX_DIFF_BYTES). */
+const TOO_LARGE = '(not shown: file too large)\n';
+
 /** Plans writing `content` to a file given what is there now. */
 export function planFile(info: FileInfo, args: FileArgs): Plan {
   if (info.exists && info.type !== 'file') {
@@ -116,7 +119,7 @@ export function planFile(info: FileInfo, args: FileArgs): Plan {
   if (!sameContent) {
     const diff: FileDiff = sensitive
       ? { path: args.path, sensitive, before: { bytes: info.size ?? 0, sha256: info.sha256 ?? '' }, after: digest(args.content) }
-      : fileDiff(args.path, info.content ?? '(not shown: file too large)\n', args.content);
+      : fileDiff(args.path, info.content ?? TOO_LARGE, args.content);
     changes.push({ summary: `update ${args.path}`, diff });
   }
   const attrs = ownershipChanges(info, args);
@@ -176,7 +179,7 @@ export function absent(args: { path: string; recursive?: boolean }): Op {
     async plan(ctx) {
       const info = await ctx.fact(fact);
       if (!info.exists) return ok(`${args.path} is already absent`);
-      const diff = info.type === 'file' ? fileDiff(args.path, info.content ?? '', null) : undefined;
+      const diff = info.type === 'file' ? fileDiff(args.path, info.content ?? TOO_LARGE, null) : undefined;
       return change({ summary: `remove ${info.type} ${args.path}`, diff }, async (c) => {
         await c.run(args.recursive ? sh`rm -rf -- ${args.path}` : info.type === 'directory' ? sh`rmdir -- ${args.path}` : sh`rm -f -- ${args.path}`);
       });

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { main } from '../cli/main.js';
 import { defineRole, play } from '../engine/definitions.js';
 import { MAX_DIFF_BYTES } from '../facts/builtin.js';
-import { file } from './file.js';
+import { absent, file } from './file.js';
 import type { Op } from './op.js';
 import { blockInFile, lineInFile } from './lines.js';
 import { captureIo } from '../../test/support/io.js';
@@ -73,6 +73,18 @@ describe(`a file larger than ${MAX_DIFF_BYTES} bytes`, () => {
     expect(code).toBe(0);
     expect(out).toContain('-(not shown: file too large)');
     expect(out).toContain('+small now');
+    expect(readFileSync(path, 'utf8')).toBe(big);
+  });
+});
+
+describe(`absent() of a file larger than ${MAX_DIFF_BYTES} bytes`, () => {
+  it('--check --diff says its content is not shown instead of showing an empty file removed', async () => {
+    const path = join(dir, 'big.conf');
+    const big = text(MAX_DIFF_BYTES + 40 * 1000);
+    writeFileSync(path, big);
+    const { code, out } = await runOp(() => absent({ path }), '--check', '--diff');
+    expect(code).toBe(0);
+    expect(out).toContain('-(not shown: file too large)');
     expect(readFileSync(path, 'utf8')).toBe(big);
   });
 });

@@ -102,11 +102,8 @@ const TOO_LARGE = '(not shown: file too large)\n';
 
 /** Plans writing `content` to a file given what is there now. */
 export function planFile(info: FileInfo, args: FileArgs): Plan {
-  if (info.exists && info.type !== 'file') {
-    return change({ summary: `replace ${info.type} ${args.path} with a file` }, async () => {
-      throw new Error(`${args.path} is a ${info.type}, not a file: refusing to replace it`);
-    });
-  }
+  // refused while planning, so that --check fails as the apply would
+  if (info.exists && info.type !== 'file') throw new Error(`${args.path} is a ${info.type}, not a file: refusing to replace it`);
   const write = async (ctx: OpContext) => {
     await ctx.run(atomicWriteCommand(args), { stdin: args.content });
   };
@@ -156,11 +153,8 @@ export function directory(args: Ownership & { path: string }): Op {
           await c.run(joinCommands([sh`mkdir -p ${args.path}`, ...ownershipCommands(args.path, args)], ' && '));
         });
       }
-      if (info.type !== 'directory') {
-        return change({ summary: `replace ${info.type} ${args.path} with a directory` }, async () => {
-          throw new Error(`${args.path} is a ${info.type}, not a directory: refusing to replace it`);
-        });
-      }
+      // refused while planning, so that --check fails as the apply would
+      if (info.type !== 'directory') throw new Error(`${args.path} is a ${info.type}, not a directory: refusing to replace it`);
       const attrs = ownershipChanges(info, args);
       if (attrs.length === 0) return ok(`directory ${args.path} exists${describeOwnership(args)}`);
       return change({ summary: `${args.path}: ${attrs.join(', ')}` }, async (c) => {

@@ -56,11 +56,14 @@ describe('file', () => {
     expect(ctx.shown[0]).not.toContain('cat >');
   });
 
-  it('refuses to replace a directory with a file', async () => {
-    const ctx = new FixtureContext([[fileInfo('/etc/d'), { exists: true, type: 'directory', mode: '0755' }]]);
-    const plan = await file({ path: '/etc/d', content: 'x' }).plan(ctx);
-    if (plan.kind === 'ok') throw new Error('expected a change');
-    await expect(plan.apply(ctx)).rejects.toThrow(/is a directory, not a file/);
+  it('refuses to replace a directory or a symlink with a file while planning (so --check fails as the apply would)', async () => {
+    const ctx = new FixtureContext([
+      [fileInfo('/etc/d'), { exists: true, type: 'directory', mode: '0755' }],
+      [fileInfo('/etc/resolv.conf'), { ...existing('nameserver 127.0.0.53\n'), type: 'symlink' }],
+    ]);
+    await expect(file({ path: '/etc/d', content: 'x' }).plan(ctx)).rejects.toThrow('/etc/d is a directory, not a file: refusing to replace it');
+    await expect(file({ path: '/etc/resolv.conf', content: 'x' }).plan(ctx)).rejects.toThrow('/etc/resolv.conf is a symlink, not a file: refusing to replace it');
+    expect(ctx.commands).toEqual([]);
   });
 });
 
@@ -69,6 +72,11 @@ describe('directory and absent', () => {
     const ctx = new FixtureContext([[fileInfo('/srv/x'), { exists: false }]]);
     await ctx.planAndApply(directory({ path: '/srv/x', mode: '0750' }));
     expect(ctx.shown[0]).toContain('mkdir -p /srv/x && chmod 0750 /srv/x');
+  });
+  it('refuses to replace a file with a directory while planning', async () => {
+    const ctx = new FixtureContext([[fileInfo('/srv/x'), existing('x\n')]]);
+    await expect(directory({ path: '/srv/x' }).plan(ctx)).rejects.toThrow('/srv/x is a file, not a directory: refusing to replace it');
+    expect(ctx.commands).toEqual([]);
   });
   it('removes a present file, ok when absent', async () => {
     const present = new FixtureContext([[fileInfo('/tmp/f'), existing('old\n')]]);

@@ -35,11 +35,8 @@ export function fetchFile(given: { path: string; dest: string; mode?: number }):
     async plan(ctx) {
       const [info, local] = await Promise.all([ctx.fact(remote), localFile(args.dest)]);
       const what = `${ctx.host.name}:${args.path} → ${args.dest} (${shownMode}, on the controller)`;
-      if (info.exists && info.type !== 'file') {
-        return change({ summary: `fetch ${what}` }, async () => {
-          throw new Error(`${args.path} on ${ctx.host.name} is a ${info.type}, not a file`);
-        });
-      }
+      // refused while planning, so that --check fails as the apply would
+      if (info.exists && info.type !== 'file') throw new Error(`${args.path} on ${ctx.host.name} is a ${info.type}, not a file`);
       if (info.exists && local !== undefined && local.sha256 === info.sha256 && local.mode === mode) return ok(`${args.dest} is ${ctx.host.name}:${args.path}`);
       const summary = !info.exists ? `fetch ${what} once it exists` : local ? `update ${args.dest} from ${ctx.host.name}:${args.path} (${shownMode})` : `fetch ${what}`;
       return change({ summary }, async (c) => {

@@ -161,6 +161,13 @@ describe('fetchFile', () => {
     expect(again.kind !== 'ok' && again.changes[0]!.summary).toBe(`update ${dest} from h1:/etc/kubernetes/admin.conf (0600)`);
   });
 
+  it('refuses a directory while planning, writing nothing on the controller', async () => {
+    const dest = join(mkdtempSync(join(tmpdir(), 'lw-fetch-')), 'admin.conf');
+    const ctx = new Remote([[fileInfo('/etc/kubernetes/admin.conf'), { exists: true, type: 'directory', mode: '0755' }]]);
+    await expect(fetchFile({ path: '/etc/kubernetes/admin.conf', dest }).plan(ctx)).rejects.toThrow('/etc/kubernetes/admin.conf on h1 is a directory, not a file');
+    expect(existsSync(dest)).toBe(false);
+  });
+
   // The old code wrote ./~/.kube/lab-admin.conf under the working directory.
   it('fetches to ~/… in the home directory', async () => {
     const home = mkdtempSync(join(tmpdir(), 'lw-home-'));

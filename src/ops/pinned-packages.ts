@@ -57,9 +57,8 @@ export function pinnedPackages(args: PinnedPackagesArgs): Op {
       }
       if (other.length > 0 && lockFact && (await ctx.fact(lockFact))) {
         const what = other.map((n) => `${n} ${installed.get(n)} (wanted ${args.packages[n]})`).join(', ');
-        return change({ summary: `refuse to change ${what}: ${args.keepVersionWhile!.reason}` }, async () => {
-          throw new Error(`${what}: ${args.keepVersionWhile!.reason}`);
-        });
+        // refused while planning, so that --check fails as the apply would
+        throw new Error(`${what}: ${args.keepVersionWhile!.reason}`);
       }
       const changes: Change[] = [];
       const steps: Command[] = [];

@@ -4,6 +4,7 @@ import type { Recap, Reporter, RunEvent } from '../engine/events.js';
 import { runPlays } from '../engine/runner.js';
 import { OptionsError } from '../errors.js';
 import { loadInventory } from '../inventory/index.js';
+import { limitHosts } from '../inventory/limit.js';
 import type { Inventory } from '../inventory/types.js';
 import { redact, redactDeep } from '../secret.js';
 import { Command } from '../shell/quote.js';
@@ -22,7 +23,7 @@ over the connections a playbook uses, and prints each host's status and output, 
 With --fact, prints a built-in fact of each host as one JSON object (host name → value) instead.
 
   -i, --inventory INV      inventory file (YAML or INI) or directory (repeatable)
-  -l, --limit PATTERN      further limit the hosts to an Ansible host pattern
+  -l, --limit PATTERN      further limit the hosts to an Ansible host pattern (@FILE: the hosts listed in FILE)
   -f, --forks N            hosts worked on in parallel (default 10)
   -b, --become             run the command through sudo (as --become-user, default root); facts are read as the inventory says
       --become-user USER   the user sudo runs the command as
@@ -84,7 +85,7 @@ export async function execCommand(argv: readonly string[], io: Io): Promise<numb
   const extraVars = Object.assign({}, ...(v['extra-vars'] ?? []).map((e) => readExtraVars(e, vault)));
 
   const inventory = await loadInventory(inventoryPaths, { extraVars, vault, becomePassword });
-  const limit = v.limit === undefined ? undefined : new Set(inventory.select(v.limit).map((h) => h.name));
+  const limit = v.limit === undefined ? undefined : limitHosts(inventory, v.limit);
   const hosts = inventory.select(pattern).filter((h) => !limit || limit.has(h.name));
   if (hosts.length === 0) throw noHosts(pattern, v.limit, inventory);
 

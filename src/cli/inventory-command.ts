@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { OptionsError, UserError } from '../errors.js';
 import { inventoryGraph, inventoryList } from '../inventory/ansible-view.js';
 import { loadInventory } from '../inventory/index.js';
+import { limitHosts } from '../inventory/limit.js';
 import { isSecret, redact } from '../secret.js';
 import type { Io } from './main.js';
 import { readExtraVars } from './options.js';
@@ -17,7 +18,7 @@ Shows the inventory as labwright reads it, in ansible-inventory's formats (secre
       --list               every group (hosts, children) and _meta.hostvars, as JSON
       --graph [GROUP]      the group tree from GROUP (default all)
       --host NAME          the variables of one host, as JSON
-  -l, --limit PATTERN      only hosts matching an Ansible host pattern (gateways:!gw2, workers[0:2])
+  -l, --limit PATTERN      only hosts matching an Ansible host pattern (gateways:!gw2, workers[0:2], @FILE)
   -e, --extra-vars VARS    k=v pairs, a YAML/JSON object, or @file.yaml (repeatable; highest precedence)
 ${VAULT_USAGE.split('\n').filter((line) => !line.includes('become')).join('\n')}
   -h, --help               this text
@@ -54,7 +55,7 @@ export async function inventoryCommand(argv: readonly string[], io: Io): Promise
     return 0;
   }
   const inventory = await loadInventory([...opts.inventory], { extraVars: opts.extraVars, vault: opts.vault });
-  const selected = opts.limit ? new Set(inventory.select(opts.limit).map((host) => host.name)) : undefined;
+  const selected = opts.limit ? limitHosts(inventory, opts.limit) : undefined;
   if (selected && selected.size === 0) throw new UserError(`--limit ${opts.limit} matches no host of the inventory`);
   const { action } = opts;
   switch (action.kind) {

@@ -10,6 +10,7 @@ import { checkPlan, planWarnings } from '../plan/check.js';
 import { collectClaims } from '../plan/collect.js';
 import { formatAddressMap } from '../plan/map.js';
 import { loadInventory } from '../inventory/index.js';
+import { limitHosts } from '../inventory/limit.js';
 import type { Inventory } from '../inventory/types.js';
 import { JsonReporter } from '../ui/json.js';
 import { LiveReporter } from '../ui/live.js';
@@ -77,7 +78,7 @@ export async function main(plays: readonly PlayDef[], argv: readonly string[], i
       commandTimeoutSeconds: opts.timeout,
     });
     const inventory = adjust ? adjust(loaded) : loaded;
-    const limit = opts.limit ? new Set(inventory.select(opts.limit).map((h) => h.name)) : undefined;
+    const limit = opts.limit ? limitHosts(inventory, opts.limit) : undefined;
     if (limit && limit.size === 0) throw new UserError(`--limit ${opts.limit} matches no host of the inventory`);
     if (opts.listHosts) {
       listHosts(plays, inventory, limit, io);

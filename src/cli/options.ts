@@ -16,7 +16,7 @@ export const USAGE = `usage: npx tsx playbooks/PLAYBOOK.ts -i INVENTORY [options
   -D, --diff               show unified diffs of file changes
   -t, --tags LIST          run only tasks with these tags (comma list, repeatable)
       --skip-tags LIST     skip tasks with these tags
-  -l, --limit PATTERN      limit to hosts matching an Ansible pattern (gateways:!gw2)
+  -l, --limit PATTERN      limit to hosts matching an Ansible pattern (gateways:!gw2; @FILE: the hosts listed in FILE)
   -f, --forks N            hosts worked on in parallel (default 10)
   -e, --extra-vars VARS    k=v pairs, a YAML/JSON object, or @file.yaml (repeatable; highest precedence)
       --json               print one JSON document (events + recap) instead of progress

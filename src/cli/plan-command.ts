@@ -15,7 +15,7 @@ Checks the address plan offline (no host is contacted) and prints the address ma
 of the current folder when there is one, else labwright's own site playbook.
 
   -i, --inventory INV      inventory file or directory (repeatable)
-  -l, --limit PATTERN      only hosts matching an Ansible host pattern (gateways:!gw2)
+  -l, --limit PATTERN      only hosts matching an Ansible host pattern (gateways:!gw2; @FILE: the hosts listed in FILE)
   -e, --extra-vars VARS    k=v pairs, a YAML/JSON object, or @file.yaml (repeatable; highest precedence)
       --html FILE          also draw the plan as a self-contained HTML page (each LAN an address line, conflicts in red)
       --svg FILE           also draw the plan as an SVG image

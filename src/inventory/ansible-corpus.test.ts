@@ -11,6 +11,7 @@ import { captureIo } from '../../test/support/io.js';
 import { runLabwright } from '../cli/labwright.js';
 import { OptionsError } from '../errors.js';
 import { loadInventory } from './index.js';
+import { limitHosts } from './limit.js';
 
 /*
  * The corpus of test/fixtures/ansible-inventories/ (YAML, INI, directories mixing
@@ -116,8 +117,8 @@ describe.skipIf(!available)(title, () => {
     const select = (pattern: string) => inventory.select(pattern).map((host) => host.name);
     const ours = queries.map(([pattern, limit]) => {
       try {
-        const limitHosts = limit === null ? undefined : new Set(select(limit));
-        return select(pattern).filter((host) => !limitHosts || limitHosts.has(host));
+        const limited = limit === null ? undefined : limitHosts(inventory, limit);
+        return select(pattern).filter((host) => !limited || limited.has(host));
       } catch (error) {
         if (error instanceof OptionsError) return 'error';
         throw error;
@@ -126,6 +127,24 @@ describe.skipIf(!available)(title, () => {
     const asRows = (results: readonly (string[] | 'error')[]) => queries.map(([pattern, limit], i) => ({ pattern, limit, hosts: results[i] }));
     expect(asRows(ours)).toEqual(asRows(theirs));
     expect(theirs.some((hosts) => Array.isArray(hosts) && hosts.length > 1)).toBe(true);
+  });
+
+  it('--limit @FILE (a retry file: host names, blank lines, spaces, CRLF), alone and with other parts', async () => {
+    const corpusCase = CORPUS[0]!;
+    const retry = path.join(scratch, 'site.retry');
+    await writeFile(retry, 'node5\n\n  gw1  \r\ncp02\nworker-a\ncp03\n!cp03\nnosuchhost\n');
+    const queries = (['all', 'k8s', 'gateways', 'workers[0:1]'] as const).flatMap((pattern) =>
+      [`@${retry}`, `@${retry},!gw1`, `@${retry}:&k8s`, `monitoring,@${retry}`].map((limit) => [pattern, limit] as const),
+    );
+    const theirs = await ansibleSelections(corpusCase, queries);
+    const inventory = await loadInventory(inventoriesOf(corpusCase));
+    const ours = queries.map(([pattern, limit]) => {
+      const limited = limitHosts(inventory, limit);
+      return inventory.select(pattern).map((host) => host.name).filter((host) => limited.has(host));
+    });
+    const asRows = (results: readonly (string[] | 'error')[]) => queries.map(([pattern, limit], i) => ({ pattern, limit, hosts: results[i] }));
+    expect(asRows(ours)).toEqual(asRows(theirs));
+    expect(theirs.filter((hosts) => Array.isArray(hosts) && hosts.length > 0).length).toBeGreaterThan(8);
   });
 
   it.concurrent.for(CORPUS)('`ansible PATTERN --list-hosts` itself: $name', async (corpusCase, { expect }) => {

@@ -61,7 +61,7 @@ export function selectHosts(
  * Ansible, which drops them silently, an empty part is refused (a typo such
  * as `web,,db` or `web:` is an error, not a smaller selection).
  */
-function splitPattern(pattern: string): string[] {
+export function splitPattern(pattern: string): string[] {
   if (pattern.includes(',')) {
     const parts = pattern.split(',').map((part) => part.trim());
     if (parts.some((part) => part === '')) throw badPattern(pattern, 'it has an empty part');

@@ -55,7 +55,7 @@ describe('labwright completion bash', () => {
 
   it("completes a subcommand's flags, short and long", () => {
     expect(complete('labwright', 'exec', 'all', '--b')).toEqual(['--become', '--become-user']);
-    expect(complete('labwright', 'run', 'site.ts', '--li')).toEqual(['--limit', '--list-hosts', '--list-tasks']);
+    expect(complete('labwright', 'run', 'site.ts', '--li')).toEqual(['--limit', '--list-hosts', '--list-tasks', '--list-tags']);
     expect(complete('labwright', 'inventory', '-i', 'inv.yaml', '--g')).toEqual(['--graph']);
     expect(complete('labwright', 'exec', '-')).toContain('-b');
     expect(complete('labwright', 'exec', '-')).toContain('--fact');

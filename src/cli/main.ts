@@ -53,6 +53,14 @@ function listTasks(plays: readonly PlayDef[], opts: CliOptions, io: Io) {
   }
 }
 
+/** Ansible's --list-tags: per play, the tags of the tasks it would run (after --tags/--skip-tags), sorted. */
+function listTags(plays: readonly PlayDef[], opts: CliOptions, io: Io) {
+  for (const play of plays) {
+    const tags = [...new Set(playTasks(play, { only: opts.tags, skip: opts.skipTags }).flatMap((t) => t.tags))].sort();
+    io.out(`\nplay "${play.name}" (${play.hosts}):\n    TASK TAGS: [${tags.join(', ')}]\n`);
+  }
+}
+
 /** The reporter of a run: --json, live progress on a terminal, else plain lines. */
 export function reporterFor(opts: Pick<CliOptions, 'json' | 'diff' | 'verbose'>, io: Io): Reporter {
   const style = { diff: opts.diff, verbose: opts.verbose };
@@ -86,6 +94,10 @@ export async function main(plays: readonly PlayDef[], argv: readonly string[], i
     }
     if (opts.listTasks) {
       listTasks(plays, opts, io);
+      return 0;
+    }
+    if (opts.listTags) {
+      listTags(plays, opts, io);
       return 0;
     }
     const vars = resolveAllVars(plays, inventory, limit);

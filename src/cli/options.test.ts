@@ -19,6 +19,7 @@ describe('command-line options', () => {
     // a picture of the plan with a listing, which makes no plan: refused rather than silently not drawn
     expect(() => parseCliOptions(['-i', 'x', '--list-hosts', '--html', 'p.html'])).toThrow(expect.objectContaining({ exitCode: 5, message: '--html draws the address plan, which --list-hosts does not make' }));
     expect(() => parseCliOptions(['-i', 'x', '--svg', 'p.svg', '--list-tasks'])).toThrow(expect.objectContaining({ exitCode: 5, message: '--svg draws the address plan, which --list-tasks does not make' }));
+    expect(() => parseCliOptions(['-i', 'x', '--list-tags', '--html', 'p.html'])).toThrow(expect.objectContaining({ exitCode: 5, message: '--html draws the address plan, which --list-tags does not make' }));
     expect(parseCliOptions(['-i', 'x', '--plan', '--html', 'p.html', '--svg', 'p.svg'])).toMatchObject({ plan: true, html: 'p.html', svg: 'p.svg' });
   });
 

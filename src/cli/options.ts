@@ -25,6 +25,7 @@ export const USAGE = `usage: npx tsx playbooks/PLAYBOOK.ts -i INVENTORY [options
       --svg FILE           also draw the address plan as an SVG image
       --list-hosts         list the hosts each play would run on, then exit
       --list-tasks         list the tasks each play would run (with tags), then exit
+      --list-tags          list the tags of the tasks each play would run, then exit
       --start-at-task NAME start at the first task of this name ("task" or "role : task")
       --step               confirm each task before it runs (needs a terminal)
       --timeout SECONDS    command ceiling of the hosts whose inventory sets no labwright_command_timeout
@@ -49,6 +50,7 @@ const optionsSchema = z.object({
   svg: z.string().min(1, 'expected a file name').optional(),
   listHosts: z.boolean(),
   listTasks: z.boolean(),
+  listTags: z.boolean(),
   startAtTask: z.string().min(1, 'expected a task name').optional(),
   step: z.boolean(),
   timeout: z.coerce.number().int('must be a whole number of seconds').min(1).max(86_400).optional(),
@@ -133,6 +135,7 @@ export const PLAYBOOK_FLAGS = {
   svg: { type: 'string' },
   'list-hosts': { type: 'boolean' },
   'list-tasks': { type: 'boolean' },
+  'list-tags': { type: 'boolean' },
   'start-at-task': { type: 'string' },
   step: { type: 'boolean' },
   timeout: { type: 'string' },
@@ -171,6 +174,7 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
     svg: v.svg,
     listHosts: v['list-hosts'] ?? false,
     listTasks: v['list-tasks'] ?? false,
+    listTags: v['list-tags'] ?? false,
     startAtTask: v['start-at-task'],
     step: v.step ?? false,
     timeout: v.timeout,
@@ -183,10 +187,11 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
     const flag = (key: string) => ({ inventory: '-i/--inventory', forks: '-f/--forks', limit: '-l/--limit', startAtTask: '--start-at-task' })[key] ?? `--${key}`;
     throw new OptionsError(result.error.issues.map((i) => `${flag(String(i.path[0]))}: ${i.message}`).join('\n'), 'see --help');
   }
-  const { listHosts, listTasks, html, svg } = result.data;
-  if ((listHosts || listTasks) && (html !== undefined || svg !== undefined)) {
+  const { listHosts, listTasks, listTags, html, svg } = result.data;
+  const listing = listHosts ? '--list-hosts' : listTasks ? '--list-tasks' : listTags ? '--list-tags' : undefined;
+  if (listing && (html !== undefined || svg !== undefined)) {
     // a listing stops before the address plan is made: the picture would silently not be drawn
-    throw new OptionsError(`${html !== undefined ? '--html' : '--svg'} draws the address plan, which ${listHosts ? '--list-hosts' : '--list-tasks'} does not make`, 'drop one of them, or draw with --plan');
+    throw new OptionsError(`${html !== undefined ? '--html' : '--svg'} draws the address plan, which ${listing} does not make`, 'drop one of them, or draw with --plan');
   }
   return result.data;
 }

@@ -117,6 +117,18 @@ describe('engine on local hosts', () => {
     expect(list.stdout).toContain('demo : second file\tTAGS: [demo, demo:second]');
   });
 
+  it('--list-tags: the sorted tags of the tasks each play would run, after --tags/--skip-tags; runs nothing', async () => {
+    const listed = async (...args: string[]) => {
+      const io = captureIo();
+      expect(await main(plays, ['-i', inventory, '--list-tags', ...args], io)).toBe(0);
+      return io.stdout;
+    };
+    expect(await listed()).toBe('\nplay "demo" (servers):\n    TASK TAGS: [demo, demo:second]\n');
+    expect(await listed('--skip-tags', 'demo:second')).toBe('\nplay "demo" (servers):\n    TASK TAGS: [demo]\n');
+    expect(await listed('--tags', 'nosuchtag')).toBe('\nplay "demo" (servers):\n    TASK TAGS: []\n');
+    expect(existsSync(join(dir, 'local1-a.conf'))).toBe(false);
+  });
+
   it('an unreachable host is reported, the others complete, exit 3', async () => {
     writeFileSync(
       inventory,

@@ -1,8 +1,10 @@
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { connect } from '../connection/index.js';
 import type { Recap, Reporter, RunEvent } from '../engine/events.js';
 import { runPlays } from '../engine/runner.js';
 import { OptionsError } from '../errors.js';
+import { expandHome } from '../inventory/controller-path.js';
 import { loadInventory } from '../inventory/index.js';
 import { limitHosts } from '../inventory/limit.js';
 import type { Inventory } from '../inventory/types.js';
@@ -25,6 +27,8 @@ With --fact, prints a built-in fact of each host as one JSON object (host name â
   -i, --inventory INV      inventory file (YAML or INI) or directory (repeatable)
   -l, --limit PATTERN      further limit the hosts to an Ansible host pattern (@FILE: the hosts listed in FILE)
   -f, --forks N            hosts worked on in parallel (default 10)
+  -u, --user USER          connect as USER (hosts whose inventory sets no ansible_user)
+      --private-key FILE   offer this SSH key first (hosts that set no ansible_ssh_private_key_file)
   -b, --become             run the command through sudo (as --become-user, default root); facts are read as the inventory says
       --become-user USER   the user sudo runs the command as
   -C, --check              change nothing: report that the command would run (its effect cannot be predicted)
@@ -42,6 +46,8 @@ export const EXEC_FLAGS = {
   inventory: { type: 'string', short: 'i', multiple: true },
   limit: { type: 'string', short: 'l' },
   forks: { type: 'string', short: 'f' },
+  user: { type: 'string', short: 'u' },
+  'private-key': { type: 'string' },
   become: { type: 'boolean', short: 'b' },
   'become-user': { type: 'string' },
   check: { type: 'boolean', short: 'C' },
@@ -80,11 +86,14 @@ export async function execCommand(argv: readonly string[], io: Io): Promise<numb
   if (!/^\d+$/.test(v.forks ?? '10') || forks < 1 || forks > 500) throw new OptionsError(`-f/--forks: expected a whole number from 1 to 500, got ${JSON.stringify(v.forks)}`);
   if (v.limit === '') throw new OptionsError('-l/--limit: the pattern is empty');
   if (v['become-user'] === '') throw new OptionsError('--become-user: the user name is empty');
+  if (v.user === '') throw new OptionsError('-u/--user: the user name is empty');
+  if (v['private-key'] === '') throw new OptionsError('--private-key: the file name is empty');
+  const privateKeyFile = v['private-key'] === undefined ? undefined : path.resolve(expandHome(v['private-key']));
   const fact = v.fact === undefined ? undefined : factNamed(v.fact);
   const { vault, becomePassword } = readSecretOptions(v);
   const extraVars = Object.assign({}, ...(v['extra-vars'] ?? []).map((e) => readExtraVars(e, vault)));
 
-  const inventory = await loadInventory(inventoryPaths, { extraVars, vault, becomePassword });
+  const inventory = await loadInventory(inventoryPaths, { extraVars, vault, becomePassword, user: v.user, privateKeyFile });
   const limit = v.limit === undefined ? undefined : limitHosts(inventory, v.limit);
   const hosts = inventory.select(pattern).filter((h) => !limit || limit.has(h.name));
   if (hosts.length === 0) throw noHosts(pattern, v.limit, inventory);

@@ -84,6 +84,10 @@ export async function main(plays: readonly PlayDef[], argv: readonly string[], i
       vault: opts.vault,
       becomePassword: opts.becomePassword,
       commandTimeoutSeconds: opts.timeout,
+      user: opts.user,
+      privateKeyFile: opts.privateKeyFile,
+      become: opts.become,
+      becomeUser: opts.becomeUser,
     });
     const inventory = adjust ? adjust(loaded) : loaded;
     const limit = opts.limit ? limitHosts(inventory, opts.limit) : undefined;

@@ -1,5 +1,5 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseCliOptions, parseExtraVars } from './options.js';
@@ -10,6 +10,17 @@ describe('command-line options', () => {
     expect(o).toMatchObject({
       inventory: ['a.yaml', 'b.yaml'], check: true, diff: true, tags: ['dnsmasq', 'haproxy', 'keepalived'], skipTags: ['never'], limit: 'gateways:!gw2', forks: 20, verbose: 2, json: true,
     });
+  });
+
+  it('connection flags: -u, --private-key (~ and relative paths made absolute), -b, --become-user; unset by default', () => {
+    expect(parseCliOptions(['-i', 'x', '-u', 'pi', '--private-key', '~/.ssh/lab', '-b', '--become-user', 'svc'])).toMatchObject({
+      user: 'pi', privateKeyFile: join(homedir(), '.ssh/lab'), become: true, becomeUser: 'svc',
+    });
+    expect(parseCliOptions(['-i', 'x', '--private-key', 'keys/lab']).privateKeyFile).toBe(join(process.cwd(), 'keys/lab'));
+    const none = parseCliOptions(['-i', 'x']);
+    expect([none.user, none.privateKeyFile, none.become, none.becomeUser]).toEqual([undefined, undefined, undefined, undefined]);
+    expect(() => parseCliOptions(['-i', 'x', '-u', ''])).toThrow(expect.objectContaining({ exitCode: 5, message: expect.stringContaining('-u/--user') }));
+    expect(() => parseCliOptions(['-i', 'x', '--private-key', ''])).toThrow(expect.objectContaining({ exitCode: 5, message: expect.stringContaining('--private-key') }));
   });
 
   it('refuses what it cannot use, naming the flag (exit 5)', () => {

@@ -1,7 +1,9 @@
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { OptionsError, ParseError } from '../errors.js';
+import { expandHome } from '../inventory/controller-path.js';
 import { readVars, rootEntry } from '../inventory/nodes.js';
 import { parseYaml, readYamlSourceSync, type YamlSource } from '../inventory/yaml.js';
 import { parseTagList } from '../engine/tags.js';
@@ -18,6 +20,10 @@ export const USAGE = `usage: npx tsx playbooks/PLAYBOOK.ts -i INVENTORY [options
       --skip-tags LIST     skip tasks with these tags
   -l, --limit PATTERN      limit to hosts matching an Ansible pattern (gateways:!gw2; @FILE: the hosts listed in FILE)
   -f, --forks N            hosts worked on in parallel (default 10)
+  -u, --user USER          connect as USER (hosts whose inventory sets no ansible_user)
+      --private-key FILE   offer this SSH key first (hosts that set no ansible_ssh_private_key_file)
+  -b, --become             run tasks through sudo (hosts that set no ansible_become)
+      --become-user USER   the user sudo runs tasks as (hosts that set no ansible_become_user)
   -e, --extra-vars VARS    k=v pairs, a YAML/JSON object, or @file.yaml (repeatable; highest precedence)
       --json               print one JSON document (events + recap) instead of progress
       --plan               check the address plan offline (no host is contacted) and print the address map
@@ -42,6 +48,10 @@ const optionsSchema = z.object({
   tags: z.array(z.string()),
   skipTags: z.array(z.string()),
   limit: z.string().min(1).optional(),
+  user: z.string().min(1).optional(),
+  privateKeyFile: z.string().min(1).transform((file) => path.resolve(expandHome(file))).optional(),
+  become: z.boolean().optional(),
+  becomeUser: z.string().min(1).optional(),
   forks: z.coerce.number().int('must be a whole number').min(1).max(500),
   extraVars: z.record(z.string(), z.unknown()),
   json: z.boolean(),
@@ -127,6 +137,10 @@ export const PLAYBOOK_FLAGS = {
   tags: { type: 'string', short: 't', multiple: true },
   'skip-tags': { type: 'string', multiple: true },
   limit: { type: 'string', short: 'l' },
+  user: { type: 'string', short: 'u' },
+  'private-key': { type: 'string' },
+  become: { type: 'boolean', short: 'b' },
+  'become-user': { type: 'string' },
   forks: { type: 'string', short: 'f' },
   'extra-vars': { type: 'string', short: 'e', multiple: true },
   json: { type: 'boolean' },
@@ -166,6 +180,10 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
     tags: parseTagList(v.tags ?? []),
     skipTags: parseTagList(v['skip-tags'] ?? []),
     limit: v.limit,
+    user: v.user,
+    privateKeyFile: v['private-key'],
+    become: v.become,
+    becomeUser: v['become-user'],
     forks: v.forks ?? '10',
     extraVars: Object.assign({}, ...(v['extra-vars'] ?? []).map((e) => readExtraVars(e, vault))),
     json: v.json ?? false,
@@ -184,7 +202,8 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
     becomePassword,
   });
   if (!result.success) {
-    const flag = (key: string) => ({ inventory: '-i/--inventory', forks: '-f/--forks', limit: '-l/--limit', startAtTask: '--start-at-task' })[key] ?? `--${key}`;
+    const flag = (key: string) =>
+      ({ inventory: '-i/--inventory', forks: '-f/--forks', limit: '-l/--limit', startAtTask: '--start-at-task', user: '-u/--user', privateKeyFile: '--private-key', becomeUser: '--become-user' })[key] ?? `--${key}`;
     throw new OptionsError(result.error.issues.map((i) => `${flag(String(i.path[0]))}: ${i.message}`).join('\n'), 'see --help');
   }
   const { listHosts, listTasks, listTags, html, svg } = result.data;

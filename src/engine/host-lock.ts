@@ -54,7 +54,7 @@ export function runToken(run: object): string {
  */
 function lockScript(where: ReturnType<typeof lockLocation>, token: string, mode: 'acquire' | 'renew' | 'release', info: string): Command {
   const prelude = sh`if [ "$(id -u)" = 0 ]; then d=${where.runDir}; else d=${where.stateDir}; fi; f="$d"/${where.name}
-mkdir -p "$d" && exec 9<"$d" && flock -w 5 9 || { echo "cannot lock $d"; exit 1; }
+mkdir -p "$d" && exec 9<"$d" && flock -w 5 9 || { echo "cannot lock $d as $(id -un): become root (-b, ansible_become) or set labwright_state_dir to a directory $(id -un) can write"; exit 1; }
 now=$(date +%s); boot=$(cat /proc/sys/kernel/random/boot_id)
 is_sshd() { case "$(cat /proc/$1/comm 2>/dev/null)" in sshd*) return 0;; esac; return 1; }
 s=0; p=$$; top=; while [ "\${p:-0}" -gt 1 ]; do if is_sshd "$p"; then s=$p; break; fi; top=$p; p=$(sed -n 's/^PPid:[[:space:]]*//p' /proc/$p/status 2>/dev/null); done

@@ -2,7 +2,8 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Secret, secret } from '../secret.js';
-import { hostsFile, loadTree } from './fixtures/tree.js';
+import { hostsFile, loadTree, writeTree } from './fixtures/tree.js';
+import { loadInventory } from './index.js';
 
 /** The connection of host `h` with `vars` (YAML flow mapping text). */
 const connectionOf = async (vars: string) =>
@@ -191,5 +192,41 @@ describe('spellings of one setting are one variable for precedence', () => {
     );
     expect(inventory.hosts.get('own')?.connection.becomePassword?.reveal()).toBe('own-password');
     expect(inventory.hosts.get('other')?.connection.becomePassword).toBe(typed);
+  });
+});
+
+describe('-u, --private-key, -b, --become-user: for the hosts whose variables set none', () => {
+  const flags = { user: 'cli', privateKeyFile: '/keys/cli', become: true, becomeUser: 'svc' };
+
+  it("a host's own variables (or its group's) win over the flags, as in Ansible; the others take the flags", async () => {
+    const inventory = await loadTree(
+      hostsFile(
+        'all:',
+        '  hosts:',
+        '    plain: {}',
+        '    own: { ansible_user: ops, ansible_ssh_private_key_file: /keys/own, ansible_become: false, ansible_become_user: db }',
+        '  children:',
+        '    nobecome: { hosts: { grouped: {} }, vars: { ansible_become: false } }',
+      ),
+      { ...flags, sshConfigFile: '/nonexistent/ssh_config' },
+    );
+    const of = (name: string) => inventory.hosts.get(name)!.connection;
+    expect(of('plain')).toMatchObject({ user: 'cli', privateKeyFile: '/keys/cli', become: true, becomeUser: 'svc' });
+    expect(of('own')).toMatchObject({ user: 'ops', privateKeyFile: '/keys/own', become: false, becomeUser: 'db' });
+    expect(of('grouped')).toMatchObject({ user: 'cli', become: false });
+  });
+
+  it("-u wins over an ssh_config User (Ansible passes it as -o User=), the inventory's user over both", async () => {
+    const tree = {
+      'ssh_config': 'Host *\n  User fromconfig\n  Port 2200\n',
+      'hosts.yaml': 'all:\n  hosts:\n    plain: {}\n    own: { ansible_user: ops }\n',
+    };
+    const dir = await writeTree(tree);
+    const load = (opts: { user?: string }) => loadInventory([path.join(dir, 'hosts.yaml')], { ...opts, sshConfigFile: path.join(dir, 'ssh_config') });
+    const without = await load({});
+    expect(without.hosts.get('plain')!.connection).toMatchObject({ user: 'fromconfig', port: 2200 });
+    const withFlag = await load({ user: 'cli' });
+    expect(withFlag.hosts.get('plain')!.connection).toMatchObject({ user: 'cli', port: 2200 });
+    expect(withFlag.hosts.get('own')!.connection).toMatchObject({ user: 'ops' });
   });
 });

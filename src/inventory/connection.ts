@@ -90,8 +90,16 @@ export function setsConnection(vars: Readonly<Record<string, unknown>>, setting:
  * once every host's settings are known (a jump host may be another host).
  */
 
-/** Settings given on the command line, for hosts whose variables set none. */
+/** Settings given on the command line, for hosts whose variables set none (as Ansible: a host's variable wins). */
 export interface ConnectionDefaults {
+  /** -u/--user: the remote user (it also wins over an ssh_config User, as Ansible's -u does). */
+  readonly user?: string;
+  /** --private-key: the key file offered first (an absolute path). */
+  readonly privateKeyFile?: string;
+  /** -b/--become: sudo for every task. */
+  readonly become?: boolean;
+  /** --become-user: the user sudo runs tasks as. */
+  readonly becomeUser?: string;
   /** -K/--ask-become-pass (Ansible: a host's ansible_become_password wins over it). */
   readonly becomePassword?: Secret;
   /** --timeout: the command ceiling (seconds) of hosts whose vars set no labwright_command_timeout. */
@@ -108,7 +116,7 @@ export function resolveConnection(name: string, layers: readonly VarLayer[], def
     const found = resolveSetting(layers, spellings);
     return found && controllerPath(found.value, found.origin);
   };
-  const user = setting(SETTINGS.user);
+  const user = setting(SETTINGS.user) ?? defaults.user;
   setting(SETTINGS.becomeMethod); // only checked: sudo is the one method
   const timeoutSeconds = setting(SETTINGS.connectTimeout) ?? 10;
   const commandTimeoutSeconds = setting(SETTINGS.commandTimeout) ?? defaults.commandTimeoutSeconds;
@@ -117,10 +125,10 @@ export function resolveConnection(name: string, layers: readonly VarLayer[], def
     address: setting(SETTINGS.address) ?? name,
     port: setting(SETTINGS.port) ?? 22,
     user,
-    privateKeyFile: pathSetting(SETTINGS.privateKeyFile),
+    privateKeyFile: pathSetting(SETTINGS.privateKeyFile) ?? defaults.privateKeyFile,
     password: setting(SETTINGS.password),
-    become: setting(SETTINGS.become) ?? false,
-    becomeUser: setting(SETTINGS.becomeUser),
+    become: setting(SETTINGS.become) ?? defaults.become ?? false,
+    becomeUser: setting(SETTINGS.becomeUser) ?? defaults.becomeUser,
     becomePassword: setting(SETTINGS.becomePassword) ?? defaults.becomePassword,
     hostKeyChecking: setting(SETTINGS.hostKeyChecking) ?? 'strict',
     knownHostsFile: pathSetting(SETTINGS.knownHostsFile),

@@ -1,4 +1,4 @@
-import { resolveConnection } from './connection.js';
+import { resolveConnection, type ConnectionDefaults } from './connection.js';
 import { newDraft } from './draft.js';
 import { addImplicitGroups, analyzeGroups } from './graph.js';
 import { extraVarsLayer, mergeLayers, plainVars } from './merge.js';
@@ -11,19 +11,15 @@ import { resolveReach } from './ssh-reach.js';
 import { lazyVars, renderedConnectionLayers, type TemplateWorld } from './lazy-vars.js';
 import type { ConnectionSpec } from '../connection/types.js';
 import type { VaultKeyring } from '../vault/keyring.js';
-import type { Secret } from '../secret.js';
 
-export interface LoadOptions {
+/** What to read the inventory with; the ConnectionDefaults (-u, --private-key, -b, -K, --timeout …) apply to hosts whose variables set none. */
+export interface LoadOptions extends ConnectionDefaults {
   /** `-e` variables: they win over everything else. */
   extraVars?: Vars;
   /** The OpenSSH client configuration read for hosts whose ssh args give no `-F` (default ~/.ssh/config). */
   sshConfigFile?: string;
   /** Vault passwords, for vault-encrypted files and `!vault` values (none: such data is an error naming it). */
   vault?: VaultKeyring;
-  /** The sudo password given with -K, for hosts without ansible_become_password. */
-  becomePassword?: Secret;
-  /** --timeout: the command ceiling (seconds) of hosts that set no labwright_command_timeout. */
-  commandTimeoutSeconds?: number;
 }
 
 /**
@@ -69,7 +65,7 @@ export async function loadInventory(paths: string[], opts: LoadOptions = {}): Pr
     const hostVars = lazyVars(name, plainVars(vars), vars, world);
     // Resolved on first use, once every host is known: templates in connection settings may read other hosts.
     let connection: ConnectionSpec | undefined;
-    const resolve = () => resolveConnection(name, renderedConnectionLayers(layers, hostVars), { becomePassword: opts.becomePassword, commandTimeoutSeconds: opts.commandTimeoutSeconds });
+    const resolve = () => resolveConnection(name, renderedConnectionLayers(layers, hostVars), opts);
     hosts.set(name, { name, vars: hostVars, groups, get connection() { return (connection ??= resolve()); }, origin });
   }
 

@@ -100,7 +100,8 @@ class ReachResolver {
       ...base,
       address: endpoint.address,
       port: setsConnection(explicit, 'port') ? base.port : (endpoint.port ?? base.port),
-      user: setsConnection(explicit, 'user') ? base.user : (endpoint.user ?? base.user),
+      // the inventory's user, else -u, else ssh_config's User (Ansible passes -u as `-o User=`)
+      user: base.user ?? endpoint.user,
       ...(endpoint.identityFiles.length > 0 ? { identityFiles: endpoint.identityFiles } : {}),
       ...(endpoint.identitiesOnly !== undefined ? { identitiesOnly: endpoint.identitiesOnly } : {}),
     };

@@ -47,18 +47,20 @@ export function runToken(run: object): string {
  *   labwright-rollback-*.timer): its run may be reconnecting, and nobody may
  *   touch the host until the change is confirmed or rolled back.
  * A lock step that starts after its run's connection closed (sent just before
- * the controller was SIGKILLed: its outermost wrapper, `sudo` or `timeout`, is
- * now a child of init, no sshd above it) writes nothing: else it would take
- * the lock for a dead run with no session to watch, and the host would stay
- * locked for the lease.
+ * the controller was SIGKILLed) writes nothing: else it would take the lock
+ * for a dead run with no session to watch, and the host would stay locked for
+ * the lease. Over ssh that is any step with no sshd above it (its session
+ * process is gone, or went while the step looked for it); over a local
+ * connection, one whose outermost wrapper (`sudo` or `timeout`) is now a
+ * child of init, or whose parent vanished while it looked.
  */
-function lockScript(where: ReturnType<typeof lockLocation>, token: string, mode: 'acquire' | 'renew' | 'release', info: string): Command {
+function lockScript(where: ReturnType<typeof lockLocation>, token: string, mode: 'acquire' | 'renew' | 'release', info: string, overSsh: boolean): Command {
   const prelude = sh`if [ "$(id -u)" = 0 ]; then d=${where.runDir}; else d=${where.stateDir}; fi; f="$d"/${where.name}
 mkdir -p "$d" && exec 9<"$d" && flock -w 5 9 || { echo "cannot lock $d as $(id -un): become root (-b, ansible_become) or set labwright_state_dir to a directory $(id -un) can write"; exit 1; }
 now=$(date +%s); boot=$(cat /proc/sys/kernel/random/boot_id)
-is_sshd() { case "$(cat /proc/$1/comm 2>/dev/null)" in sshd*) return 0;; esac; return 1; }
+is_sshd() { case "$(cat /proc/$1/comm 2>/dev/null)" in sshd*|dropbear*) return 0;; esac; return 1; }
 s=0; p=$$; top=; while [ "\${p:-0}" -gt 1 ]; do if is_sshd "$p"; then s=$p; break; fi; top=$p; p=$(sed -n 's/^PPid:[[:space:]]*//p' /proc/$p/status 2>/dev/null); done
-orphaned() { [ "$s" = 0 ] && [ "$p" = 1 ] && case "$(cat /proc/$top/comm 2>/dev/null)" in timeout|sudo) true;; *) false;; esac; }
+orphaned() { [ "$s" = 0 ] && { [ ${overSsh ? 1 : 0} = 1 ] || [ -z "$p" ] || { [ "$p" = 1 ] && case "$(cat /proc/$top/comm 2>/dev/null)" in timeout|sudo) true;; *) false;; esac; }; }; }
 t=; b=; e=0; h=0; who=; if [ -s "$f" ]; then read -r t b e h who < "$f"; fi
 take() { if orphaned; then echo "orphaned: the run that sent this is gone"; exit 1; fi; printf '%s %s %s %s %s\\n' ${token} "$boot" $((now + ${LOCK_LEASE_SEC})) "$s" ${info} > "$f.tmp" && mv -f "$f.tmp" "$f"; }`;
   const held = sh`[ -n "$t" ] && [ "$t" != ${token} ] && [ "$b" = "$boot" ] && { { [ "$e" -gt "$now" ] && { [ "$h" = 0 ] || is_sshd "$h"; }; } || systemctl list-units --state=active --no-legend --plain 'labwright-rollback-*.timer' 2>/dev/null | grep -q .; }`;
@@ -105,7 +107,7 @@ export class HostLock {
   }
 
   async #step(conn: Connection, mode: 'acquire' | 'renew' | 'release'): Promise<string> {
-    const cmd = lockScript(this.#where, this.token, mode, this.#info);
+    const cmd = lockScript(this.#where, this.token, mode, this.#info, this.host.connection.kind === 'ssh');
     const r = await bounded(conn.exec(cmd, { become: this.host.connection.become, timeoutMs: COMMAND_BOUND_MS }), COMMAND_BOUND_MS, `${this.host.name}: ${cmd.shown}`);
     if (r.code !== 0) throw new Error(`${this.host.name}: cannot take the run lock (${this.#where.name} in ${this.#where.runDir} or ${this.#where.stateDir}): ${(r.stdout + r.stderr).trim() || `exit ${r.code}`}`);
     return r.stdout.trim();

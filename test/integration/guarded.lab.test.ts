@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Connection } from '../../src/connection/types.js';
 import { HostLock, lockLocation, runToken } from '../../src/engine/host-lock.js';
 import { main, play } from '../../src/index.js';
-import { loadInventory } from '../../src/inventory/index.js';
+import { loadInventory, type Host } from '../../src/inventory/index.js';
 import { becomeCommand, killAfterCommand } from '../../src/connection/command-wrappers.js';
 import { Command, quote } from '../../src/shell/quote.js';
 import { firewall } from '../../roles/firewall/index.js';
@@ -133,29 +133,40 @@ describe('guarded changes on a lab host', () => {
     await shOn(g, 'pkill -x sleep || true; rm -f /tmp/lw-holding');
   }, 180_000);
 
-  it('a lock step that runs after its controller died (sent just before the SIGKILL) takes nothing; one with a live parent does', async () => {
-    // the acquire step as the engine sends it, recorded instead of run
-    let sent: Command | undefined;
-    const recorder: Connection = {
-      host: 'g',
-      roundTrips: 0,
-      open: async () => undefined,
-      close: async () => undefined,
-      exec: async (cmd) => ((sent = cmd), { code: 0, stdout: 'acquired', stderr: '' }),
+  it('a lock step that runs after its controller died (sent just before the SIGKILL) takes nothing; over ssh, neither does one with no sshd above it; a local one with a live parent does', async () => {
+    /** The acquire step the engine sends for `host`, recorded instead of run. */
+    const acquireStep = async (host: Host) => {
+      let sent: Command | undefined;
+      const recorder: Connection = {
+        host: host.name,
+        roundTrips: 0,
+        open: async () => undefined,
+        close: async () => undefined,
+        exec: async (cmd) => ((sent = cmd), { code: 0, stdout: 'acquired', stderr: '' }),
+      };
+      await new HostLock(host, runToken({})).acquire(recorder, () => recorder);
+      return sent!;
     };
     const host = (await loadInventory([lab.inventoryPath])).hosts.get('g')!;
-    await new HostLock(host, runToken({})).acquire(recorder, () => recorder);
+    const overSsh = await acquireStep(host);
+    const overLocal = await acquireStep({ ...host, connection: { ...host.connection, kind: 'local' } });
     const lockFile = `/run/labwright/${lockLocation(host).name}`;
-    const late = new Command(`sleep 1; ${sent!.text}`, `sleep 1; ${sent!.shown}`);
-    // wrapped as the ssh connection sends it, with become and without
-    for (const wrapped of [becomeCommand(killAfterCommand(late, 30_000), 'lab'), killAfterCommand(late, 30_000)]) {
+    const result = async (script: string) => {
       await shOn(g, `rm -f ${lockFile}`);
-      // orphaned: its outermost wrapper is a child of init when the step starts
-      await shOn(g, `(${wrapped.text} > /tmp/lw-orphan.out 2>&1 &); sleep 3`);
-      expect(await shOn(g, `cat /tmp/lw-orphan.out; test -e ${lockFile} && echo locked || echo free`), wrapped.text).toBe('orphaned: the run that sent this is gone\nfree\n');
+      return shOn(g, `${script}; test -e ${lockFile} && echo locked || echo free`);
+    };
+    for (const sent of [overSsh, overLocal]) {
+      const late = new Command(`sleep 1; ${sent.text}`, `sleep 1; ${sent.shown}`);
+      // wrapped as the connection sends it, with become and without
+      for (const wrapped of [becomeCommand(killAfterCommand(late, 30_000), 'lab'), killAfterCommand(late, 30_000)]) {
+        // orphaned: its outermost wrapper is a child of init when the step starts
+        expect(await result(`(${wrapped.text} > /tmp/lw-orphan.out 2>&1 &); sleep 3; cat /tmp/lw-orphan.out`), wrapped.text).toBe('orphaned: the run that sent this is gone\nfree\n');
+      }
     }
-    // its parent alive (no sshd above it, as for a local connection): the lock is taken
-    expect(await shOn(g, `timeout -s KILL 30 sh -c ${quote(sent!.text)}; test -e ${lockFile} && echo locked`)).toBe('acquired\nlocked\n');
+    // an ssh run's step with its parent alive but no sshd above it (its session process went while it looked): nothing taken
+    expect(await result(`timeout -s KILL 30 sh -c ${quote(overSsh.text)}`)).toBe('orphaned: the run that sent this is gone\nfree\n');
+    // a local connection's step with its parent alive (no sshd above it, as always there): the lock is taken
+    expect(await result(`timeout -s KILL 30 sh -c ${quote(overLocal.text)}`)).toBe('acquired\nlocked\n');
     await shOn(g, `rm -f ${lockFile} /tmp/lw-orphan.out`);
   }, 60_000);
 

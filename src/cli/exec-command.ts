@@ -1,10 +1,9 @@
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { connect } from '../connection/index.js';
 import type { Recap, Reporter, RunEvent } from '../engine/events.js';
 import { runPlays } from '../engine/runner.js';
 import { OptionsError } from '../errors.js';
-import { expandHome } from '../inventory/controller-path.js';
+import { commandLinePath } from '../inventory/controller-path.js';
 import { loadInventory } from '../inventory/index.js';
 import { limitHosts } from '../inventory/limit.js';
 import type { Inventory } from '../inventory/types.js';
@@ -88,7 +87,7 @@ export async function execCommand(argv: readonly string[], io: Io): Promise<numb
   if (v['become-user'] === '') throw new OptionsError('--become-user: the user name is empty');
   if (v.user === '') throw new OptionsError('-u/--user: the user name is empty');
   if (v['private-key'] === '') throw new OptionsError('--private-key: the file name is empty');
-  const privateKeyFile = v['private-key'] === undefined ? undefined : path.resolve(expandHome(v['private-key']));
+  const privateKeyFile = v['private-key'] === undefined ? undefined : commandLinePath(v['private-key']);
   const fact = v.fact === undefined ? undefined : factNamed(v.fact);
   const { vault, becomePassword } = readSecretOptions(v);
   const extraVars = Object.assign({}, ...(v['extra-vars'] ?? []).map((e) => readExtraVars(e, vault)));

@@ -1,9 +1,8 @@
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { OptionsError, ParseError } from '../errors.js';
-import { expandHome } from '../inventory/controller-path.js';
+import { commandLinePath } from '../inventory/controller-path.js';
 import { readVars, rootEntry } from '../inventory/nodes.js';
 import { parseYaml, readYamlSourceSync, type YamlSource } from '../inventory/yaml.js';
 import { parseTagList } from '../engine/tags.js';
@@ -49,7 +48,7 @@ const optionsSchema = z.object({
   skipTags: z.array(z.string()),
   limit: z.string().min(1).optional(),
   user: z.string().min(1).optional(),
-  privateKeyFile: z.string().min(1).transform((file) => path.resolve(expandHome(file))).optional(),
+  privateKeyFile: z.string().min(1).transform(commandLinePath).optional(),
   become: z.boolean().optional(),
   becomeUser: z.string().min(1).optional(),
   forks: z.coerce.number().int('must be a whole number').min(1).max(500),

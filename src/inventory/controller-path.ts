@@ -38,3 +38,8 @@ function inventoryFolder(origin: Origin): string {
 export function expandHome(value: string): string {
   return value === '~' || value.startsWith('~/') ? path.join(homedir(), value.slice(1)) : value;
 }
+
+/** A controller path given on the command line (--private-key): `~` expanded, relative to the working directory. */
+export function commandLinePath(value: string): string {
+  return path.resolve(expandHome(value));
+}

@@ -79,8 +79,8 @@ const SETTINGS = {
   commandTimeout: [['labwright_command_timeout', SECONDS]],
 } satisfies Record<string, readonly Spelling<unknown>[]>;
 
-/** Whether `vars` set connection setting `setting` under any of its spellings (ssh_config gives only what the inventory does not). */
-export function setsConnection(vars: Readonly<Record<string, unknown>>, setting: 'port' | 'user'): boolean {
+/** Whether `vars` set connection setting `setting` under any of its spellings (ssh_config gives only what the inventory does not; the user needs no such test: it has no default). */
+export function setsConnection(vars: Readonly<Record<string, unknown>>, setting: 'port'): boolean {
   return SETTINGS[setting].some(([key]) => vars[key] !== undefined);
 }
 
